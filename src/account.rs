@@ -1,0 +1,109 @@
+//! Account look-ups through the C library (`getpwnam`, `getgrnam`, the
+//! group database walk), so NSS works with glibc and a static musl build
+//! reads /etc/passwd and /etc/group.
+
+use rustix::io::Errno;
+use std::ffi::CStr;
+
+/// A user database entry: the uid and primary gid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct User {
+    /// The user id.
+    pub uid: u32,
+    /// The primary group id.
+    pub gid: u32,
+}
+
+fn clear_errno() {
+    // SAFETY: errno is the calling thread's own variable.
+    unsafe { *errno_location() = 0 };
+}
+
+fn errno() -> i32 {
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: always returns the valid address of this thread's errno.
+    unsafe { libc::__errno_location() }
+}
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly", target_os = "macos", target_os = "ios"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: always returns the valid address of this thread's errno.
+    unsafe { libc::__error() }
+}
+#[cfg(any(target_os = "netbsd", target_os = "openbsd"))]
+fn errno_location() -> *mut libc::c_int {
+    // SAFETY: always returns the valid address of this thread's errno.
+    unsafe { libc::__errno() }
+}
+
+/// The end of a failed look-up: not found (None) or an error.
+fn not_found() -> Result<Option<User>, Errno> {
+    match errno() {
+        0 | libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM => Ok(None),
+        e => Err(Errno::from_raw_os_error(e)),
+    }
+}
+
+/// `user(name)`: the user named `name`, `None` if there is none.
+pub fn user(name: &CStr) -> Result<Option<User>, Errno> {
+    clear_errno();
+    // SAFETY: name is NUL-terminated; the returned entry is read at once,
+    // before any other database call (single-threaded).
+    let pw = unsafe { libc::getpwnam(name.as_ptr()) };
+    if pw.is_null() {
+        return not_found();
+    }
+    // SAFETY: pw is a valid passwd entry returned by getpwnam.
+    let (uid, gid) = unsafe { ((*pw).pw_uid, (*pw).pw_gid) };
+    Ok(Some(User { uid, gid }))
+}
+
+/// `group(name)`: the gid of the group named `name`, `None` if there is none.
+pub fn group(name: &CStr) -> Result<Option<u32>, Errno> {
+    clear_errno();
+    // SAFETY: name is NUL-terminated; the entry is read at once.
+    let gr = unsafe { libc::getgrnam(name.as_ptr()) };
+    if gr.is_null() {
+        return not_found().map(|_| None);
+    }
+    // SAFETY: gr is a valid group entry returned by getgrnam.
+    Ok(Some(unsafe { (*gr).gr_gid }))
+}
+
+/// `groups_of(name)`: the gids of every group whose member list names
+/// `name`, in database order, without duplicates.
+pub fn groups_of(name: &CStr) -> Result<Vec<u32>, Errno> {
+    let mut out = Vec::new();
+    // SAFETY: the walk uses the C library's static entry, read fully before
+    // the next getgrent call; gr_mem is a null-terminated array of
+    // NUL-terminated strings. endgrent closes the database.
+    unsafe {
+        libc::setgrent();
+        loop {
+            clear_errno();
+            let gr = libc::getgrent();
+            if gr.is_null() {
+                let e = errno();
+                libc::endgrent();
+                if e != 0 && e != libc::ENOENT {
+                    return Err(Errno::from_raw_os_error(e));
+                }
+                break;
+            }
+            let mut mem = (*gr).gr_mem;
+            while !mem.is_null() && !(*mem).is_null() {
+                if CStr::from_ptr(*mem) == name {
+                    if !out.contains(&(*gr).gr_gid) {
+                        out.push((*gr).gr_gid);
+                    }
+                    break;
+                }
+                mem = mem.add(1);
+            }
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,111 @@
+//! The multicall table and dispatch on the exact basename of argv[0].
+
+use crate::applets;
+use crate::argv::Argv;
+use crate::exitcode;
+use crate::msg;
+
+/// An applet's entry point: gets its own argv (argv[0] is its name),
+/// returns the exit code (or never returns, having exec'd).
+pub type Entry = fn(Argv) -> i32;
+
+/// Every applet built in, sorted by name (a unit test checks it).
+pub static APPLETS: &[(&str, Entry)] = &[
+    #[cfg(feature = "s6-applyuidgid")]
+    ("s6-applyuidgid", applets::s6_applyuidgid::main),
+];
+
+/// `find(name)`: the entry of the applet called exactly `name`.
+pub fn find(name: &[u8]) -> Option<(&'static str, Entry)> {
+    APPLETS.binary_search_by(|(n, _)| n.as_bytes().cmp(name)).ok().map(|i| APPLETS[i])
+}
+
+fn basename(path: &[u8]) -> &[u8] {
+    path.rsplit(|&c| c == b'/').next().unwrap_or(path)
+}
+
+fn list() -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, _) in APPLETS {
+        out.extend_from_slice(name.as_bytes());
+        out.push(b'\n');
+    }
+    out
+}
+
+fn help() -> Vec<u8> {
+    let mut out = b"usage: s6box APPLET [ args... ]\n   or: APPLET [ args... ]  (through a link named APPLET)\n   or: s6box --list\napplets:\n".to_vec();
+    for line in list().split_inclusive(|&c| c == b'\n') {
+        out.extend_from_slice(b"  ");
+        out.extend_from_slice(line);
+    }
+    out
+}
+
+/// `run(argv)`: runs the applet that argv[0] (or, for `s6box`, argv[1])
+/// names; returns the exit code.
+pub fn run(argv: Argv) -> i32 {
+    let mut argv = argv;
+    if argv.is_empty() {
+        msg::fatal(exitcode::USAGE, &[b"no argv[0]"]);
+    }
+    let mut name = basename(argv.get(0).to_bytes());
+    if name == b"s6box" {
+        if argv.len() < 2 {
+            msg::write_all(msg::fd(2), &help());
+            return exitcode::USAGE;
+        }
+        match argv.get(1).to_bytes() {
+            b"--list" => {
+                msg::write_all(msg::fd(1), &list());
+                return exitcode::OK;
+            }
+            b"--help" => {
+                msg::write_all(msg::fd(1), &help());
+                return exitcode::OK;
+            }
+            _ => {}
+        }
+        argv = argv.skip(1);
+        name = argv.get(0).to_bytes();
+    }
+    match find(name) {
+        Some((prog, entry)) => {
+            msg::set_prog(prog);
+            entry(argv)
+        }
+        None => msg::fatal(exitcode::USAGE, &[b"unknown applet: ", name]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        for w in APPLETS.windows(2) {
+            assert!(w[0].0 < w[1].0, "{} must come before {}", w[0].0, w[1].0);
+        }
+    }
+
+    #[test]
+    fn lookup_is_exact() {
+        for (name, _) in APPLETS {
+            assert_eq!(find(name.as_bytes()).map(|a| a.0), Some(*name));
+            let mut longer = name.as_bytes().to_vec();
+            longer.push(b'x');
+            assert!(find(&longer).is_none());
+            assert!(find(&name.as_bytes()[..name.len() - 1]).is_none());
+        }
+        assert!(find(b"s6box").is_none());
+        assert!(find(b"").is_none());
+    }
+
+    #[test]
+    fn basename_of_paths() {
+        assert_eq!(basename(b"/usr/bin/s6-fghack"), b"s6-fghack");
+        assert_eq!(basename(b"s6-fghack"), b"s6-fghack");
+        assert_eq!(basename(b"dir/"), b"");
+    }
+}

@@ -1,0 +1,16 @@
+//! s6box: the s6 helper tools in one multicall binary. `dispatch` picks
+//! the applet; the other modules are the mechanisms applets share.
+
+pub mod account;
+pub mod argv;
+pub mod cli;
+pub mod creds;
+pub mod dispatch;
+pub mod env;
+pub mod exec;
+pub mod exitcode;
+pub mod msg;
+pub mod sig;
+
+#[path = "../applets/mod.rs"]
+pub mod applets;

@@ -1,0 +1,187 @@
+//! Signals, handled synchronously: an applet that waits blocks the signals
+//! it wants and reads them from one descriptor (a signalfd on Linux, a
+//! self-pipe elsewhere), then sleeps in one blocking call. Whatever it
+//! changed is undone by `restore` before every exec or spawn, so programs
+//! get the mask and dispositions the applet was started with.
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::Errno;
+use std::sync::Mutex;
+
+/// What `catch_all` changed, to be undone by `restore`.
+struct Saved {
+    /// The signal mask at start-up.
+    mask: libc::sigset_t,
+    /// Bit n: signal n was ignored at start-up (self-pipe systems only).
+    #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+    ignored: u128,
+}
+
+// SAFETY: sigset_t is plain data; the Mutex serialises access.
+unsafe impl Send for Saved {}
+
+static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
+
+fn errno() -> Errno {
+    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+/// `catchable()`: every signal number a process can catch (not KILL, STOP).
+pub fn catchable() -> impl Iterator<Item = i32> {
+    (1..max_signal()).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
+}
+
+fn max_signal() -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        libc::SIGRTMAX() + 1
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        32
+    }
+}
+
+/// `restore()`: puts back the start-up signal mask and dispositions, if an
+/// applet changed them; a no-op otherwise. Called before exec and in a
+/// spawned child.
+pub fn restore() {
+    let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
+    let Some(s) = saved.as_ref() else { return };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    for sig in catchable() {
+        let disp = if s.ignored & (1u128 << sig) != 0 { libc::SIG_IGN } else { libc::SIG_DFL };
+        // SAFETY: SIG_IGN and SIG_DFL are valid dispositions for any
+        // catchable signal.
+        unsafe { libc::signal(sig, disp) };
+    }
+    // SAFETY: s.mask is a sigset_t filled by sigprocmask.
+    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &s.mask, std::ptr::null_mut()) };
+}
+
+/// The descriptor that signals are read from.
+pub struct Signals {
+    fd: OwnedFd,
+}
+
+impl AsFd for Signals {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+/// `catch_all()`: from now on every catchable signal, SIGCHLD included, is
+/// queued for `Signals::read` instead of acting; the start-up state is kept
+/// for `restore`. The descriptor is close-on-exec and non-blocking.
+pub fn catch_all() -> Result<Signals, Errno> {
+    let mut saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
+    // SAFETY: sigset_t is plain data, initialised by sigemptyset/sigaddset
+    // before use; sigprocmask writes the old mask into `old`.
+    let (set, old) = unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in catchable() {
+            libc::sigaddset(&mut set, sig);
+        }
+        if libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old) != 0 {
+            return Err(errno());
+        }
+        (set, old)
+    };
+    if saved.is_none() {
+        *saved = Some(Saved { mask: old, ignored: 0 });
+    }
+    open(set, saved.as_mut().map(|s| &mut s.ignored))
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn open(set: libc::sigset_t, _ignored: Option<&mut u128>) -> Result<Signals, Errno> {
+    // Linux queues a blocked signal even when its disposition is "ignore",
+    // so the dispositions need no change and exec keeps them as they are.
+    // SAFETY: set is an initialised sigset_t; -1 asks for a new descriptor.
+    let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+    if fd < 0 {
+        return Err(errno());
+    }
+    // SAFETY: signalfd just returned this descriptor, owned by nobody else.
+    Ok(Signals { fd: unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd) } })
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+static PIPE_WR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+extern "C" fn on_signal(sig: libc::c_int) {
+    let fd = PIPE_WR.load(std::sync::atomic::Ordering::Relaxed);
+    let b = sig as u8;
+    // SAFETY: write is async-signal-safe; the byte lives on this stack.
+    unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn open(set: libc::sigset_t, ignored: Option<&mut u128>) -> Result<Signals, Errno> {
+    use rustix::fd::IntoRawFd;
+    let (rd, wr) = crate::exec::pipe_cloexec()?;
+    for fd in [&rd, &wr] {
+        rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK)?;
+    }
+    PIPE_WR.store(wr.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+    let mut was_ignored = 0u128;
+    for sig in catchable() {
+        // SAFETY: on_signal only calls write(2); sigaction gets initialised
+        // structures and reports the previous disposition in `old`.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            let mut old: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+            sa.sa_flags = libc::SA_RESTART;
+            libc::sigfillset(&mut sa.sa_mask);
+            if libc::sigaction(sig, &sa, &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
+                was_ignored |= 1u128 << sig;
+            }
+        }
+    }
+    if let Some(i) = ignored {
+        *i |= was_ignored;
+    }
+    // The handlers write to the pipe: unblock what catch_all blocked.
+    // SAFETY: set is an initialised sigset_t.
+    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    Ok(Signals { fd: rd })
+}
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const READ_SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+const READ_SIZE: usize = 1;
+
+/// The signal number in one record: `ssi_signo`, the first field of a
+/// signalfd_siginfo.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn signo(buf: &[u8; READ_SIZE]) -> i32 {
+    u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32
+}
+
+/// The signal number in one record: the byte the handler wrote.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn signo(buf: &[u8; READ_SIZE]) -> i32 {
+    i32::from(buf[0])
+}
+
+impl Signals {
+    /// `read()`: the next pending signal number, or `None` if there is none
+    /// now.
+    pub fn read(&self) -> Result<Option<i32>, Errno> {
+        let mut buf = [0u8; READ_SIZE];
+        loop {
+            return match rustix::io::read(&self.fd, &mut buf) {
+                Ok(n) if n == READ_SIZE => Ok(Some(signo(&buf))),
+                Ok(_) => Ok(None),
+                Err(Errno::AGAIN) => Ok(None),
+                Err(Errno::INTR) => continue,
+                Err(e) => Err(e),
+            };
+        }
+    }
+}

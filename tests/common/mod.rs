@@ -1,0 +1,168 @@
+//! Shared test harness: a directory of applet symlinks made from
+//! `s6box --list`, commands that run applets by name, the signal state a
+//! test wants the applet to inherit, polling with a deadline instead of
+//! sleeps, and Debian's s6 programs for comparisons.
+#![allow(dead_code)]
+
+use std::ffi::OsStr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `bin()`: the s6box binary under test.
+pub fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_s6box"))
+}
+
+/// `links()`: a directory holding one symlink per applet, named after it,
+/// made once per test binary from `s6box --list`.
+pub fn links() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("links-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = Command::new(bin()).arg("--list").output().unwrap();
+        assert!(out.status.success());
+        for name in String::from_utf8(out.stdout).unwrap().lines() {
+            std::os::unix::fs::symlink(bin(), dir.join(name)).unwrap();
+        }
+        dir
+    })
+}
+
+/// `applet(name)`: the path of the symlink that runs applet `name`.
+pub fn applet(name: &str) -> PathBuf {
+    let p = links().join(name);
+    assert!(p.exists(), "applet {name} is not in s6box --list");
+    p
+}
+
+/// `cmd(name)`: a command running applet `name` through its symlink.
+pub fn cmd(name: &str) -> Command {
+    Command::new(applet(name))
+}
+
+/// `debian(name)`: Debian's s6 program `name`, or `None` with a visible
+/// skip note when the s6 package is not installed.
+pub fn debian(name: &str) -> Option<PathBuf> {
+    let p = Path::new("/usr/bin").join(name);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!("SKIP: Debian's {name} is absent (apt-get install s6): comparison not run");
+        None
+    }
+}
+
+/// `run(cmd)`: runs with stdin closed to input (`/dev/null`) and captures.
+pub fn run(cmd: &mut Command) -> Output {
+    cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+/// `text(bytes)`: lossy UTF-8, for assertions.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// `code(out)`: the exit code, panicking if the process was killed.
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or_else(|| panic!("killed: {:?}", out.status))
+}
+
+/// `sigstate(cmd, ignore, block)`: makes the command start with exactly the
+/// signals in `ignore` ignored and those in `block` blocked (std's Command
+/// resets SIGPIPE and the mask; this runs after that reset).
+pub fn sigstate(cmd: &mut Command, ignore: &[i32], block: &[i32]) {
+    let ignore = ignore.to_vec();
+    let block = block.to_vec();
+    // SAFETY: the closure runs in the forked child before exec and only
+    // makes async-signal-safe calls (signal, sigprocmask) on local data.
+    unsafe {
+        cmd.pre_exec(move || {
+            for &s in &ignore {
+                libc::signal(s, libc::SIG_IGN);
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for &s in &block {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+}
+
+/// `status_field(status, key)`: a field of a /proc/PID/status text.
+pub fn status_field(status: &str, key: &str) -> String {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')))
+        .map(|v| v.trim().to_string())
+        .unwrap_or_else(|| panic!("no {key} in status"))
+}
+
+/// `poll(deadline, what, f)`: calls `f` until it returns `Some`, or panics
+/// naming `what` after `deadline`. Short naps between calls, never a sleep
+/// standing in for synchronisation.
+pub fn poll<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + deadline;
+    let mut nap = Duration::from_micros(100);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::sleep(nap);
+        nap = (nap * 2).min(Duration::from_millis(20));
+    }
+}
+
+/// `tmpdir(tag)`: a fresh empty directory for one test.
+pub fn tmpdir(tag: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// `fds_of(cmd_args)`: the descriptor numbers a program sees, by running
+/// `ls /proc/self/fd` under the given command prefix (ls's own directory
+/// descriptor excluded).
+pub fn fd_list(out: &Output) -> Vec<String> {
+    let mut v: Vec<String> = text(&out.stdout).split_whitespace().map(str::to_string).collect();
+    v.sort();
+    v
+}
+
+/// `os(s)`: an `OsStr` from bytes.
+pub fn os(b: &[u8]) -> &OsStr {
+    use std::os::unix::ffi::OsStrExt;
+    OsStr::from_bytes(b)
+}
+
+/// `nobody()`: (uid, gid) of the unprivileged account tests drop to.
+pub const NOBODY: (u32, u32) = (65534, 65534);
+
+/// `as_user(cmd, uid, gid)`: runs the command as uid/gid with no
+/// supplementary groups (requires root).
+pub fn as_user(cmd: &mut Command, uid: u32, gid: u32) {
+    // SAFETY: runs in the child before exec; setgroups/setgid/setuid are
+    // async-signal-safe system calls.
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(gid) != 0
+                || libc::setuid(uid) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
