@@ -110,8 +110,9 @@ fn all_gids() -> [u32; 3] {
 }
 
 /// `apply(t)`: sets groups, then gid, then uid, skipping a call whose
-/// result is already in place; on failure returns the failed call's name
-/// (`setgroups`, `setgid`, `setuid`) with its error. Nothing after a
+/// result is already in place; on failure returns what failed, as s6
+/// words it (`set supplementary group list`, `setgid`, `setuid`), with
+/// its error. Nothing after a
 /// failed call is attempted.
 pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     let egid = all_gids()[1];
@@ -127,7 +128,7 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
             let list: Vec<libc::gid_t> = want.iter().map(|&g| g as libc::gid_t).collect();
             // SAFETY: list holds list.len() gids.
             if unsafe { libc::setgroups(list.len() as _, list.as_ptr()) } != 0 {
-                return Err(("setgroups", errno()));
+                return Err(("set supplementary group list", errno()));
             }
         }
     }
