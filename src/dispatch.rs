@@ -1,5 +1,6 @@
 //! The multicall table and dispatch on the exact basename of argv[0].
 
+#[allow(unused_imports)] // an empty build (no applet feature) uses none
 use crate::applets;
 use crate::argv::Argv;
 use crate::exitcode;
