@@ -135,3 +135,22 @@ pub fn wait_pid(pid: rustix::process::Pid) -> Result<i32, Errno> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::argv::OwnedArgv;
+
+    #[test]
+    fn spawn_reports_exec_errors_and_runs_programs() {
+        let ok = OwnedArgv::new(["sh", "-c", "exit 7"]);
+        let pid = spawn(ok.argv()).expect("spawn sh");
+        assert_eq!(exitcode::approximate(wait_pid(pid).unwrap()), 7);
+        let missing = OwnedArgv::new(["s6box-no-such-program"]);
+        assert_eq!(spawn(missing.argv()).err(), Some(Errno::NOENT));
+        let denied = OwnedArgv::new(["/etc/passwd"]);
+        assert_eq!(spawn(denied.argv()).err(), Some(Errno::ACCESS));
+        assert_eq!(fail_code(Errno::NOENT), 127);
+        assert_eq!(fail_code(Errno::ACCESS), 126);
+    }
+}
