@@ -57,6 +57,7 @@ fn same_set(mut a: Vec<u32>, mut b: Vec<u32>) -> bool {
     a == b
 }
 
+/// The real, effective and saved ids, where getresuid/getresgid exist.
 #[cfg(any(
     target_os = "linux",
     target_os = "android",
@@ -64,38 +65,26 @@ fn same_set(mut a: Vec<u32>, mut b: Vec<u32>) -> bool {
     target_os = "openbsd",
     target_os = "dragonfly"
 ))]
-fn all_uids() -> [u32; 3] {
-    let (mut r, mut e, mut s) = (0, 0, 0);
-    // SAFETY: the three pointers are valid for writes.
-    unsafe { libc::getresuid(&mut r, &mut e, &mut s) };
-    [r, e, s]
-}
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-fn all_uids() -> [u32; 3] {
-    // SAFETY: getuid and geteuid cannot fail.
-    let (r, e) = unsafe { (libc::getuid(), libc::geteuid()) };
-    [r, e, e]
+mod ids {
+    type GetRes = unsafe extern "C" fn(*mut u32, *mut u32, *mut u32) -> libc::c_int;
+
+    fn triple(get: GetRes) -> [u32; 3] {
+        let [mut r, mut e, mut s] = [0u32; 3];
+        // SAFETY: the three pointers are valid for writes.
+        unsafe { get(&mut r, &mut e, &mut s) };
+        [r, e, s]
+    }
+    /// `uids()`: real, effective, saved uid.
+    pub fn uids() -> [u32; 3] {
+        triple(libc::getresuid)
+    }
+    /// `gids()`: real, effective, saved gid.
+    pub fn gids() -> [u32; 3] {
+        triple(libc::getresgid)
+    }
 }
 
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-fn all_gids() -> [u32; 3] {
-    let (mut r, mut e, mut s) = (0, 0, 0);
-    // SAFETY: the three pointers are valid for writes.
-    unsafe { libc::getresgid(&mut r, &mut e, &mut s) };
-    [r, e, s]
-}
+/// The real and effective ids (the saved one is taken as the effective).
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -103,10 +92,22 @@ fn all_gids() -> [u32; 3] {
     target_os = "openbsd",
     target_os = "dragonfly"
 )))]
-fn all_gids() -> [u32; 3] {
-    // SAFETY: getgid and getegid cannot fail.
-    let (r, e) = unsafe { (libc::getgid(), libc::getegid()) };
-    [r, e, e]
+mod ids {
+    type Get = unsafe extern "C" fn() -> u32;
+
+    fn pair(real: Get, effective: Get) -> [u32; 3] {
+        // SAFETY: these getters cannot fail.
+        let (r, e) = unsafe { (real(), effective()) };
+        [r, e, e]
+    }
+    /// `uids()`: real, effective, effective uid.
+    pub fn uids() -> [u32; 3] {
+        pair(libc::getuid, libc::geteuid)
+    }
+    /// `gids()`: real, effective, effective gid.
+    pub fn gids() -> [u32; 3] {
+        pair(libc::getgid, libc::getegid)
+    }
 }
 
 /// `apply(t)`: sets groups, then gid, then uid, skipping a call whose
@@ -115,7 +116,7 @@ fn all_gids() -> [u32; 3] {
 /// its error. Nothing after a
 /// failed call is attempted.
 pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
-    let egid = all_gids()[1];
+    let egid = ids::gids()[1];
     if let Some(groups) = &t.groups {
         let want = full_list(t.gid.unwrap_or(egid), groups);
         let have = current_groups().map_err(|e| ("getgroups", e))?;
@@ -133,14 +134,14 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
         }
     }
     if let Some(gid) = t.gid
-        && all_gids() != [gid; 3]
+        && ids::gids() != [gid; 3]
         // SAFETY: plain system call wrapper.
         && unsafe { libc::setgid(gid) } != 0
     {
         return Err(("setgid", errno()));
     }
     if let Some(uid) = t.uid
-        && all_uids() != [uid; 3]
+        && ids::uids() != [uid; 3]
         // SAFETY: plain system call wrapper.
         && unsafe { libc::setuid(uid) } != 0
     {
