@@ -178,6 +178,17 @@ pub fn parse_gidlist(s: &[u8]) -> Option<Vec<u32>> {
     }
 }
 
+/// `action(call)`: what s6 says it was unable to do when `call` (a name
+/// returned by `apply`) fails: `set supplementary group list` for
+/// `setgroups`, the call's own name otherwise.
+pub fn action(call: &'static str) -> &'static str {
+    match call {
+        "setgroups" => "set supplementary group list",
+        "getgroups" => "get supplementary group list",
+        other => other,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
