@@ -166,13 +166,15 @@ pub fn main(argv: Argv) -> i32 {
         Mode::Both => {
             let d = defaults.as_ref().unwrap_or(&zero);
             let (user, group) = split_colon(account);
-            let uid = match (user.is_empty(), group) {
-                (true, Some(_)) => d.uid,
-                _ => look.uid(user),
-            };
+            // The group is looked up first, as upstream does: with both
+            // unknown, the group is the one reported.
             let gid = match group {
                 Some(g) if !g.is_empty() => look.gid(g),
                 _ => d.gid,
+            };
+            let uid = match (user.is_empty(), group) {
+                (true, Some(_)) => d.uid,
+                _ => look.uid(user),
             };
             set_number("UID", uid);
             set_number("GID", gid);
