@@ -48,8 +48,11 @@ fn approximates_the_status() {
     assert_eq!(codes("kill -KILL $$").0, 128 + 9);
 }
 
-/// `ls -l /proc/self/fd` parsed: descriptor -> (mode, target).
-fn fds(out: &std::process::Output) -> BTreeMap<u32, (String, String)> {
+/// Descriptor -> (mode, target), from `ls -l /proc/self/fd`.
+type Fds = BTreeMap<u32, (String, String)>;
+
+/// `ls -l /proc/self/fd` parsed.
+fn fds(out: &std::process::Output) -> Fds {
     let mut m = BTreeMap::new();
     for line in text(&out.stdout).lines() {
         let Some((left, target)) = line.split_once(" -> ") else { continue };
@@ -64,9 +67,7 @@ fn fds(out: &std::process::Output) -> BTreeMap<u32, (String, String)> {
 
 /// The hack pipe's write ends (the pipe held by more than one descriptor),
 /// and whatever else prog got.
-fn split_hack(
-    all: &BTreeMap<u32, (String, String)>,
-) -> (Vec<(String, String)>, BTreeMap<u32, (String, String)>) {
+fn split_hack(all: &Fds) -> (Vec<(String, String)>, Fds) {
     let mut count: BTreeMap<&str, usize> = BTreeMap::new();
     for (_, t) in all.values() {
         *count.entry(t).or_default() += 1;
@@ -98,7 +99,7 @@ fn thirty_one_write_ends_and_nothing_else() {
         assert!(ends.iter().all(|(mode, _)| mode.starts_with("l-wx")), "{ends:?}");
         // Everything else is what ls gets without s6-fghack (its own
         // directory descriptor's target aside).
-        let strip = |m: &BTreeMap<u32, (String, String)>| -> Vec<u32> {
+        let strip = |m: &Fds| -> Vec<u32> {
             m.iter().filter(|(_, (_, t))| !t.starts_with("/proc/")).map(|(fd, _)| *fd).collect()
         };
         if i == 0 {
