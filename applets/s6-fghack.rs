@@ -15,7 +15,7 @@ const USAGE: &str = "s6-fghack prog...";
 /// Extra duplicates of the write end, besides the original.
 const DUPS: usize = 30;
 
-/// `write_ends()`: the pipe's read end (close-on-exec) and its 31 write
+/// `hackpipe()`: the pipe's read end (close-on-exec) and its 31 write
 /// ends, all inheritable.
 fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
     let (rd, wr) = exec::pipe_cloexec()?;
