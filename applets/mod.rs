@@ -3,3 +3,15 @@
 #[cfg(feature = "s6-applyuidgid")]
 #[path = "s6-applyuidgid.rs"]
 pub mod s6_applyuidgid;
+
+#[cfg(feature = "s6-envuidgid")]
+#[path = "s6-envuidgid.rs"]
+pub mod s6_envuidgid;
+
+#[cfg(feature = "s6-fghack")]
+#[path = "s6-fghack.rs"]
+pub mod s6_fghack;
+
+#[cfg(feature = "s6-setuidgid")]
+#[path = "s6-setuidgid.rs"]
+pub mod s6_setuidgid;

@@ -118,14 +118,16 @@ mod ids {
 pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     let egid = ids::gids()[1];
     if let Some(groups) = &t.groups {
-        let want = full_list(t.gid.unwrap_or(egid), groups);
+        let gid = t.gid.unwrap_or(egid);
+        let want = full_list(gid, groups);
         let have = current_groups().map_err(|e| ("getgroups", e))?;
-        // The effective gid always counts as a member, listed or not.
+        // The effective gid always counts as a member, listed or not: once
+        // it is `gid`, the groups in effect are `have` plus `gid`. (Adding
+        // the current egid instead would let a stale list through when the
+        // gid changes, losing requested groups.)
         let mut have_all = have;
-        have_all.push(egid);
-        let mut want_all = want.clone();
-        want_all.push(t.gid.unwrap_or(egid));
-        if !same_set(have_all, want_all) {
+        have_all.push(gid);
+        if !same_set(have_all, want.clone()) {
             let list: Vec<libc::gid_t> = want.iter().map(|&g| g as libc::gid_t).collect();
             // SAFETY: list holds list.len() gids.
             if unsafe { libc::setgroups(list.len() as _, list.as_ptr()) } != 0 {
@@ -177,6 +179,17 @@ pub fn parse_gidlist(s: &[u8]) -> Option<Vec<u32>> {
         if i == sep || i == s.len() {
             return Some(out);
         }
+    }
+}
+
+/// `action(call)`: what s6 says it was unable to do when `call` (a name
+/// returned by `apply`) fails: `set supplementary group list` for
+/// `setgroups`, the call's own name otherwise.
+pub fn action(call: &'static str) -> &'static str {
+    match call {
+        "setgroups" => "set supplementary group list",
+        "getgroups" => "get supplementary group list",
+        other => other,
     }
 }
 

@@ -14,6 +14,12 @@ pub type Entry = fn(Argv) -> i32;
 pub static APPLETS: &[(&str, Entry)] = &[
     #[cfg(feature = "s6-applyuidgid")]
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
+    #[cfg(feature = "s6-envuidgid")]
+    ("s6-envuidgid", applets::s6_envuidgid::main),
+    #[cfg(feature = "s6-fghack")]
+    ("s6-fghack", applets::s6_fghack::main),
+    #[cfg(feature = "s6-setuidgid")]
+    ("s6-setuidgid", applets::s6_setuidgid::main),
 ];
 
 /// `find(name)`: the entry of the applet called exactly `name`.

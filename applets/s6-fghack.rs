@@ -1,0 +1,95 @@
+//! s6-fghack: the old anti-backgrounding hack. Spawn prog with 31 write
+//! ends of one pipe open, and wait until every process holding one (prog,
+//! the daemon it forked, their children) is gone. Obsolescent:
+//! s6-background-watch is the better tool.
+
+use crate::argv::Argv;
+use crate::cli::Cli;
+use crate::{exec, exitcode, msg};
+use rustix::fd::OwnedFd;
+use rustix::io::{Errno, FdFlags};
+use rustix::process::Pid;
+
+const USAGE: &str = "s6-fghack prog...";
+
+/// Extra duplicates of the write end, besides the original.
+const DUPS: usize = 30;
+
+/// `hackpipe()`: the pipe's read end (close-on-exec) and its 31 write
+/// ends, all inheritable.
+fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
+    let (rd, wr) = exec::pipe_cloexec()?;
+    rustix::io::fcntl_setfd(&wr, FdFlags::empty())?;
+    let mut ends = Vec::with_capacity(DUPS + 1);
+    for _ in 0..DUPS {
+        // dup's new descriptor is not close-on-exec.
+        ends.push(rustix::io::dup(&wr)?);
+    }
+    ends.push(wr);
+    Ok((rd, ends))
+}
+
+/// `exit_watch(pid)`: a descriptor that becomes readable when `pid` ends
+/// (a pidfd), so prog is reaped as soon as it exits instead of lingering
+/// as a zombie for the daemon's lifetime. `None` where unavailable.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn exit_watch(pid: Pid) -> Option<OwnedFd> {
+    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+}
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn exit_watch(_pid: Pid) -> Option<OwnedFd> {
+    None
+}
+
+fn reap(pid: Pid, name: &[u8]) -> i32 {
+    exec::wait_pid(pid).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"wait for ", name], e))
+}
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    use rustix::event::{PollFd, PollFlags};
+    let mut cli = Cli::new(argv, USAGE);
+    if cli.opt().is_some() {
+        cli.usage();
+    }
+    let prog = cli.rest();
+    if prog.is_empty() {
+        cli.usage();
+    }
+    let name = prog.get(0).to_bytes();
+    msg::warn(&[b"this program is obsolescent, please use s6-background-watch instead"]);
+    let (rd, ends) =
+        hackpipe().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"create hackpipe"], e));
+    let pid =
+        exec::spawn(prog).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"exec ", name], e));
+    drop(ends);
+    let mut watch = exit_watch(pid);
+    let mut status = None;
+    loop {
+        if let Some(w) = &watch {
+            let mut fds = [PollFd::new(&rd, PollFlags::IN), PollFd::new(w, PollFlags::IN)];
+            match rustix::event::poll(&mut fds, None) {
+                Ok(_) => {}
+                Err(Errno::INTR) => continue,
+                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+            }
+            let (pipe, gone) = (fds[0].revents(), fds[1].revents());
+            if !gone.is_empty() {
+                status = Some(reap(pid, name));
+                watch = None;
+            }
+            if pipe.is_empty() {
+                continue;
+            }
+        }
+        let mut byte = [0u8; 1];
+        match rustix::io::read(&rd, &mut byte) {
+            Ok(0) => break,
+            Ok(_) => msg::fatal(exitcode::WROTE, &[name, b" wrote on hackpipe"]),
+            Err(Errno::INTR) => {}
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"read hackpipe"], e),
+        }
+    }
+    let status = status.unwrap_or_else(|| reap(pid, name));
+    exitcode::approximate(status)
+}
