@@ -48,7 +48,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let target = Target { uid: (uid != 0).then_some(uid), gid: (gid != 0).then_some(gid), groups };
     if let Err((call, e)) = creds::apply(&target) {
-        msg::fatal_sys(exitcode::SYS, &[creds::action(call).as_bytes()], e);
+        msg::fatal_sys(exitcode::SYS, &[call.as_bytes()], e);
     }
     if unexport {
         for name in ["UID", "GID", "GIDLIST"] {

@@ -54,7 +54,7 @@ pub fn main(argv: Argv) -> i32 {
     let target =
         if by_user { by_name(account) } else { numeric(account).unwrap_or_else(|| cli.usage()) };
     if let Err((call, e)) = creds::apply(&target) {
-        msg::fatal_sys(exitcode::SYS, &[creds::action(call).as_bytes()], e);
+        msg::fatal_sys(exitcode::SYS, &[call.as_bytes()], e);
     }
     if by_user {
         for name in ["UID", "GID", "GIDLIST"] {

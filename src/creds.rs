@@ -120,7 +120,7 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     if let Some(groups) = &t.groups {
         let gid = t.gid.unwrap_or(egid);
         let want = full_list(gid, groups);
-        let have = current_groups().map_err(|e| ("getgroups", e))?;
+        let have = current_groups().map_err(|e| ("get supplementary group list", e))?;
         // The effective gid always counts as a member, listed or not: once
         // it is `gid`, the groups in effect are `have` plus `gid`. (Adding
         // the current egid instead would let a stale list through when the
@@ -179,17 +179,6 @@ pub fn parse_gidlist(s: &[u8]) -> Option<Vec<u32>> {
         if i == sep || i == s.len() {
             return Some(out);
         }
-    }
-}
-
-/// `action(call)`: what s6 says it was unable to do when `call` (a name
-/// returned by `apply`) fails: `set supplementary group list` for
-/// `setgroups`, the call's own name otherwise.
-pub fn action(call: &'static str) -> &'static str {
-    match call {
-        "setgroups" => "set supplementary group list",
-        "getgroups" => "get supplementary group list",
-        other => other,
     }
 }
 
