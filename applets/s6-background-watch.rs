@@ -193,13 +193,13 @@ pub fn main(argv: Argv) -> i32 {
         }
     };
     if status != 0 {
-        if let Err(e) = std::fs::remove_file(pidfile) {
-            if e.kind() != std::io::ErrorKind::NotFound {
-                msg::warn_sys(
-                    &[b"remove ", pidfile.as_bytes()],
-                    Errno::from_io_error(&e).unwrap_or(Errno::IO),
-                );
-            }
+        if let Err(e) = std::fs::remove_file(pidfile)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            msg::warn_sys(
+                &[b"remove ", pidfile.as_bytes()],
+                Errno::from_io_error(&e).unwrap_or(Errno::IO),
+            );
         }
         if libc::WIFSIGNALED(status) {
             let n = libc::WTERMSIG(status);
@@ -268,19 +268,19 @@ pub fn main(argv: Argv) -> i32 {
         ),
     };
     drop(early);
-    if let Some(fd) = notif {
-        if let Err(e) = watch::notify(fd) {
-            msg::warn_sys(&[b"write to notification-fd"], e);
-        }
+    if let Some(fd) = notif
+        && let Err(e) = watch::notify(fd)
+    {
+        msg::warn_sys(&[b"write to notification-fd"], e);
     }
 
     // Daemon phase: forward signals to the daemon, reap every child.
     loop {
         let woken = wait(&signals, daemon.event_fd(), None);
-        if woken.event {
-            if let Some(st) = daemon.exit_event() {
-                return exitcode::approximate(st);
-            }
+        if woken.event
+            && let Some(st) = daemon.exit_event()
+        {
+            return exitcode::approximate(st);
         }
         if !woken.signals {
             continue;
