@@ -213,6 +213,16 @@ fn alive(pid: i32) -> bool {
     matches!(stat(pid), Some((s, _)) if s != 'Z' && s != 'X')
 }
 
+/// Traps that log HUP and USR1.
+const TRAPS: &str = r#"trap 'echo HUP >> "$d/log"' HUP
+trap 'echo USR1 >> "$d/log"' USR1"#;
+
+/// Logs "ready", then waits for signals in `wait`, which, unlike `read`,
+/// cannot miss a trapped signal that arrives just before it blocks.
+const WAIT: &str = r#"sleep 600 & s=$!
+echo ready >> "$d/log"
+while :; do wait $s; done"#;
+
 /// A daemon forked by the parent, its stdio away from the watcher's pipe.
 const FORK: &str = r#"sh "$d/daemon.sh" </dev/null >/dev/null 2>>"$d/daemon.err" &
 echo $! > "$d/pid""#;
@@ -314,13 +324,8 @@ fn daemon_killed_by_forwarded_term() {
 
 #[test]
 fn signals_forwarded_in_daemon_phase() {
-    let daemon = r#"trap 'echo HUP >> "$d/log"' HUP
-trap 'echo USR1 >> "$d/log"' USR1
-trap 'echo TERM >> "$d/log"; exit 0' TERM
-echo ready >> "$d/log"
-block "$d/dgo"
-exit 9"#;
-    let s = Setup::new("fwd-daemon", &parent(), daemon);
+    let daemon = format!("{TRAPS}\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}");
+    let s = Setup::new("fwd-daemon", &parent(), &daemon);
     let w = Watcher::spawn(s.cmd(&[]));
     s.log_has("ready");
     w.daemon();
@@ -408,14 +413,10 @@ exit 4"#;
 
 #[test]
 fn signals_forwarded_in_parent_phase() {
-    let parent = r#"echo 4242 > "$d/pid"
-trap 'echo HUP >> "$d/log"' HUP
-trap 'echo USR1 >> "$d/log"' USR1
-trap 'echo TERM >> "$d/log"; exit 3' TERM
-echo ready >> "$d/log"
-block "$d/pgo"
-exit 0"#;
-    let s = Setup::new("fwd-parent", parent, "exit 0");
+    let parent = format!(
+        "echo 4242 > \"$d/pid\"\n{TRAPS}\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 3' TERM\n{WAIT}"
+    );
+    let s = Setup::new("fwd-parent", &parent, "exit 0");
     let w = Watcher::spawn(s.cmd(&[]));
     s.log_has("ready");
     w.kill(libc::SIGHUP);
@@ -658,7 +659,10 @@ fn notification_not_sent_when_parent_fails() {
     drop(wr);
     let (code, _) = w.finish();
     assert_eq!(code, 2);
-    assert_eq!(read_now(&mut rd), Some(Vec::new()), "EOF without a newline");
+    // (Polled: a child that another test forks may hold a copy of the
+    // write end for a moment, until it execs.)
+    let got = poll(LONG, "end of file", || read_now(&mut rd));
+    assert_eq!(got, b"", "EOF without a newline");
 }
 
 // -------------------------------------------------------- inherited state
