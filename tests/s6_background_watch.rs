@@ -759,3 +759,28 @@ fn watcher_sleeps_in_one_blocking_call() {
     s.release("dgo");
     assert_eq!(w.finish().0, 0);
 }
+
+#[test]
+fn notification_reader_gone_is_a_warning() {
+    // The reader closed its end: the write fails with EPIPE, a warning; the
+    // SIGPIPE it raised is not forwarded, and the daemon stays watched.
+    let daemon = format!(
+        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
+    );
+    let s = Setup::new("notif-gone", &parent(), &daemon);
+    let mut c = s.cmd(&["-d", "3"]);
+    let (rd, wr) = notif_pipe(&mut c);
+    drop(rd);
+    let w = Watcher::spawn(c);
+    drop(wr);
+    s.log_has("ready");
+    w.daemon();
+    w.kill(libc::SIGTERM);
+    let (code, err) = w.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "s6-background-watch: warning: unable to write to notification-fd: Broken pipe\n"
+    );
+    assert_eq!(s.log(), "ready\nTERM\n");
+}
