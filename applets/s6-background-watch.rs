@@ -25,8 +25,22 @@ fn invalid(name: &str, value: &OsStr) -> ! {
     msg::fatal(exitcode::USAGE, &[b"invalid value for ", name.as_bytes(), b": ", value.as_bytes()])
 }
 
+/// `dec(n)`: `n` in decimal (without the formatting machinery).
 fn dec(n: i64) -> Vec<u8> {
-    n.to_string().into_bytes()
+    let mut digits = Vec::with_capacity(20);
+    let mut m = n.unsigned_abs();
+    loop {
+        digits.push(b'0' + (m % 10) as u8);
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        digits.push(b'-');
+    }
+    digits.reverse();
+    digits
 }
 
 /// What woke the wait up.
@@ -98,14 +112,22 @@ fn parse_pid(content: &[u8]) -> Result<i32, BadPid> {
     parse_decimal::<i32>(OsStr::from_bytes(line)).ok_or(BadPid::Garbage)
 }
 
-/// `read_pidfile(path)`: the file's first bytes (a pid needs few).
+/// `read_pidfile(path)`: the file's first bytes: enough for any pid and
+/// its newline (a longer first line is not a pid anyway).
 fn read_pidfile(path: &OsStr) -> Result<Vec<u8>, Errno> {
-    use std::io::Read;
-    let err = |e: std::io::Error| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(0));
-    let file = std::fs::File::open(path).map_err(err)?;
-    let mut buf = Vec::with_capacity(64);
-    file.take(4096).read_to_end(&mut buf).map_err(err)?;
-    Ok(buf)
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 32];
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(&fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf[..got].to_vec())
 }
 
 /// `main(argv)`: the applet.
@@ -193,13 +215,10 @@ pub fn main(argv: Argv) -> i32 {
         }
     };
     if status != 0 {
-        if let Err(e) = std::fs::remove_file(pidfile)
-            && e.kind() != std::io::ErrorKind::NotFound
+        if let Err(e) = rustix::fs::unlink(pidfile)
+            && e != Errno::NOENT
         {
-            msg::warn_sys(
-                &[b"remove ", pidfile.as_bytes()],
-                Errno::from_io_error(&e).unwrap_or(Errno::IO),
-            );
+            msg::warn_sys(&[b"remove ", pidfile.as_bytes()], e);
         }
         if libc::WIFSIGNALED(status) {
             let n = libc::WTERMSIG(status);
@@ -327,6 +346,13 @@ mod tests {
             b"12\r\n",
         ] {
             assert_eq!(parse_pid(bad), Err(BadPid::Garbage), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0i64, 7, 10, 4242, -1, -130, i64::MAX, i64::MIN] {
+            assert_eq!(dec(n), n.to_string().into_bytes());
         }
     }
 
