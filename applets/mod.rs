@@ -4,6 +4,10 @@
 #[path = "s6-applyuidgid.rs"]
 pub mod s6_applyuidgid;
 
+#[cfg(feature = "s6-background-watch")]
+#[path = "s6-background-watch.rs"]
+pub mod s6_background_watch;
+
 #[cfg(feature = "s6-envuidgid")]
 #[path = "s6-envuidgid.rs"]
 pub mod s6_envuidgid;

@@ -14,6 +14,8 @@ pub type Entry = fn(Argv) -> i32;
 pub static APPLETS: &[(&str, Entry)] = &[
     #[cfg(feature = "s6-applyuidgid")]
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
+    #[cfg(feature = "s6-background-watch")]
+    ("s6-background-watch", applets::s6_background_watch::main),
     #[cfg(feature = "s6-envuidgid")]
     ("s6-envuidgid", applets::s6_envuidgid::main),
     #[cfg(feature = "s6-fghack")]

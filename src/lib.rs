@@ -11,6 +11,7 @@ pub mod exec;
 pub mod exitcode;
 pub mod msg;
 pub mod sig;
+pub mod watch;
 
 #[path = "../applets/mod.rs"]
 pub mod applets;

@@ -55,6 +55,10 @@ pub fn restore() {
         // catchable signal.
         unsafe { libc::signal(sig, disp) };
     }
+    if CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: SIG_IGN is a valid disposition for SIGCHLD.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    }
     // SAFETY: s.mask is a sigset_t filled by sigprocmask.
     unsafe { libc::sigprocmask(libc::SIG_SETMASK, &s.mask, std::ptr::null_mut()) };
 }
@@ -184,4 +188,29 @@ impl Signals {
             };
         }
     }
+}
+
+/// SIGCHLD was ignored at start-up and `keep_children` changed that.
+static CHLD_IGNORED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `keep_children()`: if SIGCHLD was ignored at start-up (which makes the
+/// kernel discard the statuses of ended children), sets it to default so
+/// children can be waited for; `restore` (after `catch_all`) puts the
+/// "ignore" back for the programs that are exec'd or spawned.
+pub fn keep_children() -> Result<(), Errno> {
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into an initialised structure.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) != 0 {
+            return Err(errno());
+        }
+        old.sa_sigaction == libc::SIG_IGN
+    };
+    if ignored {
+        CHLD_IGNORED.store(true, std::sync::atomic::Ordering::Relaxed);
+        // SAFETY: SIG_DFL is a valid disposition for SIGCHLD.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_DFL) };
+    }
+    Ok(())
 }

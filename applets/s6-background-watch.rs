@@ -1,0 +1,370 @@
+//! s6-background-watch: spawn a daemon that backgrounds itself, read the
+//! pid its parent writes to a pidfile, and stand for the daemon in the
+//! foreground: forward signals to it, exit with its status.
+
+use crate::argv::Argv;
+use crate::cli::{Cli, Opt, parse_decimal};
+use crate::sig::{self, Signals};
+use crate::watch::{self, Daemon, Found};
+use crate::{exec, exitcode, msg};
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::io::Errno;
+use rustix::process::Pid;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "s6-background-watch [ -t timeout ] [ -d notif ] pidfile prog...";
+
+/// How many statuses of children reaped before the pidfile is read are
+/// kept, in case one of them is the daemon (the oldest are forgotten).
+const EARLY_MAX: usize = 4096;
+
+fn invalid(name: &str, value: &OsStr) -> ! {
+    msg::fatal(exitcode::USAGE, &[b"invalid value for ", name.as_bytes(), b": ", value.as_bytes()])
+}
+
+/// `dec(n)`: `n` in decimal (without the formatting machinery).
+fn dec(n: i64) -> Vec<u8> {
+    let mut digits = Vec::with_capacity(20);
+    let mut m = n.unsigned_abs();
+    loop {
+        digits.push(b'0' + (m % 10) as u8);
+        m /= 10;
+        if m == 0 {
+            break;
+        }
+    }
+    if n < 0 {
+        digits.push(b'-');
+    }
+    digits.reverse();
+    digits
+}
+
+/// What woke the wait up.
+struct Woken {
+    signals: bool,
+    event: bool,
+}
+
+/// `wait(signals, event, deadline)`: sleeps until a signal is pending, the
+/// event descriptor is readable, or the deadline passes (both false).
+fn wait(signals: &Signals, event: Option<BorrowedFd<'_>>, deadline: Option<Instant>) -> Woken {
+    loop {
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Woken { signals: false, event: false };
+                }
+                Some(rustix::time::Timespec {
+                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()) as _,
+                })
+            }
+            None => None,
+        };
+        let mut fds = [
+            PollFd::new(signals, PollFlags::IN),
+            PollFd::from_borrowed_fd(event.unwrap_or(signals.as_fd()), PollFlags::IN),
+        ];
+        let n = if event.is_some() { 2 } else { 1 };
+        match rustix::event::poll(&mut fds[..n], timeout.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => {
+                return Woken {
+                    signals: !fds[0].revents().is_empty(),
+                    event: n == 2 && !fds[1].revents().is_empty(),
+                };
+            }
+            Err(Errno::INTR) => continue,
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+        }
+    }
+}
+
+/// `remember(early, pid, status)`: keeps a reaped child's status until the
+/// pidfile is read.
+fn remember(early: &mut Vec<(Pid, i32)>, pid: Pid, status: i32) {
+    early.retain(|&(p, _)| p != pid);
+    if early.len() >= EARLY_MAX {
+        early.remove(0);
+    }
+    early.push((pid, status));
+}
+
+/// Why a pidfile's content is refused.
+#[derive(Debug, PartialEq, Eq)]
+enum BadPid {
+    Empty,
+    Garbage,
+}
+
+/// `parse_pid(content)`: the pid on the first line (decimal digits, then a
+/// newline or the end of the file).
+fn parse_pid(content: &[u8]) -> Result<i32, BadPid> {
+    if content.is_empty() {
+        return Err(BadPid::Empty);
+    }
+    let line = content.split(|&c| c == b'\n').next().unwrap_or(content);
+    parse_decimal::<i32>(OsStr::from_bytes(line)).ok_or(BadPid::Garbage)
+}
+
+/// `read_pidfile(path)`: the file's first bytes: enough for any pid and
+/// its newline (a longer first line is not a pid anyway).
+fn read_pidfile(path: &OsStr) -> Result<Vec<u8>, Errno> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let mut buf = [0u8; 32];
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(&fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf[..got].to_vec())
+}
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let (mut timeout, mut notif) = (0u64, None);
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('t') => {
+                let v = cli.value();
+                timeout = parse_decimal(&v).unwrap_or_else(|| invalid("timeout-ready (-t)", &v));
+            }
+            Opt::Long(l) if l == "timeout-ready" => {
+                let v = cli.value();
+                timeout = parse_decimal(&v).unwrap_or_else(|| invalid("--timeout-ready", &v));
+            }
+            Opt::Short('d') => {
+                let v = cli.value();
+                notif = Some(parse_decimal::<i32>(&v).unwrap_or_else(|| invalid("notif (-d)", &v)));
+            }
+            Opt::Long(l) if l == "notification-fd" => {
+                let v = cli.value();
+                notif = Some(parse_decimal(&v).unwrap_or_else(|| invalid("--notification-fd", &v)));
+            }
+            _ => cli.usage(),
+        }
+    }
+    let rest = cli.rest();
+    if rest.len() < 2 {
+        cli.usage();
+    }
+    let pidfile = rest.os(0);
+    let prog = rest.skip(1);
+    let name = prog.get(0).to_bytes();
+
+    let notif = notif.map(|n| {
+        if n < 3 {
+            msg::fatal(exitcode::USAGE, &[b"notification-fd cannot be 0, 1 or 2"]);
+        }
+        watch::adopt_fd(n).unwrap_or_else(|e| {
+            msg::fatal_sys(exitcode::SYS, &[b"use notification-fd ", &dec(n.into())], e)
+        })
+    });
+
+    match watch::acquire() {
+        Ok(()) => {}
+        Err(Errno::NOSYS) => msg::fatal(
+            exitcode::NOSYS,
+            &[b"system does not meet the requirements to watch auto-backgrounding daemons"],
+        ),
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"become a subreaper"], e),
+    }
+    if let Err(e) = sig::keep_children() {
+        msg::fatal_sys(exitcode::SYS, &[b"set SIGCHLD to default"], e);
+    }
+    let signals =
+        sig::catch_all().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"catch signals"], e));
+    let parent = exec::spawn(prog)
+        .unwrap_or_else(|e| msg::fatal_sys(exec::fail_code(e), &[b"spawn ", name], e));
+    let mut deadline =
+        if timeout > 0 { Instant::now().checked_add(Duration::from_millis(timeout)) } else { None };
+
+    // Parent phase: forward signals to the parent until it exits.
+    let mut early = Vec::new();
+    let status = 'parent: loop {
+        let woken = wait(&signals, None, deadline);
+        if !woken.signals {
+            msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
+            let _ = watch::signal_child(parent, libc::SIGKILL);
+            deadline = None;
+            continue;
+        }
+        while let Some(s) = signals.read().unwrap_or(None) {
+            if s != libc::SIGCHLD {
+                let _ = watch::signal_child(parent, s);
+                continue;
+            }
+            let mut ended = None;
+            watch::reap(|pid, st| {
+                if pid == parent { ended = Some(st) } else { remember(&mut early, pid, st) }
+            });
+            if let Some(st) = ended {
+                break 'parent st;
+            }
+        }
+    };
+    if status != 0 {
+        if let Err(e) = rustix::fs::unlink(pidfile)
+            && e != Errno::NOENT
+        {
+            msg::warn_sys(&[b"remove ", pidfile.as_bytes()], e);
+        }
+        if libc::WIFSIGNALED(status) {
+            let n = libc::WTERMSIG(status);
+            msg::fatal(128 + n, &[name, b" (parent) crashed with signal ", &dec(n.into())]);
+        }
+        let n = libc::WEXITSTATUS(status);
+        msg::fatal(exitcode::approximate(status), &[name, b" (parent) exited ", &dec(n.into())]);
+    }
+
+    // The pidfile, and the check that it names our daemon.
+    let content = read_pidfile(pidfile)
+        .unwrap_or_else(|e| msg::fatal_sys(exitcode::BADPID, &[b"read ", pidfile.as_bytes()], e));
+    let pid = match parse_pid(&content) {
+        Ok(p) => p,
+        Err(BadPid::Empty) => {
+            msg::fatal(exitcode::BADPID, &[b"pidfile ", pidfile.as_bytes(), b" is empty"])
+        }
+        Err(BadPid::Garbage) => msg::fatal(
+            exitcode::BADPID,
+            &[b"pidfile ", pidfile.as_bytes(), b" does not contain a valid pid"],
+        ),
+    };
+    let me = rustix::process::getpid();
+    let pid = match Pid::from_raw(pid) {
+        Some(p) if p != me && p != Pid::INIT => p,
+        _ => msg::fatal(
+            exitcode::BADPID,
+            &[b"invalid pid ", &dec(pid.into()), b" read from ", pidfile.as_bytes()],
+        ),
+    };
+    let not_ours = || -> ! {
+        msg::fatal(
+            exitcode::BADPID,
+            &[
+                b"pid ",
+                &dec(pid.as_raw_nonzero().get().into()),
+                b" read from ",
+                pidfile.as_bytes(),
+                b" is not a descendant of ",
+                name,
+            ],
+        )
+    };
+    match watch::check(pid) {
+        Ok(Found::Running) => {}
+        Ok(Found::Ended(st)) => return exitcode::approximate(st),
+        Ok(Found::NotOurs) if watch::SUBREAPER => match early.iter().find(|&&(p, _)| p == pid) {
+            // The daemon died and was reaped before the pidfile was read.
+            Some(&(_, st)) => return exitcode::approximate(st),
+            None => not_ours(),
+        },
+        Ok(Found::NotOurs) => not_ours(),
+        Err(e) => msg::fatal_sys(
+            exitcode::SYS,
+            &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
+            e,
+        ),
+    }
+    let daemon = match Daemon::attach(pid) {
+        Ok(d) => d,
+        Err(Errno::SRCH) => not_ours(),
+        Err(e) => msg::fatal_sys(
+            exitcode::SYS,
+            &[b"watch pid ", &dec(pid.as_raw_nonzero().get().into())],
+            e,
+        ),
+    };
+    drop(early);
+    if let Some(fd) = notif
+        && let Err(e) = watch::notify(fd)
+    {
+        msg::warn_sys(&[b"write to notification-fd"], e);
+    }
+
+    // Daemon phase: forward signals to the daemon, reap every child.
+    loop {
+        let woken = wait(&signals, daemon.event_fd(), None);
+        if woken.event
+            && let Some(st) = daemon.exit_event()
+        {
+            return exitcode::approximate(st);
+        }
+        if !woken.signals {
+            continue;
+        }
+        while let Some(s) = signals.read().unwrap_or(None) {
+            if s != libc::SIGCHLD {
+                match daemon.signal(s) {
+                    Ok(()) | Err(Errno::SRCH) => {}
+                    Err(e) => msg::warn_sys(&[b"send signal ", &dec(s.into()), b" to ", name], e),
+                }
+                continue;
+            }
+            let mut ended = None;
+            watch::reap(|p, st| {
+                if p == daemon.pid() {
+                    ended = Some(st)
+                }
+            });
+            if let Some(st) = ended {
+                return exitcode::approximate(st);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pidfile_content() {
+        assert_eq!(parse_pid(b"123\n"), Ok(123));
+        assert_eq!(parse_pid(b"123"), Ok(123));
+        assert_eq!(parse_pid(b"123\nmore\n"), Ok(123));
+        assert_eq!(parse_pid(b""), Err(BadPid::Empty));
+        for bad in [
+            &b"\n"[..],
+            b"abc\n",
+            b" 12\n",
+            b"12 \n",
+            b"-5\n",
+            b"+5\n",
+            b"99999999999\n",
+            b"12\r\n",
+        ] {
+            assert_eq!(parse_pid(bad), Err(BadPid::Garbage), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn decimal() {
+        for n in [0i64, 7, 10, 4242, -1, -130, i64::MAX, i64::MIN] {
+            assert_eq!(dec(n), n.to_string().into_bytes());
+        }
+    }
+
+    #[test]
+    fn early_statuses_are_bounded() {
+        let mut early = Vec::new();
+        for i in 1..=(EARLY_MAX as i32 + 10) {
+            remember(&mut early, Pid::from_raw(i).unwrap(), i);
+        }
+        assert_eq!(early.len(), EARLY_MAX);
+        remember(&mut early, Pid::from_raw(EARLY_MAX as i32 + 10).unwrap(), 7);
+        assert_eq!(early.len(), EARLY_MAX);
+        assert_eq!(early.last(), Some(&(Pid::from_raw(EARLY_MAX as i32 + 10).unwrap(), 7)));
+    }
+}

@@ -1,0 +1,420 @@
+//! Watching a daemon that backgrounds itself: the platform mechanisms that
+//! let a supervisor-side process keep track of a process that is not (or
+//! no longer) its direct child.
+//!
+//! - Linux: `PR_SET_CHILD_SUBREAPER` makes orphaned descendants come back
+//!   to us as children, so they can be checked, reaped and waited for; the
+//!   daemon is then held through a pidfd (plain pid on kernels without
+//!   pidfd: still safe, since an unreaped child's pid cannot be recycled).
+//! - FreeBSD, DragonFly: `procctl(PROC_REAP_ACQUIRE)`, the same idea.
+//! - NetBSD, OpenBSD, macOS: no subreaper; the daemon's exit is watched with
+//!   kqueue's `EVFILT_PROC`/`NOTE_EXIT`, which also carries its status.
+//! - Anything else: `acquire` fails with `ENOSYS` (the caller exits 112).
+
+use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::io::Errno;
+use rustix::process::{Pid, WaitOptions};
+
+#[cfg(any(target_os = "linux", target_os = "android"))]
+mod imp {
+    use super::*;
+
+    pub const SUBREAPER: bool = true;
+
+    pub fn acquire() -> Result<(), Errno> {
+        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+    }
+
+    /// The daemon, held by pidfd when the kernel has them.
+    pub struct Handle {
+        pub pidfd: Option<OwnedFd>,
+    }
+
+    pub fn open(pid: Pid) -> Result<Handle, Errno> {
+        match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+            Ok(fd) => Ok(Handle { pidfd: Some(fd) }),
+            // Old kernel (ENOSYS), or seccomp/EPERM: the pid is an unreaped
+            // child of ours, which cannot be recycled, so it is still safe.
+            Err(_) => Ok(Handle { pidfd: None }),
+        }
+    }
+
+    pub fn signal(h: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
+        match &h.pidfd {
+            Some(fd) => {
+                use rustix::fd::AsRawFd;
+                // SAFETY: pidfd_send_signal takes a descriptor, a signal
+                // number, a null siginfo pointer (meaning "as kill does")
+                // and zero flags; no memory is passed.
+                let r = unsafe {
+                    libc::syscall(
+                        libc::SYS_pidfd_send_signal,
+                        fd.as_raw_fd(),
+                        sig,
+                        std::ptr::null::<libc::siginfo_t>(),
+                        0,
+                    )
+                };
+                if r == 0 { Ok(()) } else { Err(super::errno()) }
+            }
+            None => super::kill(pid, sig),
+        }
+    }
+
+    pub fn event_fd(_: &Handle) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    pub fn exit_event(_: &Handle) -> Option<i32> {
+        None
+    }
+}
+
+#[cfg(any(target_os = "freebsd", target_os = "dragonfly"))]
+mod imp {
+    use super::*;
+
+    pub const SUBREAPER: bool = true;
+
+    pub fn acquire() -> Result<(), Errno> {
+        // SAFETY: PROC_REAP_ACQUIRE on our own pid takes no data pointer.
+        let r = unsafe {
+            libc::procctl(
+                libc::P_PID,
+                libc::getpid() as libc::id_t,
+                libc::PROC_REAP_ACQUIRE,
+                std::ptr::null_mut(),
+            )
+        };
+        match r {
+            0 => Ok(()),
+            _ => match super::errno() {
+                // Already a reaper: just as good.
+                Errno::BUSY => Ok(()),
+                e => Err(e),
+            },
+        }
+    }
+
+    /// The daemon, an unreaped child: its pid cannot be recycled.
+    pub struct Handle;
+
+    pub fn open(_: Pid) -> Result<Handle, Errno> {
+        Ok(Handle)
+    }
+
+    pub fn signal(_: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
+        super::kill(pid, sig)
+    }
+
+    pub fn event_fd(_: &Handle) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    pub fn exit_event(_: &Handle) -> Option<i32> {
+        None
+    }
+}
+
+#[cfg(any(target_os = "netbsd", target_os = "openbsd", target_os = "macos"))]
+mod imp {
+    use super::*;
+    use rustix::event::kqueue::{self, Event, EventFilter, EventFlags, ProcessEvents};
+    use rustix::fd::AsFd;
+
+    pub const SUBREAPER: bool = false;
+
+    pub fn acquire() -> Result<(), Errno> {
+        Ok(())
+    }
+
+    /// The daemon, watched by a kqueue for its exit.
+    pub struct Handle {
+        kq: OwnedFd,
+    }
+
+    fn exit_flags() -> ProcessEvents {
+        #[cfg(target_os = "macos")]
+        {
+            // macOS reports the exit status only when asked for it.
+            ProcessEvents::EXIT | ProcessEvents::from_bits_retain(libc::NOTE_EXITSTATUS)
+        }
+        #[cfg(not(target_os = "macos"))]
+        {
+            ProcessEvents::EXIT
+        }
+    }
+
+    pub fn open(pid: Pid) -> Result<Handle, Errno> {
+        let kq = kqueue::kqueue()?;
+        let ev = Event::new(
+            EventFilter::Proc { pid, flags: exit_flags() },
+            EventFlags::ADD | EventFlags::ONESHOT,
+            std::ptr::null_mut(),
+        );
+        let mut out: Vec<Event> = Vec::new();
+        // SAFETY: the event names a process, not a descriptor, so there is
+        // no descriptor whose lifetime the kqueue could outlive.
+        unsafe { kqueue::kevent_timespec(&kq, &[ev], &mut out, None)? };
+        Ok(Handle { kq })
+    }
+
+    pub fn signal(_: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
+        super::kill(pid, sig)
+    }
+
+    pub fn event_fd(h: &Handle) -> Option<BorrowedFd<'_>> {
+        Some(h.kq.as_fd())
+    }
+
+    pub fn exit_event(h: &Handle) -> Option<i32> {
+        let mut out: Vec<Event> = Vec::with_capacity(1);
+        let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: as in `open`, only process events are registered.
+        let got = unsafe { kqueue::kevent_timespec(&h.kq, &[], &mut out, Some(&zero)) };
+        match got {
+            Ok(_) => out.first().map(|e| e.data() as i32),
+            Err(_) => None,
+        }
+    }
+}
+
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "android",
+    target_os = "freebsd",
+    target_os = "dragonfly",
+    target_os = "netbsd",
+    target_os = "openbsd",
+    target_os = "macos"
+)))]
+mod imp {
+    use super::*;
+
+    pub const SUBREAPER: bool = false;
+
+    pub fn acquire() -> Result<(), Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    pub struct Handle;
+
+    pub fn open(_: Pid) -> Result<Handle, Errno> {
+        Err(Errno::NOSYS)
+    }
+
+    pub fn signal(_: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
+        super::kill(pid, sig)
+    }
+
+    pub fn event_fd(_: &Handle) -> Option<BorrowedFd<'_>> {
+        None
+    }
+
+    pub fn exit_event(_: &Handle) -> Option<i32> {
+        None
+    }
+}
+
+/// Whether orphaned descendants are re-parented to us once `acquire`
+/// succeeded (so the daemon is our child and its status comes by SIGCHLD).
+pub const SUBREAPER: bool = imp::SUBREAPER;
+
+fn errno() -> Errno {
+    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
+fn kill(pid: Pid, sig: i32) -> Result<(), Errno> {
+    // SAFETY: kill takes two integers; pid is positive (a `Pid`), so it
+    // names one process, never a group.
+    if unsafe { libc::kill(pid.as_raw_nonzero().get(), sig) } == 0 { Ok(()) } else { Err(errno()) }
+}
+
+/// `acquire()`: makes this process able to watch a descendant that its
+/// parent abandons (subreaper where the system has one). `Err(NOSYS)`: the
+/// platform has no way to do it.
+pub fn acquire() -> Result<(), Errno> {
+    imp::acquire()
+}
+
+/// `reap(f)`: collects every child that has ended, without blocking, and
+/// calls `f(pid, raw_wait_status)` for each.
+pub fn reap(mut f: impl FnMut(Pid, i32)) {
+    loop {
+        match rustix::process::wait(WaitOptions::NOHANG) {
+            Ok(Some((pid, status))) => f(pid, status.as_raw()),
+            Err(Errno::INTR) => {}
+            // None: nothing more has ended; ECHILD: no children left.
+            _ => return,
+        }
+    }
+}
+
+/// What `check` found out about a pid.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Found {
+    /// It is our child and still runs (or cannot be checked further).
+    Running,
+    /// It was our child and had ended: here is its raw wait status (it is
+    /// reaped now).
+    Ended(i32),
+    /// It is not our child.
+    NotOurs,
+}
+
+/// `check(pid)`: whether `pid` is our child (on subreaper systems), without
+/// reaping it unless it has already ended. Elsewhere, whether it exists.
+pub fn check(pid: Pid) -> Result<Found, Errno> {
+    #[cfg(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    ))]
+    {
+        use rustix::process::{WaitId, WaitIdOptions};
+        let opts = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        loop {
+            return match rustix::process::waitid(WaitId::Pid(pid), opts) {
+                Ok(None) => Ok(Found::Running),
+                Ok(Some(_)) => loop {
+                    match rustix::process::waitpid(Some(pid), WaitOptions::NOHANG) {
+                        Ok(Some((_, st))) => break Ok(Found::Ended(st.as_raw())),
+                        Ok(None) => break Ok(Found::Running),
+                        Err(Errno::INTR) => {}
+                        Err(e) => break Err(e),
+                    }
+                },
+                Err(Errno::CHILD) => Ok(Found::NotOurs),
+                Err(Errno::INTR) => continue,
+                Err(e) => Err(e),
+            };
+        }
+    }
+    #[cfg(not(any(
+        target_os = "linux",
+        target_os = "android",
+        target_os = "freebsd",
+        target_os = "dragonfly"
+    )))]
+    {
+        match kill(pid, 0) {
+            Err(Errno::SRCH) => Ok(Found::NotOurs),
+            _ => Ok(Found::Running),
+        }
+    }
+}
+
+/// The daemon, once checked: signalled through a pidfd where the system
+/// has them, so a recycled pid can never get a signal meant for it.
+pub struct Daemon {
+    pid: Pid,
+    handle: imp::Handle,
+}
+
+impl Daemon {
+    /// `attach(pid)`: takes hold of the checked daemon `pid`.
+    pub fn attach(pid: Pid) -> Result<Daemon, Errno> {
+        Ok(Daemon { pid, handle: imp::open(pid)? })
+    }
+
+    /// `pid()`: the daemon's pid.
+    pub fn pid(&self) -> Pid {
+        self.pid
+    }
+
+    /// `signal(sig)`: sends `sig` to the daemon.
+    pub fn signal(&self, sig: i32) -> Result<(), Errno> {
+        imp::signal(&self.handle, self.pid, sig)
+    }
+
+    /// `event_fd()`: a descriptor that becomes readable when the daemon
+    /// exits, on systems where its exit does not come as SIGCHLD.
+    pub fn event_fd(&self) -> Option<BorrowedFd<'_>> {
+        imp::event_fd(&self.handle)
+    }
+
+    /// `exit_event()`: after `event_fd` became readable, the daemon's raw
+    /// wait status if it has exited.
+    pub fn exit_event(&self) -> Option<i32> {
+        imp::exit_event(&self.handle)
+    }
+}
+
+/// `adopt_fd(n)`: takes over inherited descriptor `n` (which must be open:
+/// EBADF otherwise) and makes it close-on-exec, so no program started from
+/// here inherits it. The caller becomes its only owner.
+pub fn adopt_fd(n: i32) -> Result<OwnedFd, Errno> {
+    if n < 0 {
+        return Err(Errno::BADF);
+    }
+    // SAFETY: only used for the fcntl calls below; an invalid number makes
+    // them fail with EBADF and nothing else happens.
+    let borrowed = unsafe { BorrowedFd::borrow_raw(n) };
+    let flags = rustix::io::fcntl_getfd(borrowed)?;
+    rustix::io::fcntl_setfd(borrowed, flags | rustix::io::FdFlags::CLOEXEC)?;
+    // SAFETY: fcntl proved the descriptor open; it was inherited, nothing
+    // else in this process owns it, and the caller takes over its closing.
+    Ok(unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(n) })
+}
+
+/// `notify(fd)`: writes one newline to `fd` and closes it. A reader that is
+/// gone gives EPIPE, and the SIGPIPE that came with it (blocked, since the
+/// caller reads its signals) is consumed so it is not passed on.
+pub fn notify(fd: OwnedFd) -> Result<(), Errno> {
+    loop {
+        return match rustix::io::write(&fd, b"\n") {
+            Ok(_) => Ok(()),
+            Err(Errno::INTR) => continue,
+            Err(Errno::PIPE) => {
+                // SAFETY: the set is initialised before use; a zero timeout
+                // makes sigtimedwait take a pending SIGPIPE or return at once.
+                unsafe {
+                    let mut set: libc::sigset_t = std::mem::zeroed();
+                    libc::sigemptyset(&mut set);
+                    libc::sigaddset(&mut set, libc::SIGPIPE);
+                    sigpipe_take(&set);
+                }
+                Err(Errno::PIPE)
+            }
+            Err(e) => Err(e),
+        };
+    }
+}
+
+/// Takes a pending signal of `set` without waiting.
+///
+/// # Safety
+/// `set` must be an initialised signal set.
+unsafe fn sigpipe_take(set: &libc::sigset_t) {
+    #[cfg(not(any(target_os = "macos", target_os = "openbsd")))]
+    {
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: set is initialised (caller), zero is a valid timespec, and
+        // a null siginfo pointer is allowed.
+        unsafe { libc::sigtimedwait(set, std::ptr::null_mut(), &zero) };
+    }
+    #[cfg(any(target_os = "macos", target_os = "openbsd"))]
+    {
+        // No sigtimedwait: take it only if it is pending, so sigwait
+        // cannot block.
+        // SAFETY: sigpending fills an initialised set; sigwait gets the
+        // caller's initialised set and returns at once for a pending signal.
+        unsafe {
+            let mut pending: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut pending);
+            if libc::sigpending(&mut pending) == 0
+                && libc::sigismember(&pending, libc::SIGPIPE) == 1
+            {
+                let mut sig = 0;
+                libc::sigwait(set, &mut sig);
+            }
+        }
+    }
+}
+
+/// `signal_child(pid, sig)`: sends `sig` to `pid`, which must be an
+/// unreaped child of ours (its pid cannot be recycled until we reap it).
+pub fn signal_child(pid: Pid, sig: i32) -> Result<(), Errno> {
+    kill(pid, sig)
+}

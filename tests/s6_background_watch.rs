@@ -1,0 +1,786 @@
+//! s6-background-watch: small /bin/sh daemons that fork, write the pidfile
+//! and exit, driven through fifos (no sleeps); every test kills and reaps
+//! what it started, even when it fails.
+
+mod common;
+
+use common::*;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const NAME: &str = "s6-background-watch";
+const LONG: Duration = Duration::from_secs(30);
+
+/// Blocks on the fifo `$1` (opened read-write, so `open` does not block)
+/// until a line arrives; trapped signals run their traps meanwhile.
+const BLOCK: &str =
+    r#"block() { exec 3<>"$1"; while :; do read x <&3 && break; done; exec 3<&-; }"#;
+
+/// A test's directory: `parent.sh` and `daemon.sh`, fifos `pgo` (releases
+/// the parent) and `dgo` (releases the daemon), `pid`, `log`.
+struct Setup {
+    dir: PathBuf,
+}
+
+impl Setup {
+    /// `new(tag, parent, daemon)`: writes the two scripts. Both get the
+    /// directory as `$d` and the `block` function.
+    fn new(tag: &str, parent: &str, daemon: &str) -> Setup {
+        let dir = tmpdir(&format!("bgw-{tag}"));
+        let head = format!("d='{}'\n{BLOCK}\n", dir.display());
+        std::fs::write(dir.join("parent.sh"), format!("{head}{parent}\n")).unwrap();
+        std::fs::write(dir.join("daemon.sh"), format!("{head}{daemon}\n")).unwrap();
+        for f in ["pgo", "dgo", "ogo"] {
+            let c = std::ffi::CString::new(dir.join(f).as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: c is a valid NUL-terminated path.
+            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        }
+        std::fs::write(dir.join("log"), "").unwrap();
+        Setup { dir }
+    }
+
+    fn path(&self, f: &str) -> PathBuf {
+        self.dir.join(f)
+    }
+
+    /// `cmd(opts)`: the watcher command: `s6-background-watch OPTS pid sh parent.sh`.
+    fn cmd(&self, opts: &[&str]) -> Command {
+        let mut c = cmd(NAME);
+        c.args(opts).arg(self.path("pid")).arg("sh").arg(self.path("parent.sh"));
+        c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
+        c
+    }
+
+    /// `log_has(what)`: waits until the log has the line `what`.
+    fn log_has(&self, what: &str) {
+        poll(LONG, &format!("{what} in the log"), || {
+            let log = std::fs::read_to_string(self.path("log")).unwrap_or_default();
+            log.lines().any(|l| l == what).then_some(())
+        })
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("log")).unwrap_or_default()
+    }
+
+    /// `release(fifo)`: sends a line to a blocked script.
+    fn release(&self, fifo: &str) {
+        use std::io::Write;
+        let p = self.path(fifo);
+        let mut f = poll(LONG, &format!("a reader on {fifo}"), || {
+            std::fs::OpenOptions::new().write(true).custom_flags(libc::O_NONBLOCK).open(&p).ok()
+        });
+        f.write_all(b"go\n").unwrap();
+    }
+
+    /// `pid()`: the pid the parent wrote.
+    fn pid(&self) -> i32 {
+        poll(LONG, "the pidfile", || {
+            let s = std::fs::read_to_string(self.path("pid")).ok()?;
+            s.strip_suffix('\n')?.parse().ok()
+        })
+    }
+}
+
+/// A running watcher; dropping it kills it and everything below it.
+struct Watcher {
+    child: Child,
+}
+
+impl Watcher {
+    fn spawn(mut c: Command) -> Watcher {
+        Watcher { child: c.spawn().expect("spawn s6-background-watch") }
+    }
+
+    fn pid(&self) -> i32 {
+        self.child.id() as i32
+    }
+
+    fn kill(&self, sig: i32) {
+        // SAFETY: plain kill(2) of our own unreaped child.
+        assert_eq!(unsafe { libc::kill(self.pid(), sig) }, 0);
+    }
+
+    /// `daemon()`: waits for the daemon phase (the watcher holds a pidfd)
+    /// and returns the pid the pidfd refers to.
+    fn daemon(&self) -> i32 {
+        poll(LONG, "a pidfd in the watcher", || pidfd_of(self.pid()))
+    }
+
+    /// `finish()`: waits for the exit; returns the code and stderr.
+    fn finish(mut self) -> (i32, String) {
+        let status = poll(LONG, "the watcher's exit", || self.child.try_wait().unwrap());
+        let mut err = String::new();
+        self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+        (status.code().unwrap_or_else(|| panic!("watcher killed: {status:?}")), err)
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let me = self.pid();
+            for pid in descendants(me) {
+                // SAFETY: kill(2); each pid is an unreaped descendant of the
+                // still-living watcher, so it cannot have been recycled.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// `stat(pid)`: (state, ppid) of a process, from /proc/PID/stat.
+fn stat(pid: i32) -> Option<(char, i32)> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut f = rest.split(' ');
+    let state = f.next()?.chars().next()?;
+    Some((state, f.next()?.parse().ok()?))
+}
+
+/// `children(pid)`: the (pid, state) of every child of `pid`.
+fn children(pid: i32) -> Vec<(i32, char)> {
+    let mut v = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
+        if let Some((state, ppid)) = stat(p)
+            && ppid == pid
+        {
+            v.push((p, state));
+        }
+    }
+    v
+}
+
+/// `descendants(pid)`: every process below `pid`, deepest last.
+fn descendants(pid: i32) -> Vec<i32> {
+    let mut all = Vec::new();
+    let mut todo = vec![pid];
+    while let Some(p) = todo.pop() {
+        for (c, _) in children(p) {
+            all.push(c);
+            todo.push(c);
+        }
+    }
+    all
+}
+
+/// `pidfd_of(pid)`: the pid behind the first pidfd that `pid` holds.
+fn pidfd_of(pid: i32) -> Option<i32> {
+    for e in std::fs::read_dir(format!("/proc/{pid}/fd")).ok()?.flatten() {
+        let Ok(target) = std::fs::read_link(e.path()) else { continue };
+        if target.as_os_str() == "anon_inode:[pidfd]" {
+            let info =
+                std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{}", e.file_name().to_str()?))
+                    .ok()?;
+            return info
+                .lines()
+                .find_map(|l| l.strip_prefix("Pid:"))
+                .and_then(|v| v.trim().parse().ok());
+        }
+    }
+    None
+}
+
+/// `fd_targets(pid)`: what each descriptor of `pid` points to.
+fn fd_targets(pid: i32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    dir.flatten()
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// `fd_targets_above2(pid)`: the same for descriptors 3 and up.
+fn fd_targets_above2(pid: i32) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return Vec::new() };
+    dir.flatten()
+        .filter(|e| {
+            e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()).is_some_and(|n| n > 2)
+        })
+        .filter_map(|e| std::fs::read_link(e.path()).ok())
+        .map(|t| t.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    matches!(stat(pid), Some((s, _)) if s != 'Z' && s != 'X')
+}
+
+/// Traps that log HUP and USR1.
+const TRAPS: &str = r#"trap 'echo HUP >> "$d/log"' HUP
+trap 'echo USR1 >> "$d/log"' USR1"#;
+
+/// Logs "ready", then waits for signals in `wait`, which, unlike `read`,
+/// cannot miss a trapped signal that arrives just before it blocks.
+const WAIT: &str = r#"sleep 600 & s=$!
+echo ready >> "$d/log"
+while :; do wait $s; done"#;
+
+/// A daemon forked by the parent, its stdio away from the watcher's pipe.
+const FORK: &str = r#"sh "$d/daemon.sh" </dev/null >/dev/null 2>>"$d/daemon.err" &
+echo $! > "$d/pid""#;
+
+/// The usual parent: fork the daemon, write the pidfile, exit 0.
+fn parent() -> String {
+    format!("{FORK}\nexit 0")
+}
+
+// ---------------------------------------------------------------- usage
+
+#[test]
+fn usage_and_bad_options() {
+    let usage = "s6-background-watch: usage: s6-background-watch [ -t timeout ] [ -d notif ] pidfile prog...\n";
+    for args in
+        [&[][..], &["pidfile"], &["-t", "5"], &["-x", "p", "true"], &["--bogus=1", "p", "true"]]
+    {
+        let out = run(cmd(NAME).args(args));
+        assert_eq!(code(&out), 100, "{args:?}");
+        assert_eq!(text(&out.stderr), usage, "{args:?}");
+    }
+    for (args, what) in [
+        (&["-t", "abc", "p", "true"][..], "timeout-ready"),
+        (&["-t", "-1", "p", "true"], "timeout-ready"),
+        (&["--timeout-ready=x", "p", "true"], "timeout-ready"),
+        (&["-d", "x", "p", "true"], "-d"),
+        (&["-d", "-1", "p", "true"], "-d"),
+        (&["--notification-fd=3x", "p", "true"], "notification-fd"),
+    ] {
+        let out = run(cmd(NAME).args(args));
+        assert_eq!(code(&out), 100, "{args:?}");
+        let err = text(&out.stderr);
+        assert!(err.starts_with("s6-background-watch: fatal: invalid value for "), "{err}");
+        assert!(err.contains(what), "{args:?}: {err}");
+    }
+    for fd in ["0", "1", "2"] {
+        let out = run(cmd(NAME).args(["-d", fd, "p", "true"]));
+        assert_eq!(code(&out), 100);
+        assert_eq!(
+            text(&out.stderr),
+            "s6-background-watch: fatal: notification-fd cannot be 0, 1 or 2\n"
+        );
+    }
+    // A descriptor that is not open.
+    let out = run(cmd(NAME).args(["-d", "57", "p", "true"]));
+    assert_eq!(code(&out), 111);
+    assert_eq!(
+        text(&out.stderr),
+        "s6-background-watch: fatal: unable to use notification-fd 57: Bad file descriptor\n"
+    );
+    let out = run(cmd(NAME).arg("--help"));
+    assert_eq!(code(&out), 0);
+    assert!(text(&out.stdout).starts_with("usage: s6-background-watch [ -t timeout ]"));
+}
+
+#[test]
+fn prog_cannot_be_spawned() {
+    let dir = tmpdir("bgw-spawn");
+    let out = run(cmd(NAME).arg(dir.join("pid")).arg("/nonexistent/prog"));
+    assert_eq!(code(&out), 127);
+    assert_eq!(
+        text(&out.stderr),
+        "s6-background-watch: fatal: unable to spawn /nonexistent/prog: No such file or directory\n"
+    );
+    let out = run(cmd(NAME).arg(dir.join("pid")).arg(&dir));
+    assert_eq!(code(&out), 126);
+}
+
+// ---------------------------------------------------------- daemon phase
+
+#[test]
+fn daemon_exit_codes() {
+    for (exit, want) in [(0, 0), (7, 7), (200, 128)] {
+        let s = Setup::new(
+            &format!("exit{exit}"),
+            &parent(),
+            &format!("block \"$d/dgo\"\nexit {exit}"),
+        );
+        let w = Watcher::spawn(s.cmd(&[]));
+        assert_eq!(w.daemon(), s.pid());
+        s.release("dgo");
+        let (c, err) = w.finish();
+        assert_eq!(c, want, "daemon exit {exit}: {err}");
+        assert_eq!(err, "");
+    }
+}
+
+#[test]
+fn daemon_killed_by_forwarded_term() {
+    let s = Setup::new("term", &parent(), "block \"$d/dgo\"");
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = w.daemon();
+    w.kill(libc::SIGTERM);
+    let (c, err) = w.finish();
+    assert_eq!(c, 143, "{err}");
+    assert_eq!(err, "");
+    assert!(!alive(daemon));
+}
+
+#[test]
+fn signals_forwarded_in_daemon_phase() {
+    let daemon = format!("{TRAPS}\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}");
+    let s = Setup::new("fwd-daemon", &parent(), &daemon);
+    let w = Watcher::spawn(s.cmd(&[]));
+    s.log_has("ready");
+    w.daemon();
+    w.kill(libc::SIGHUP);
+    s.log_has("HUP");
+    w.kill(libc::SIGUSR1);
+    s.log_has("USR1");
+    w.kill(libc::SIGTERM);
+    let (c, err) = w.finish();
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(s.log(), "ready\nHUP\nUSR1\nTERM\n");
+}
+
+#[test]
+fn watcher_holds_the_daemon_by_pidfd() {
+    let s = Setup::new("pidfd", &parent(), "block \"$d/dgo\"\nexit 3");
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = s.pid();
+    // The pidfd the watcher holds refers to the daemon.
+    assert_eq!(w.daemon(), daemon);
+    // The daemon is the watcher's child now (re-parented to the subreaper).
+    assert_eq!(stat(daemon).unwrap().1, w.pid());
+    // The watcher's own descriptors: one signalfd, one pidfd; everything
+    // else it has, it inherited and passed on (the daemon has it too).
+    let fds = fd_targets_above2(w.pid());
+    assert_eq!(fds.iter().filter(|t| *t == "anon_inode:[pidfd]").count(), 1, "{fds:?}");
+    assert_eq!(fds.iter().filter(|t| *t == "anon_inode:[signalfd]").count(), 1, "{fds:?}");
+    let daemon_fds = fd_targets_above2(daemon);
+    for t in fds.iter().filter(|t| !t.starts_with("anon_inode:")) {
+        assert!(daemon_fds.contains(t), "{t} not passed on: {fds:?} vs {daemon_fds:?}");
+    }
+    s.release("dgo");
+    assert_eq!(w.finish().0, 3);
+}
+
+#[test]
+fn double_forking_daemon() {
+    let parent = r#"( sh "$d/daemon.sh" </dev/null >/dev/null 2>>"$d/daemon.err" &
+  echo $! > "$d/pid" )
+exit 0"#;
+    let s = Setup::new("dfork", parent, "block \"$d/dgo\"\nexit 5");
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = w.daemon();
+    assert_eq!(daemon, s.pid());
+    assert_eq!(stat(daemon).unwrap().1, w.pid());
+    // The intermediate process is gone, reaped: only the daemon is left.
+    poll(LONG, "only the daemon under the watcher", || {
+        (children(w.pid()) == vec![(daemon, 'S')]).then_some(())
+    });
+    s.release("dgo");
+    assert_eq!(w.finish().0, 5);
+}
+
+#[test]
+fn orphans_of_the_daemon_are_reaped() {
+    // Ten orphans, re-parented to the watcher while alive, then released.
+    let daemon = r#"i=0
+while [ $i -lt 10 ]; do
+  ( sh -c '. "$1"; block "$2"' - "$d/daemon.sh.fn" "$d/ogo" </dev/null >/dev/null 2>&1 & )
+  i=$((i+1))
+done
+echo spawned >> "$d/log"
+block "$d/dgo"
+exit 4"#;
+    let s = Setup::new("orphans", &parent(), daemon);
+    std::fs::write(s.path("daemon.sh.fn"), BLOCK).unwrap();
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = w.daemon();
+    s.log_has("spawned");
+    poll(LONG, "ten orphans under the watcher", || (children(w.pid()).len() == 11).then_some(()));
+    // Each orphan takes one line: release all ten.
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().read(true).write(true).open(s.path("ogo")).unwrap();
+        f.write_all(&b"go\n".repeat(10)).unwrap();
+        poll(LONG, "every orphan reaped", || {
+            (children(w.pid()) == vec![(daemon, 'S')]).then_some(())
+        });
+    }
+    s.release("dgo");
+    assert_eq!(w.finish().0, 4);
+}
+
+// ---------------------------------------------------------- parent phase
+
+#[test]
+fn signals_forwarded_in_parent_phase() {
+    let parent = format!(
+        "echo 4242 > \"$d/pid\"\n{TRAPS}\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 3' TERM\n{WAIT}"
+    );
+    let s = Setup::new("fwd-parent", &parent, "exit 0");
+    let w = Watcher::spawn(s.cmd(&[]));
+    s.log_has("ready");
+    w.kill(libc::SIGHUP);
+    s.log_has("HUP");
+    w.kill(libc::SIGUSR1);
+    s.log_has("USR1");
+    w.kill(libc::SIGTERM);
+    let (c, err) = w.finish();
+    assert_eq!(c, 3);
+    assert_eq!(err, "s6-background-watch: fatal: sh (parent) exited 3\n");
+    assert_eq!(s.log(), "ready\nHUP\nUSR1\nTERM\n");
+    assert!(!s.path("pid").exists(), "pidfile not removed");
+}
+
+#[test]
+fn parent_exits_nonzero() {
+    for (exit, want) in [(1, 1), (100, 100), (200, 128)] {
+        let s = Setup::new(
+            &format!("pexit{exit}"),
+            &format!("echo 4242 > \"$d/pid\"\nexit {exit}"),
+            "",
+        );
+        let (c, err) = Watcher::spawn(s.cmd(&[])).finish();
+        assert_eq!(c, want);
+        assert_eq!(err, format!("s6-background-watch: fatal: sh (parent) exited {exit}\n"));
+        assert!(!s.path("pid").exists(), "pidfile not removed");
+    }
+}
+
+#[test]
+fn parent_killed() {
+    let s = Setup::new("pkill", "echo 4242 > \"$d/pid\"\nkill -s USR2 $$\nexit 0", "");
+    let (c, err) = Watcher::spawn(s.cmd(&[])).finish();
+    assert_eq!(c, 128 + libc::SIGUSR2);
+    assert_eq!(
+        err,
+        format!("s6-background-watch: fatal: sh (parent) crashed with signal {}\n", libc::SIGUSR2)
+    );
+    assert!(!s.path("pid").exists(), "pidfile not removed");
+}
+
+#[test]
+fn timeout_ready_kills_the_parent() {
+    for opt in [&["-t", "300"][..], &["--timeout-ready=300"], &["-t300"]] {
+        let s = Setup::new("timeout", "echo 4242 > \"$d/pid\"\nblock \"$d/pgo\"\nexit 0", "");
+        let start = Instant::now();
+        let (c, err) = Watcher::spawn(s.cmd(opt)).finish();
+        assert_eq!(c, 137, "{opt:?}: {err}");
+        assert_eq!(
+            err,
+            "s6-background-watch: warning: sh (parent) did not exit before timeout-ready, killing it\n\
+             s6-background-watch: fatal: sh (parent) crashed with signal 9\n"
+        );
+        // Loose: well before the 30 s a hang would take.
+        assert!(start.elapsed() < Duration::from_secs(10));
+        assert!(!s.path("pid").exists());
+    }
+}
+
+#[test]
+fn timeout_zero_means_no_timeout() {
+    // Upstream kills the parent at once with -t 0; here it waits.
+    let parent = format!("echo ready >> \"$d/log\"\nblock \"$d/pgo\"\n{}", parent());
+    let s = Setup::new("timeout0", &parent, "block \"$d/dgo\"\nexit 6");
+    let w = Watcher::spawn(s.cmd(&["-t", "0"]));
+    s.log_has("ready");
+    // The parent is alive and the watcher asleep, in the parent phase.
+    poll(LONG, "the watcher asleep", || (stat(w.pid())?.0 == 'S').then_some(()));
+    assert_eq!(children(w.pid()).len(), 1);
+    s.release("pgo");
+    w.daemon();
+    s.release("dgo");
+    let (c, err) = w.finish();
+    assert_eq!(c, 6);
+    assert_eq!(err, "");
+}
+
+// --------------------------------------------------------------- pidfile
+
+fn refused(tag: &str, parent: &str) -> (String, PathBuf) {
+    let s = Setup::new(tag, parent, "");
+    let (c, err) = Watcher::spawn(s.cmd(&[])).finish();
+    assert_eq!(c, 104, "{tag}: {err}");
+    (err, s.path("pid"))
+}
+
+#[test]
+fn bad_pidfiles() {
+    let (err, pid) = refused("nopid", "exit 0");
+    assert_eq!(
+        err,
+        format!(
+            "s6-background-watch: fatal: unable to read {}: No such file or directory\n",
+            pid.display()
+        )
+    );
+    let (err, pid) = refused("dirpid", "mkdir \"$d/pid\"");
+    assert_eq!(
+        err,
+        format!("s6-background-watch: fatal: unable to read {}: Is a directory\n", pid.display())
+    );
+    let (err, pid) = refused("emptypid", ": > \"$d/pid\"");
+    assert_eq!(err, format!("s6-background-watch: fatal: pidfile {} is empty\n", pid.display()));
+    for (tag, content) in [("garbage", "abc"), ("space", " 12"), ("neg", "-12"), ("blank", "")] {
+        let (err, pid) = refused(tag, &format!("echo '{content}' > \"$d/pid\""));
+        assert_eq!(
+            err,
+            format!(
+                "s6-background-watch: fatal: pidfile {} does not contain a valid pid\n",
+                pid.display()
+            ),
+            "{tag}"
+        );
+    }
+    for n in ["0", "1", "$PPID"] {
+        let (err, pid) = refused("badnum", &format!("echo {n} > \"$d/pid\""));
+        assert!(err.starts_with("s6-background-watch: fatal: invalid pid "), "{n}: {err}");
+        assert!(err.ends_with(&format!(" read from {}\n", pid.display())), "{n}: {err}");
+        assert_eq!(err.lines().count(), 1);
+    }
+}
+
+#[test]
+fn pidfile_naming_a_stranger_is_refused() {
+    // Upstream trusts this pid and would signal it; here it is refused.
+    let me = std::process::id();
+    let (err, pid) = refused("stranger", &format!("echo {me} > \"$d/pid\""));
+    assert_eq!(
+        err,
+        format!(
+            "s6-background-watch: fatal: pid {me} read from {} is not a descendant of sh\n",
+            pid.display()
+        )
+    );
+    // Still alive, never signalled.
+    assert!(alive(me as i32));
+}
+
+#[test]
+fn daemon_dead_before_the_pidfile_is_read() {
+    // The daemon ends (and is reaped by the watcher, its subreaper) while
+    // the parent still runs; upstream fails with 111 there.
+    // The daemon waits until its parent (a subshell) is gone, so that no
+    // shell reaps it but the watcher.
+    let parent = r#"( sh "$d/daemon.sh" </dev/null >/dev/null 2>&1 & echo $! > "$d/pid" )
+read p < "$d/pid"
+echo go > "$d/dgo"
+while read -r a b c rest < /proc/$p/stat && [ "$c" != Z ]; do :; done 2>/dev/null
+exit 0"#;
+    for (body, want) in [("exit 9", 9), ("exit 222", 128), ("kill -s TERM $$", 143)] {
+        let s = Setup::new("early", parent, &format!("block \"$d/dgo\"\n{body}"));
+        let (c, err) = Watcher::spawn(s.cmd(&[])).finish();
+        assert_eq!(c, want, "{body}: {err}");
+        assert_eq!(err, "");
+    }
+}
+
+// ---------------------------------------------------------- notification
+
+/// A pipe whose write end the watcher gets as descriptor 3; returns the
+/// read end (non-blocking) and the test's copy of the write end, to be
+/// dropped once the watcher is spawned.
+fn notif_pipe(c: &mut Command) -> (std::fs::File, std::os::fd::OwnedFd) {
+    use std::os::fd::FromRawFd;
+    let mut fds = [0; 2];
+    // SAFETY: pipe2 fills the two-element array.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) }, 0);
+    let (rd, wr) = (fds[0], fds[1]);
+    // SAFETY: runs in the child between fork and exec: dup2 is
+    // async-signal-safe; wr is open there (close-on-exec only).
+    unsafe {
+        c.pre_exec(move || {
+            if libc::dup2(wr, 3) != 3 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    // SAFETY: rd and wr are fresh descriptors owned by nobody else.
+    unsafe { (std::fs::File::from_raw_fd(rd), std::os::fd::OwnedFd::from_raw_fd(wr)) }
+}
+
+/// `read_now(f)`: Some(bytes) (empty at end of file) or None if nothing yet.
+fn read_now(f: &mut std::fs::File) -> Option<Vec<u8>> {
+    let mut buf = [0u8; 16];
+    match f.read(&mut buf) {
+        Ok(n) => Some(buf[..n].to_vec()),
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => None,
+        Err(e) => panic!("read: {e}"),
+    }
+}
+
+fn pipe_inode(f: &std::fs::File) -> String {
+    use std::os::unix::fs::MetadataExt;
+    format!("pipe:[{}]", f.metadata().unwrap().ino())
+}
+
+#[test]
+fn notification_fd() {
+    for opt in ["-d3", "--notification-fd=3"] {
+        let parent = format!("{FORK}\necho ready >> \"$d/log\"\nblock \"$d/pgo\"\nexit 0");
+        let s = Setup::new("notif", &parent, "block \"$d/dgo\"\nexit 0");
+        let mut c = s.cmd(&[opt]);
+        let (mut rd, wr) = notif_pipe(&mut c);
+        let w = Watcher::spawn(c);
+        drop(wr);
+        let ino = pipe_inode(&rd);
+        s.log_has("ready");
+        let daemon = s.pid();
+        // Parent still running: nothing yet, and neither the parent nor the
+        // daemon holds the descriptor.
+        assert_eq!(read_now(&mut rd), None);
+        let parent_pid = children(w.pid())[0].0;
+        assert!(fd_targets(w.pid()).contains(&ino));
+        for p in [parent_pid, daemon] {
+            assert!(!fd_targets(p).contains(&ino), "pid {p} holds the notification pipe");
+        }
+        s.release("pgo");
+        let got = poll(LONG, "the notification", || read_now(&mut rd));
+        assert_eq!(got, b"\n");
+        // Then end of file: the watcher closed it and nobody else has it,
+        // while the daemon still runs.
+        let eof = poll(LONG, "end of file", || read_now(&mut rd));
+        assert_eq!(eof, b"");
+        assert!(alive(daemon));
+        assert!(!fd_targets(daemon).contains(&ino));
+        s.release("dgo");
+        let (code, err) = w.finish();
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(err, "");
+    }
+}
+
+#[test]
+fn notification_not_sent_when_parent_fails() {
+    let s = Setup::new("notif-fail", "exit 2", "");
+    let mut c = s.cmd(&["-d", "3"]);
+    let (mut rd, wr) = notif_pipe(&mut c);
+    let w = Watcher::spawn(c);
+    drop(wr);
+    let (code, _) = w.finish();
+    assert_eq!(code, 2);
+    // (Polled: a child that another test forks may hold a copy of the
+    // write end for a moment, until it execs.)
+    let got = poll(LONG, "end of file", || read_now(&mut rd));
+    assert_eq!(got, b"", "EOF without a newline");
+}
+
+// -------------------------------------------------------- inherited state
+
+fn sigmask(sigs: &[i32]) -> String {
+    format!("{:016x}", sigs.iter().fold(0u64, |m, &s| m | 1 << (s - 1)))
+}
+
+#[test]
+fn spawned_program_inherits_the_signal_state() {
+    // Upstream empties the mask; here the program gets exactly what the
+    // watcher was started with, SIGCHLD "ignore" included.
+    let dir = tmpdir("bgw-sigstate");
+    let ignore = [libc::SIGPIPE, libc::SIGUSR2, libc::SIGCHLD];
+    let block = [libc::SIGUSR1, libc::SIGWINCH];
+    let mut c = cmd(NAME);
+    c.arg(dir.join("pid")).args(["grep", "-e", "^SigBlk", "-e", "^SigIgn", "/proc/self/status"]);
+    sigstate(&mut c, &ignore, &block);
+    let out = run(&mut c);
+    assert_eq!(code(&out), 104);
+    let status = text(&out.stdout);
+    assert_eq!(status_field(&status, "SigBlk"), sigmask(&block));
+    // What a direct run sees (the test environment may add its own).
+    let mut direct = Command::new("grep");
+    direct.args(["-e", "^SigBlk", "-e", "^SigIgn", "/proc/self/status"]);
+    sigstate(&mut direct, &ignore, &block);
+    let want = text(&run(&mut direct).stdout);
+    assert_eq!(status, want);
+    let ign = u64::from_str_radix(&status_field(&status, "SigIgn"), 16).unwrap();
+    for sig in ignore {
+        assert_ne!(ign & 1 << (sig - 1), 0, "signal {sig} not ignored");
+    }
+
+    // Started with nothing ignored or blocked: nothing leaks either.
+    let mut c = cmd(NAME);
+    c.arg(dir.join("pid")).args(["grep", "-e", "^SigBlk", "-e", "^SigIgn", "/proc/self/status"]);
+    sigstate(&mut c, &[], &[]);
+    let status = text(&run(&mut c).stdout);
+    let mut direct = Command::new("grep");
+    direct.args(["-e", "^SigBlk", "-e", "^SigIgn", "/proc/self/status"]);
+    sigstate(&mut direct, &[], &[]);
+    assert_eq!(status, text(&run(&mut direct).stdout));
+    assert_eq!(status_field(&status, "SigBlk"), sigmask(&[]));
+}
+
+#[test]
+fn daemon_inherits_ignored_signals() {
+    let s = Setup::new("sigdaemon", &parent(), "block \"$d/dgo\"\nexit 0");
+    let mut c = s.cmd(&[]);
+    sigstate(&mut c, &[libc::SIGPIPE, libc::SIGHUP], &[]);
+    let w = Watcher::spawn(c);
+    let daemon = w.daemon();
+    let status = std::fs::read_to_string(format!("/proc/{daemon}/status")).unwrap();
+    let ign = u64::from_str_radix(&status_field(&status, "SigIgn"), 16).unwrap();
+    for sig in [libc::SIGPIPE, libc::SIGHUP] {
+        assert_ne!(ign & 1 << (sig - 1), 0, "signal {sig} not ignored in the daemon");
+    }
+    s.release("dgo");
+    assert_eq!(w.finish().0, 0);
+
+    // And SIGPIPE stays default when it was.
+    let s = Setup::new("sigdaemon2", &parent(), "block \"$d/dgo\"\nexit 0");
+    let mut c = s.cmd(&[]);
+    sigstate(&mut c, &[], &[]);
+    let w = Watcher::spawn(c);
+    let daemon = w.daemon();
+    let status = std::fs::read_to_string(format!("/proc/{daemon}/status")).unwrap();
+    let ign = u64::from_str_radix(&status_field(&status, "SigIgn"), 16).unwrap();
+    assert_eq!(ign & 1 << (libc::SIGPIPE - 1), 0, "SIGPIPE ignored in the daemon");
+    s.release("dgo");
+    assert_eq!(w.finish().0, 0);
+}
+
+#[test]
+fn works_when_started_with_sigchld_ignored() {
+    // An ignored SIGCHLD would make the kernel discard every status.
+    let s = Setup::new("chldign", &parent(), "block \"$d/dgo\"\nexit 7");
+    let mut c = s.cmd(&[]);
+    sigstate(&mut c, &[libc::SIGCHLD], &[]);
+    let w = Watcher::spawn(c);
+    w.daemon();
+    s.release("dgo");
+    assert_eq!(w.finish().0, 7);
+}
+
+#[test]
+fn watcher_sleeps_in_one_blocking_call() {
+    let s = Setup::new("idle", &parent(), "block \"$d/dgo\"\nexit 0");
+    let w = Watcher::spawn(s.cmd(&[]));
+    w.daemon();
+    let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", w.pid())).unwrap_or_default();
+    // poll(2) without a timeout; "0" when the kernel hides wchan.
+    assert!(wchan.contains("poll") || wchan == "0" || wchan.is_empty(), "{wchan}");
+    s.release("dgo");
+    assert_eq!(w.finish().0, 0);
+}
+
+#[test]
+fn notification_reader_gone_is_a_warning() {
+    // The reader closed its end: the write fails with EPIPE, a warning; the
+    // SIGPIPE it raised is not forwarded, and the daemon stays watched.
+    let daemon = format!(
+        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
+    );
+    let s = Setup::new("notif-gone", &parent(), &daemon);
+    let mut c = s.cmd(&["-d", "3"]);
+    let (rd, wr) = notif_pipe(&mut c);
+    drop(rd);
+    let w = Watcher::spawn(c);
+    drop(wr);
+    s.log_has("ready");
+    w.daemon();
+    w.kill(libc::SIGTERM);
+    let (code, err) = w.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        err,
+        "s6-background-watch: warning: unable to write to notification-fd: Broken pipe\n"
+    );
+    assert_eq!(s.log(), "ready\nTERM\n");
+}
