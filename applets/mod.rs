@@ -3,3 +3,19 @@
 #[cfg(feature = "s6-applyuidgid")]
 #[path = "s6-applyuidgid.rs"]
 pub mod s6_applyuidgid;
+
+#[cfg(feature = "s6-envdir")]
+#[path = "s6-envdir.rs"]
+pub mod s6_envdir;
+
+#[cfg(feature = "s6-setlock")]
+#[path = "s6-setlock.rs"]
+pub mod s6_setlock;
+
+#[cfg(feature = "s6-setsid")]
+#[path = "s6-setsid.rs"]
+pub mod s6_setsid;
+
+#[cfg(feature = "s6-softlimit")]
+#[path = "s6-softlimit.rs"]
+pub mod s6_softlimit;

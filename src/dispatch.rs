@@ -13,6 +13,14 @@ pub type Entry = fn(Argv) -> i32;
 pub static APPLETS: &[(&str, Entry)] = &[
     #[cfg(feature = "s6-applyuidgid")]
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
+    #[cfg(feature = "s6-envdir")]
+    ("s6-envdir", applets::s6_envdir::main),
+    #[cfg(feature = "s6-setlock")]
+    ("s6-setlock", applets::s6_setlock::main),
+    #[cfg(feature = "s6-setsid")]
+    ("s6-setsid", applets::s6_setsid::main),
+    #[cfg(feature = "s6-softlimit")]
+    ("s6-softlimit", applets::s6_softlimit::main),
 ];
 
 /// `find(name)`: the entry of the applet called exactly `name`.
