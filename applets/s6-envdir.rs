@@ -6,9 +6,10 @@
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
 use crate::{env, exec, exitcode, msg};
+use rustix::fd::OwnedFd;
+use rustix::fs::{Dir, Mode, OFlags, open, openat};
 use rustix::io::Errno;
-use std::ffi::{OsStr, OsString};
-use std::io::Read;
+use std::ffi::{CStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 const USAGE: &str = "s6-envdir [ -I | -i ] [ -n ] [ -f ] [ -L ] [ -c nullchar ] dir prog...";
@@ -28,30 +29,25 @@ struct Rules {
     nul: u8,
 }
 
-fn errno(e: &std::io::Error) -> Errno {
-    Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EIO))
-}
-
 /// `read_raw(file, rules)`: the bytes the value is made from: the first
-/// `CLAMP` bytes, or the whole first line (`-L`), or the whole file (`-fL`).
-fn read_raw(file: &mut std::fs::File, rules: &Rules) -> std::io::Result<Vec<u8>> {
+/// `CLAMP` bytes, or (`-L`) up to the end of the first line, or (`-fL`) the
+/// whole file. Reading stops early at a newline when only the first line
+/// is wanted.
+fn read_raw(file: &OwnedFd, rules: &Rules) -> Result<Vec<u8>, Errno> {
+    let limit = if rules.unlimited { usize::MAX } else { CLAMP };
     let mut buf = Vec::new();
-    if !rules.unlimited {
-        file.take(CLAMP as u64).read_to_end(&mut buf)?;
-    } else if rules.verbatim {
-        file.read_to_end(&mut buf)?;
-    } else {
-        let mut chunk = [0u8; CLAMP];
-        loop {
-            let n = match file.read(&mut chunk) {
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            buf.extend_from_slice(&chunk[..n]);
-            if n == 0 || chunk[..n].contains(&b'\n') {
-                break;
-            }
+    let mut chunk = [0u8; CLAMP];
+    while buf.len() < limit {
+        let want = (limit - buf.len()).min(CLAMP);
+        let n = match rustix::io::read(file, &mut chunk[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        if !rules.verbatim && chunk[..n].contains(&b'\n') {
+            break;
         }
     }
     Ok(buf)
@@ -88,23 +84,27 @@ fn wanted(name: &[u8]) -> bool {
 type Changes = Vec<(OsString, Option<Vec<u8>>)>;
 
 /// `changes(dir, rules, strict)`: what `dir` asks for; nothing when it does
-/// not exist and `strict` is off.
-fn changes(dir: &OsStr, rules: &Rules, strict: bool) -> Result<Changes, std::io::Error> {
+/// not exist and `strict` is off. Every descriptor opened here is
+/// close-on-exec and closed on return.
+fn changes(dir: &CStr, rules: &Rules, strict: bool) -> Result<Changes, Errno> {
     let mut out = Vec::new();
-    let entries = match std::fs::read_dir(dir) {
-        Err(e) if !strict && e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let fd = match open(dir, flags, Mode::empty()) {
+        Err(Errno::NOENT) if !strict => return Ok(out),
         r => r?,
     };
-    for entry in entries {
+    let mut entries = Dir::new(fd)?;
+    while let Some(entry) = entries.read() {
         let entry = entry?;
-        let name = entry.file_name();
-        if !wanted(name.as_bytes()) {
+        let name = entry.file_name().to_bytes();
+        if !wanted(name) {
             continue;
         }
-        let mut file = std::fs::File::open(entry.path())?;
-        let raw = read_raw(&mut file, rules)?;
+        let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+        let file = openat(entries.fd()?, entry.file_name(), flags, Mode::empty())?;
+        let raw = read_raw(&file, rules)?;
         let v = if raw.is_empty() { None } else { Some(value(raw, rules)) };
-        out.push((name, v));
+        out.push((OsString::from_vec(name.to_vec()), v));
     }
     Ok(out)
 }
@@ -136,8 +136,8 @@ pub fn main(argv: Argv) -> i32 {
     if rest.len() < 2 {
         cli.usage();
     }
-    let dir = rest.os(0);
-    let die = |e: Errno| -> ! { msg::fatal_sys(exitcode::SYS, &[b"envdir ", dir.as_bytes()], e) };
+    let dir = rest.get(0);
+    let die = |e: Errno| -> ! { msg::fatal_sys(exitcode::SYS, &[b"envdir ", dir.to_bytes()], e) };
     // An empty nullchar would put NULs in values, which no environment
     // variable can hold: refused as s6 does, before touching anything.
     if !nul_ok {
@@ -154,7 +154,7 @@ pub fn main(argv: Argv) -> i32 {
                 }
             }
         }
-        Err(e) => die(errno(&e)),
+        Err(e) => die(e),
     }
     exec::exec(rest.skip(1))
 }

@@ -5,10 +5,12 @@
 //!
 //! A wait with a time limit has no system call of its own: the blocking
 //! F_SETLKW runs in a helper thread (a lock taken by any thread belongs to
-//! the process) while the caller sleeps on a channel with the time limit.
-//! No signal, timer or disposition is touched, so nothing needs undoing
-//! before exec. On a time-out the helper thread stays blocked: the caller
-//! must then end the process.
+//! the process) while the caller sleeps in poll(2) with the time limit on
+//! a pipe the thread reports to. No signal, timer or disposition is
+//! touched, so nothing needs undoing before exec; the thread is joined
+//! before `lock` returns success. On a time-out the helper thread stays
+//! blocked: the caller must then end the process. This is the only thread
+//! s6box starts; it only locks and writes its 4-byte report.
 
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::fs::{FlockOperation, fcntl_lock};
@@ -56,6 +58,77 @@ fn wait_lock(fd: BorrowedFd, shared: bool) -> Result<(), Errno> {
     }
 }
 
+/// What the helper thread needs: the descriptor to lock, the kind of lock,
+/// and where to write the result (an errno, 0 for success).
+struct Job {
+    fd: i32,
+    shared: bool,
+    report: i32,
+}
+
+extern "C" fn helper(arg: *mut libc::c_void) -> *mut libc::c_void {
+    // SAFETY: `arg` is the Box<Job> leaked by `wait_for`, handed over to
+    // this thread alone.
+    let job = unsafe { Box::from_raw(arg.cast::<Job>()) };
+    let code = match wait_lock(crate::fd::borrow(job.fd), job.shared) {
+        Ok(()) => 0,
+        Err(e) => e.raw_os_error(),
+    };
+    crate::msg::write_all(crate::fd::borrow(job.report), &code.to_ne_bytes());
+    std::ptr::null_mut()
+}
+
+/// `wait_for(fd, shared, limit)`: F_SETLKW in a helper thread, the caller
+/// sleeping in poll(2) on a pipe the thread reports to, at most `limit`.
+fn wait_for(fd: BorrowedFd, shared: bool, limit: Duration) -> Result<(), Errno> {
+    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    let (rd, wr) = crate::exec::pipe_cloexec()?;
+    let job = Box::into_raw(Box::new(Job { fd: fd.as_raw_fd(), shared, report: wr.as_raw_fd() }));
+    let mut thread = std::mem::MaybeUninit::<libc::pthread_t>::uninit();
+    // SAFETY: `helper` has the signature pthread_create expects and takes
+    // ownership of `job`; default attributes.
+    let r =
+        unsafe { libc::pthread_create(thread.as_mut_ptr(), std::ptr::null(), helper, job.cast()) };
+    if r != 0 {
+        // SAFETY: the thread was not created, so `job` is still ours.
+        drop(unsafe { Box::from_raw(job) });
+        return Err(Errno::from_raw_os_error(r));
+    }
+    // A limit too far to compute is no limit.
+    let deadline = std::time::Instant::now().checked_add(limit);
+    loop {
+        let ts = deadline.map(|d| {
+            let left = d.saturating_duration_since(std::time::Instant::now());
+            Timespec {
+                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX as _),
+                tv_nsec: left.subsec_nanos().into(),
+            }
+        });
+        let mut fds = [PollFd::new(&rd, PollFlags::IN)];
+        match poll(&mut fds, ts.as_ref()) {
+            Ok(0) => {
+                // Timed out: the thread stays blocked and may still write,
+                // so the pipe is never closed; the caller exits.
+                std::mem::forget((rd, wr));
+                return Err(Errno::TIMEDOUT);
+            }
+            Ok(_) => break,
+            Err(Errno::INTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let mut buf = [0u8; 4];
+    let n = rustix::io::read(&rd, &mut buf)?;
+    // SAFETY: the thread was created above and has finished its work (it
+    // wrote its report); joining it frees its resources.
+    unsafe { libc::pthread_join(thread.assume_init(), std::ptr::null_mut()) };
+    match (n, i32::from_ne_bytes(buf)) {
+        (4, 0) => Ok(()),
+        (4, e) => Err(Errno::from_raw_os_error(e)),
+        _ => Err(Errno::NOLCK),
+    }
+}
+
 /// `lock(fd, shared, wait)`: takes a shared (read) or exclusive (write)
 /// record lock on the whole file open on `fd`.
 pub fn lock(fd: BorrowedFd, shared: bool, wait: Wait) -> Result<(), Errno> {
@@ -65,24 +138,8 @@ pub fn lock(fd: BorrowedFd, shared: bool, wait: Wait) -> Result<(), Errno> {
         Wait::For(limit) => limit,
     };
     match try_lock(fd, shared) {
-        Err(Errno::BUSY) if limit.is_zero() => return Err(Errno::TIMEDOUT),
-        Err(Errno::BUSY) => {}
-        r => return r,
-    }
-    let raw = fd.as_raw_fd();
-    let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let helper = std::thread::Builder::new()
-        .stack_size(64 * 1024)
-        .spawn(move || {
-            let _ = tx.send(wait_lock(crate::fd::borrow(raw), shared));
-        })
-        .map_err(|e| Errno::from_raw_os_error(e.raw_os_error().unwrap_or(libc::EAGAIN)))?;
-    match rx.recv_timeout(limit) {
-        Ok(r) => {
-            let _ = helper.join();
-            r
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(Errno::TIMEDOUT),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(Errno::NOLCK),
+        Err(Errno::BUSY) if limit.is_zero() => Err(Errno::TIMEDOUT),
+        Err(Errno::BUSY) => wait_for(fd, shared, limit),
+        r => r,
     }
 }
