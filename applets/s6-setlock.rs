@@ -5,7 +5,6 @@ use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
 use crate::lock::{self, Wait};
 use crate::{exec, exitcode, fd, msg};
-use rustix::fd::AsFd;
 use rustix::fs::{Mode, OFlags};
 use std::time::Duration;
 
@@ -36,24 +35,16 @@ pub fn main(argv: Argv) -> i32 {
     let flags = flags | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY;
     let opened = rustix::fs::open(file, flags, Mode::from_raw_mode(0o644))
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"open ", file.to_bytes(), how], e));
-    // The descriptor is moved before locking: closing a second descriptor
-    // of the file afterwards would drop the lock.
+    // The descriptor is handed to prog (and, with -d, moved) before
+    // locking: closing a second descriptor of the file after locking would
+    // drop the lock.
     let held = match target {
-        Some(n) => {
-            fd::move_to(opened, n).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"dup2"], e));
-            None
-        }
-        None => Some(opened),
-    };
-    let locked = match &held {
-        Some(f) => lock::lock(f.as_fd(), shared, wait),
-        None => lock::lock(fd::borrow(target.unwrap_or(-1)), shared, wait),
-    };
-    if let Err(e) = locked {
-        msg::fatal_sys(exitcode::FAIL, &[b"lock ", file.to_bytes()], e);
+        Some(n) => fd::move_to(opened, n).map(|()| n),
+        None => fd::inherit(opened),
     }
-    if let Some(Err(e)) = held.map(fd::inherit) {
-        msg::fatal_sys(exitcode::SYS, &[b"fcntl"], e);
+    .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"hand over the lock descriptor"], e));
+    if let Err(e) = lock::lock(fd::borrow(held), shared, wait) {
+        msg::fatal_sys(exitcode::FAIL, &[b"lock ", file.to_bytes()], e);
     }
     exec::exec(rest.skip(1))
 }
