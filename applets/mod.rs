@@ -8,6 +8,10 @@ pub mod s6_applyuidgid;
 #[path = "s6-background-watch.rs"]
 pub mod s6_background_watch;
 
+#[cfg(feature = "s6-envdir")]
+#[path = "s6-envdir.rs"]
+pub mod s6_envdir;
+
 #[cfg(feature = "s6-envuidgid")]
 #[path = "s6-envuidgid.rs"]
 pub mod s6_envuidgid;
@@ -16,6 +20,18 @@ pub mod s6_envuidgid;
 #[path = "s6-fghack.rs"]
 pub mod s6_fghack;
 
+#[cfg(feature = "s6-setlock")]
+#[path = "s6-setlock.rs"]
+pub mod s6_setlock;
+
+#[cfg(feature = "s6-setsid")]
+#[path = "s6-setsid.rs"]
+pub mod s6_setsid;
+
 #[cfg(feature = "s6-setuidgid")]
 #[path = "s6-setuidgid.rs"]
 pub mod s6_setuidgid;
+
+#[cfg(feature = "s6-softlimit")]
+#[path = "s6-softlimit.rs"]
+pub mod s6_softlimit;

@@ -16,12 +16,20 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
     #[cfg(feature = "s6-background-watch")]
     ("s6-background-watch", applets::s6_background_watch::main),
+    #[cfg(feature = "s6-envdir")]
+    ("s6-envdir", applets::s6_envdir::main),
     #[cfg(feature = "s6-envuidgid")]
     ("s6-envuidgid", applets::s6_envuidgid::main),
     #[cfg(feature = "s6-fghack")]
     ("s6-fghack", applets::s6_fghack::main),
+    #[cfg(feature = "s6-setlock")]
+    ("s6-setlock", applets::s6_setlock::main),
+    #[cfg(feature = "s6-setsid")]
+    ("s6-setsid", applets::s6_setsid::main),
     #[cfg(feature = "s6-setuidgid")]
     ("s6-setuidgid", applets::s6_setuidgid::main),
+    #[cfg(feature = "s6-softlimit")]
+    ("s6-softlimit", applets::s6_softlimit::main),
 ];
 
 /// `find(name)`: the entry of the applet called exactly `name`.

@@ -4,8 +4,8 @@ use std::ffi::OsStr;
 
 /// `set(name, value)`: sets `name` to `value` for the program.
 pub fn set(name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
-    // SAFETY: s6box never starts a thread, so nothing reads the environment
-    // concurrently.
+    // SAFETY: no other thread reads the environment: the only thread s6box
+    // ever starts (s6-setlock -t's lock waiter, src/lock.rs) never does.
     unsafe { std::env::set_var(name, value) }
 }
 

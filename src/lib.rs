@@ -9,6 +9,8 @@ pub mod dispatch;
 pub mod env;
 pub mod exec;
 pub mod exitcode;
+pub mod fd;
+pub mod lock;
 pub mod msg;
 pub mod sig;
 pub mod watch;

@@ -214,3 +214,25 @@ pub fn keep_children() -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// `ignoring(sig, f)`: runs `f` with `sig` ignored, then puts back the
+/// disposition `sig` had before (handler, flags and mask included), so the
+/// change never reaches an exec'd program.
+pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
+    // SAFETY: sigaction gets an initialised structure asking for SIG_IGN and
+    // stores the previous disposition in `old`; `old` is only handed back
+    // if that call succeeded.
+    let old = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        let mut old: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = libc::SIG_IGN;
+        libc::sigemptyset(&mut sa.sa_mask);
+        (libc::sigaction(sig, &sa, &mut old) == 0).then_some(old)
+    };
+    let r = f();
+    if let Some(old) = old {
+        // SAFETY: `old` is the disposition sigaction reported for `sig`.
+        unsafe { libc::sigaction(sig, &old, std::ptr::null_mut()) };
+    }
+    r
+}

@@ -1,0 +1,50 @@
+//! s6-setlock: take a POSIX record lock on a file, then exec prog with the
+//! locked descriptor open, so the lock lives as long as prog.
+
+use crate::argv::Argv;
+use crate::cli::{Cli, Opt};
+use crate::lock::{self, Wait};
+use crate::{exec, exitcode, fd, msg};
+use rustix::fs::{Mode, OFlags};
+use std::time::Duration;
+
+const USAGE: &str = "s6-setlock [ -r | -w ] [ -n | -N | -t timeout ] [ -d fd ] lockfile prog...";
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let (mut shared, mut wait, mut target) = (false, Wait::Forever, None::<i32>);
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('r') => shared = true,
+            Opt::Short('w') => shared = false,
+            Opt::Short('n') => wait = Wait::No,
+            Opt::Short('N') => wait = Wait::Forever,
+            Opt::Short('t') => wait = Wait::For(Duration::from_millis(cli.number())),
+            Opt::Short('d') => target = Some(cli.number()),
+            _ => cli.usage(),
+        }
+    }
+    let rest = cli.rest();
+    if rest.len() < 2 {
+        cli.usage();
+    }
+    let file = rest.get(0);
+    let (flags, how): (OFlags, &[u8]) =
+        if shared { (OFlags::RDONLY, b" for reading") } else { (OFlags::WRONLY, b" for writing") };
+    let flags = flags | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let opened = rustix::fs::open(file, flags, Mode::from_raw_mode(0o644))
+        .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"open ", file.to_bytes(), how], e));
+    // The descriptor is handed to prog (and, with -d, moved) before
+    // locking: closing a second descriptor of the file after locking would
+    // drop the lock.
+    let held = match target {
+        Some(n) => fd::move_to(opened, n).map(|()| n),
+        None => fd::inherit(opened),
+    }
+    .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"hand over the lock descriptor"], e));
+    if let Err(e) = lock::lock(fd::borrow(held), shared, wait) {
+        msg::fatal_sys(exitcode::FAIL, &[b"lock ", file.to_bytes()], e);
+    }
+    exec::exec(rest.skip(1))
+}

@@ -1,0 +1,39 @@
+//! Descriptors named by number on a command line (`-d fd`), and handing a
+//! descriptor over to the exec'd program.
+
+use rustix::fd::{BorrowedFd, IntoRawFd, OwnedFd};
+use rustix::io::{Errno, FdFlags};
+
+/// `borrow(n)`: descriptor `n`, named by the user, for calls that only use
+/// it (tcsetpgrp, fstat); a closed one makes those calls fail with EBADF.
+pub fn borrow(n: i32) -> BorrowedFd<'static> {
+    // SAFETY: nothing is closed through this borrow; a descriptor that is
+    // not open only makes the system calls using it fail.
+    unsafe { BorrowedFd::borrow_raw(n) }
+}
+
+/// `inherit(fd)`: clears close-on-exec on `fd` and gives up ownership: the
+/// exec'd program gets it. Returns its number.
+pub fn inherit(fd: OwnedFd) -> Result<i32, Errno> {
+    rustix::io::fcntl_setfd(&fd, FdFlags::empty())?;
+    Ok(fd.into_raw_fd())
+}
+
+/// `move_to(fd, n)`: makes descriptor number `n` refer to what `fd` refers
+/// to (replacing whatever `n` was), not close-on-exec, for the exec'd
+/// program; `fd` itself is closed unless it already is `n`.
+pub fn move_to(fd: OwnedFd, n: i32) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    if fd.as_raw_fd() == n {
+        return inherit(fd).map(|_| ());
+    }
+    // SAFETY: dup2 on a descriptor we own; `n` is replaced as the user asked
+    // (-d n). The new descriptor has close-on-exec clear and is deliberately
+    // left open, owned by nobody in this process.
+    if unsafe { libc::dup2(fd.as_raw_fd(), n) } < 0 {
+        return Err(Errno::from_raw_os_error(
+            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
+        ));
+    }
+    Ok(())
+}
