@@ -3,7 +3,7 @@
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt, parse_decimal};
 use crate::creds::{self, Target};
-use crate::{env, exec, exitcode, msg};
+use crate::{exec, exitcode, msg};
 
 const USAGE: &str = "s6-applyuidgid [ -z ] [ -u uid ] [ -g gid ] [ -G gidlist ] [ -U ] prog...";
 
@@ -47,13 +47,6 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let target = Target { uid: (uid != 0).then_some(uid), gid: (gid != 0).then_some(gid), groups };
-    if let Err((call, e)) = creds::apply(&target) {
-        msg::fatal_sys(exitcode::SYS, &[call.as_bytes()], e);
-    }
-    if unexport {
-        for name in ["UID", "GID", "GIDLIST"] {
-            env::unset(name);
-        }
-    }
+    creds::become_or_die(&target, unexport);
     exec::exec(prog)
 }

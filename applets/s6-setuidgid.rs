@@ -6,7 +6,7 @@ use crate::account;
 use crate::argv::Argv;
 use crate::cli::{Cli, parse_decimal};
 use crate::creds::{self, Target};
-use crate::{env, exec, exitcode, msg};
+use crate::{exec, exitcode, msg};
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 
@@ -53,14 +53,7 @@ pub fn main(argv: Argv) -> i32 {
     let by_user = !account.contains(&b':');
     let target =
         if by_user { by_name(account) } else { numeric(account).unwrap_or_else(|| cli.usage()) };
-    if let Err((call, e)) = creds::apply(&target) {
-        msg::fatal_sys(exitcode::SYS, &[call.as_bytes()], e);
-    }
-    if by_user {
-        for name in ["UID", "GID", "GIDLIST"] {
-            env::unset(name);
-        }
-    }
+    creds::become_or_die(&target, by_user);
     exec::exec(prog)
 }
 

@@ -152,6 +152,20 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     Ok(())
 }
 
+/// `become_or_die(t, unexport)`: `apply(t)`, dying with 111 and s6's words
+/// on failure; then, if `unexport`, removes `UID`, `GID` and `GIDLIST`
+/// from the environment the program will get.
+pub fn become_or_die(t: &Target, unexport: bool) {
+    if let Err((call, e)) = apply(t) {
+        crate::msg::fatal_sys(crate::exitcode::SYS, &[call.as_bytes()], e);
+    }
+    if unexport {
+        for name in ["UID", "GID", "GIDLIST"] {
+            crate::env::unset(name);
+        }
+    }
+}
+
 /// `parse_gidlist(s)`: a group list the way s6 reads one: numbers
 /// separated by runs of `,` `:` `;` or blanks, stopping at any other byte;
 /// `None` if `s` is not empty and does not start with a number.
