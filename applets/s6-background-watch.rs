@@ -85,6 +85,15 @@ fn wait(signals: &Signals, event: Option<BorrowedFd<'_>>, deadline: Option<Insta
     }
 }
 
+/// `forward(daemon, sig, name)`: passes `sig` on to the daemon (one that
+/// has just ended is no error).
+fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
+    match daemon.signal(sig) {
+        Ok(()) | Err(Errno::SRCH) => {}
+        Err(e) => msg::warn_sys(&[b"send signal ", &dec(sig.into()), b" to ", name], e),
+    }
+}
+
 /// `remember(early, pid, status)`: keeps a reaped child's status until the
 /// pidfile is read.
 fn remember(early: &mut Vec<(Pid, i32)>, pid: Pid, status: i32) {
@@ -192,7 +201,8 @@ pub fn main(argv: Argv) -> i32 {
 
     // Parent phase: forward signals to the parent until it exits.
     let mut early = Vec::new();
-    let status = 'parent: loop {
+    // `held`: a signal read after the parent ended, kept for the daemon.
+    let (status, held) = 'parent: loop {
         let woken = wait(&signals, None, deadline);
         if !woken.signals {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
@@ -201,16 +211,18 @@ pub fn main(argv: Argv) -> i32 {
             continue;
         }
         while let Some(s) = signals.read().unwrap_or(None) {
-            if s != libc::SIGCHLD {
-                let _ = watch::signal_child(parent, s);
-                continue;
-            }
+            // Reap before forwarding anything: signals are read lowest
+            // number first, so the parent's SIGCHLD may be queued behind
+            // this one, and a signal sent to its zombie would be lost.
             let mut ended = None;
             watch::reap(|pid, st| {
                 if pid == parent { ended = Some(st) } else { remember(&mut early, pid, st) }
             });
             if let Some(st) = ended {
-                break 'parent st;
+                break 'parent (st, (s != libc::SIGCHLD).then_some(s));
+            }
+            if s != libc::SIGCHLD {
+                let _ = watch::signal_child(parent, s);
             }
         }
     };
@@ -294,6 +306,9 @@ pub fn main(argv: Argv) -> i32 {
     }
 
     // Daemon phase: forward signals to the daemon, reap every child.
+    if let Some(s) = held {
+        forward(&daemon, s, name);
+    }
     loop {
         let woken = wait(&signals, daemon.event_fd(), None);
         if woken.event
@@ -306,10 +321,7 @@ pub fn main(argv: Argv) -> i32 {
         }
         while let Some(s) = signals.read().unwrap_or(None) {
             if s != libc::SIGCHLD {
-                match daemon.signal(s) {
-                    Ok(()) | Err(Errno::SRCH) => {}
-                    Err(e) => msg::warn_sys(&[b"send signal ", &dec(s.into()), b" to ", name], e),
-                }
+                forward(&daemon, s, name);
                 continue;
             }
             let mut ended = None;

@@ -432,6 +432,34 @@ fn signals_forwarded_in_parent_phase() {
 }
 
 #[test]
+fn signal_after_the_parent_ended_goes_to_the_daemon() {
+    // The parent has exited 0 but the watcher has not reaped it yet when a
+    // SIGTERM comes: signals are read lowest number first, so SIGTERM (15)
+    // is read before the parent's SIGCHLD (17). Sent to the parent's
+    // zombie it would be lost; it must reach the daemon.
+    let parent = format!("{FORK}\nblock \"$d/pgo\"\nexit 0");
+    let daemon = format!("trap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}");
+    let s = Setup::new("zombie-parent", &parent, &daemon);
+    let w = Watcher::spawn(s.cmd(&[]));
+    s.log_has("ready");
+    let daemon = s.pid();
+    let parent = poll(LONG, "the parent", || {
+        children(w.pid()).into_iter().map(|(p, _)| p).find(|&p| p != daemon)
+    });
+    // Freeze the watcher, let the parent end, then signal the watcher.
+    w.kill(libc::SIGSTOP);
+    poll(LONG, "the watcher stopped", || (stat(w.pid())?.0 == 'T').then_some(()));
+    s.release("pgo");
+    poll(LONG, "the parent's zombie", || (stat(parent)?.0 == 'Z').then_some(()));
+    w.kill(libc::SIGTERM);
+    w.kill(libc::SIGCONT);
+    let (c, err) = w.finish();
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(err, "");
+    assert_eq!(s.log(), "ready\nTERM\n");
+}
+
+#[test]
 fn parent_exits_nonzero() {
     for (exit, want) in [(1, 1), (100, 100), (200, 128)] {
         let s = Setup::new(
