@@ -111,22 +111,32 @@ enum BadPid {
     Garbage,
 }
 
+/// The longest first line taken as a pid (longer ones are refused, not
+/// cut short: leading zeros could otherwise be read as pid 0).
+const LINE_MAX: usize = 32;
+
 /// `parse_pid(content)`: the pid on the first line (decimal digits, then a
-/// newline or the end of the file).
+/// newline or the end of the file). `content` holds the file's first
+/// `LINE_MAX + 1` bytes, or all of it if shorter.
 fn parse_pid(content: &[u8]) -> Result<i32, BadPid> {
     if content.is_empty() {
         return Err(BadPid::Empty);
     }
     let line = content.split(|&c| c == b'\n').next().unwrap_or(content);
+    if line.len() > LINE_MAX {
+        return Err(BadPid::Garbage);
+    }
     parse_decimal::<i32>(OsStr::from_bytes(line)).ok_or(BadPid::Garbage)
 }
 
-/// `read_pidfile(path)`: the file's first bytes: enough for any pid and
-/// its newline (a longer first line is not a pid anyway).
+/// `read_pidfile(path)`: the file's first `LINE_MAX + 1` bytes: enough to
+/// tell a pid line from a longer one. Non-blocking, so a fifo with no
+/// writer reads as empty instead of hanging in open(2).
 fn read_pidfile(path: &OsStr) -> Result<Vec<u8>, Errno> {
     use rustix::fs::{Mode, OFlags};
-    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
-    let mut buf = [0u8; 32];
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    let mut buf = [0u8; LINE_MAX + 1];
     let mut got = 0;
     while got < buf.len() {
         match rustix::io::read(&fd, &mut buf[got..]) {
@@ -347,6 +357,9 @@ mod tests {
         assert_eq!(parse_pid(b"123"), Ok(123));
         assert_eq!(parse_pid(b"123\nmore\n"), Ok(123));
         assert_eq!(parse_pid(b""), Err(BadPid::Empty));
+        let mut zeros = vec![b'0'; LINE_MAX - 1];
+        zeros.extend_from_slice(b"7\n");
+        assert_eq!(parse_pid(&zeros), Ok(7));
         for bad in [
             &b"\n"[..],
             b"abc\n",
@@ -356,6 +369,7 @@ mod tests {
             b"+5\n",
             b"99999999999\n",
             b"12\r\n",
+            &[b'0'; LINE_MAX + 1],
         ] {
             assert_eq!(parse_pid(bad), Err(BadPid::Garbage), "{bad:?}");
         }

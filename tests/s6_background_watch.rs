@@ -559,6 +559,20 @@ fn bad_pidfiles() {
             "{tag}"
         );
     }
+    // A pid behind more leading zeros than the watcher reads is not taken
+    // for the zeros alone (pid 0).
+    let zeros = "0".repeat(40);
+    let (err, pid) = refused("longpid", &format!("echo {zeros}1 > \"$d/pid\""));
+    assert_eq!(
+        err,
+        format!(
+            "s6-background-watch: fatal: pidfile {} does not contain a valid pid\n",
+            pid.display()
+        )
+    );
+    // A fifo with no writer: refused at once, no hang in open(2).
+    let (err, pid) = refused("fifopid", "mkfifo \"$d/pid\"");
+    assert_eq!(err, format!("s6-background-watch: fatal: pidfile {} is empty\n", pid.display()));
     for n in ["0", "1", "$PPID"] {
         let (err, pid) = refused("badnum", &format!("echo {n} > \"$d/pid\""));
         assert!(err.starts_with("s6-background-watch: fatal: invalid pid "), "{n}: {err}");
