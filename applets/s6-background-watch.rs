@@ -85,6 +85,20 @@ fn wait(signals: &Signals, event: Option<BorrowedFd<'_>>, deadline: Option<Insta
     }
 }
 
+/// `next_signal(signals, me)`: the next signal sent to us, or `None` if
+/// there is none now. Signals we raised on ourselves (the SIGPIPE of a
+/// message written to a pipe with no reader) are dropped: nobody asked for
+/// them to reach the parent or the daemon.
+fn next_signal(signals: &Signals, me: Pid) -> Option<i32> {
+    loop {
+        return match signals.read_with_sender() {
+            Ok(Some((_, from))) if from == me.as_raw_nonzero().get() => continue,
+            Ok(Some((sig, _))) => Some(sig),
+            _ => None,
+        };
+    }
+}
+
 /// `forward(daemon, sig, name)`: passes `sig` on to the daemon (one that
 /// has just ended is no error).
 fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
@@ -202,6 +216,7 @@ pub fn main(argv: Argv) -> i32 {
     if let Err(e) = sig::keep_children() {
         msg::fatal_sys(exitcode::SYS, &[b"set SIGCHLD to default"], e);
     }
+    let me = rustix::process::getpid();
     let signals =
         sig::catch_all().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"catch signals"], e));
     let parent = exec::spawn(prog)
@@ -220,7 +235,7 @@ pub fn main(argv: Argv) -> i32 {
             deadline = None;
             continue;
         }
-        while let Some(s) = signals.read().unwrap_or(None) {
+        while let Some(s) = next_signal(&signals, me) {
             // Reap before forwarding anything: signals are read lowest
             // number first, so the parent's SIGCHLD may be queued behind
             // this one, and a signal sent to its zombie would be lost.
@@ -263,7 +278,6 @@ pub fn main(argv: Argv) -> i32 {
             &[b"pidfile ", pidfile.as_bytes(), b" does not contain a valid pid"],
         ),
     };
-    let me = rustix::process::getpid();
     let pid = match Pid::from_raw(pid) {
         Some(p) if p != me && p != Pid::INIT => p,
         _ => msg::fatal(
@@ -329,7 +343,7 @@ pub fn main(argv: Argv) -> i32 {
         if !woken.signals {
             continue;
         }
-        while let Some(s) = signals.read().unwrap_or(None) {
+        while let Some(s) = next_signal(&signals, me) {
             if s != libc::SIGCHLD {
                 forward(&daemon, s, name);
                 continue;

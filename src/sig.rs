@@ -173,14 +173,36 @@ fn signo(buf: &[u8; READ_SIZE]) -> i32 {
     i32::from(buf[0])
 }
 
+/// The sender's pid in one record: `ssi_pid`, after `ssi_signo`,
+/// `ssi_errno` and `ssi_code`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn sender(buf: &[u8; READ_SIZE]) -> i32 {
+    u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]) as i32
+}
+
+/// The sender's pid: unknown to a self-pipe.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn sender(_: &[u8; READ_SIZE]) -> i32 {
+    0
+}
+
 impl Signals {
     /// `read()`: the next pending signal number, or `None` if there is none
     /// now.
     pub fn read(&self) -> Result<Option<i32>, Errno> {
+        Ok(self.read_with_sender()?.map(|(sig, _)| sig))
+    }
+
+    /// `read_with_sender()`: the next pending signal and the pid of the
+    /// process that sent it (0 when unknown: kernel-made signals, or
+    /// systems without signalfd). A signal the process raised on itself,
+    /// such as the SIGPIPE of a write to a pipe with no reader, carries
+    /// its own pid.
+    pub fn read_with_sender(&self) -> Result<Option<(i32, i32)>, Errno> {
         let mut buf = [0u8; READ_SIZE];
         loop {
             return match rustix::io::read(&self.fd, &mut buf) {
-                Ok(n) if n == READ_SIZE => Ok(Some(signo(&buf))),
+                Ok(n) if n == READ_SIZE => Ok(Some((signo(&buf), sender(&buf)))),
                 Ok(_) => Ok(None),
                 Err(Errno::AGAIN) => Ok(None),
                 Err(Errno::INTR) => continue,

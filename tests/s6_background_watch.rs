@@ -826,3 +826,28 @@ fn notification_reader_gone_is_a_warning() {
     );
     assert_eq!(s.log(), "ready\nTERM\n");
 }
+
+#[test]
+fn own_sigpipe_is_not_forwarded() {
+    // The watcher's stderr is a pipe with no reader: its warning (the -d
+    // reader is gone too) raises a SIGPIPE in the watcher itself, which is
+    // not a signal sent to it and must not reach the daemon.
+    let daemon = format!(
+        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
+    );
+    let s = Setup::new("own-pipe", &parent(), &daemon);
+    let mut c = s.cmd(&["-d", "3"]);
+    let (rd, wr) = notif_pipe(&mut c);
+    drop(rd);
+    let (err_rd, err_wr) = std::io::pipe().unwrap();
+    drop(err_rd);
+    c.stderr(err_wr);
+    let mut w = Watcher::spawn(c);
+    drop(wr);
+    s.log_has("ready");
+    w.daemon();
+    w.kill(libc::SIGTERM);
+    let status = poll(LONG, "the watcher's exit", || w.child.try_wait().unwrap());
+    assert_eq!(status.code(), Some(0), "{status:?}");
+    assert_eq!(s.log(), "ready\nTERM\n");
+}
