@@ -219,7 +219,11 @@ trap 'echo USR1 >> "$d/log"' USR1"#;
 
 /// Logs "ready", then waits for signals in `wait`, which, unlike `read`,
 /// cannot miss a trapped signal that arrives just before it blocks.
+/// "ready" only once `sleep` runs: before its exec, the forked shell still
+/// has the TERM trap's handler, and a `kill $s` from the trap would be
+/// lost there, leaving `sleep` behind.
 const WAIT: &str = r#"sleep 600 & s=$!
+while read -r c < /proc/$s/comm && [ "$c" != sleep ]; do :; done
 echo ready >> "$d/log"
 while :; do wait $s; done"#;
 
