@@ -22,7 +22,11 @@ mod imp {
     pub const SUBREAPER: bool = true;
 
     pub fn acquire() -> Result<(), Errno> {
-        rustix::process::set_child_subreaper(Some(rustix::process::getpid()))
+        match rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
+            // A kernel older than 3.4 does not know the option.
+            Err(Errno::INVAL) => Err(Errno::NOSYS),
+            r => r,
+        }
     }
 
     /// The daemon, held by pidfd when the kernel has them.
