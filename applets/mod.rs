@@ -3,3 +3,11 @@
 #[cfg(feature = "s6-applyuidgid")]
 #[path = "s6-applyuidgid.rs"]
 pub mod s6_applyuidgid;
+
+#[cfg(feature = "s6-tai64n")]
+#[path = "s6-tai64n.rs"]
+pub mod s6_tai64n;
+
+#[cfg(feature = "s6-tai64nlocal")]
+#[path = "s6-tai64nlocal.rs"]
+pub mod s6_tai64nlocal;

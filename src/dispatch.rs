@@ -13,6 +13,10 @@ pub type Entry = fn(Argv) -> i32;
 pub static APPLETS: &[(&str, Entry)] = &[
     #[cfg(feature = "s6-applyuidgid")]
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
+    #[cfg(feature = "s6-tai64n")]
+    ("s6-tai64n", applets::s6_tai64n::main),
+    #[cfg(feature = "s6-tai64nlocal")]
+    ("s6-tai64nlocal", applets::s6_tai64nlocal::main),
 ];
 
 /// `find(name)`: the entry of the applet called exactly `name`.

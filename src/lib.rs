@@ -9,8 +9,10 @@ pub mod dispatch;
 pub mod env;
 pub mod exec;
 pub mod exitcode;
+pub mod filter;
 pub mod msg;
 pub mod sig;
+pub mod tai;
 
 #[path = "../applets/mod.rs"]
 pub mod applets;
