@@ -152,10 +152,10 @@ pub fn init_local() {
 /// local time (`localtime_r`) or, with `utc`, UTC (`gmtime_r`); `None` when
 /// it cannot represent it (a year beyond its `int`).
 pub fn calendar(unix: i64, utc: bool) -> Option<Tm> {
-    // time_t is 64 bits on every platform s6box builds for (32-bit ones
-    // would refuse what does not fit).
+    // time_t (inferred from the calls below) is 64 bits on the platforms
+    // s6box builds for; a narrower one refuses what does not fit.
     #[allow(clippy::useless_conversion)]
-    let t: libc::time_t = unix.try_into().ok()?;
+    let t = unix.try_into().ok()?;
     // SAFETY: a zeroed tm is a valid value (integers, and on some systems a
     // null zone name pointer that the call overwrites).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };

@@ -124,8 +124,8 @@ pub fn poll<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>)
 
 /// `tmpdir(tag)`: a fresh empty directory for one test.
 pub fn tmpdir(tag: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("{tag}-{}", std::process::id()));
+    let dir =
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
