@@ -8,7 +8,7 @@
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
 use crate::filter;
-use crate::tai::{self, STAMP_LEN, Utc};
+use crate::tai::{self, STAMP_LEN};
 
 const USAGE: &str = "s6-tai64nlocal [ -g ]";
 
@@ -22,24 +22,27 @@ struct Local {
     at_start: bool,
     /// The first bytes of a line, when a read ended inside its stamp.
     pending: Vec<u8>,
-    /// The last second converted, and its date (None: not convertible).
-    cache: Option<(Utc, Option<Vec<u8>>)>,
+    /// The label of the last second converted, and its date (None: not
+    /// convertible).
+    cache: Option<(u64, Option<Vec<u8>>)>,
 }
 
 impl Local {
-    /// `date(utc)`: `YYYY-MM-DD HH:MM:SS` of `utc`, from the cache if it is
-    /// the same second as the last one.
-    fn date(&mut self, t: Utc) -> Option<&[u8]> {
-        if self.cache.as_ref().is_none_or(|(k, _)| *k != t) {
-            let date = tai::calendar(t.unix, self.utc).map(|mut tm| {
+    /// `date(label)`: `YYYY-MM-DD HH:MM:SS` of the TAI64 `label`, from the
+    /// cache if it is the same second as the last one.
+    fn date(&mut self, label: u64) -> Option<&[u8]> {
+        if self.cache.as_ref().is_none_or(|(k, _)| *k != label) {
+            let date = tai::utc_of_label(label).and_then(|t| {
+                let mut tm = tai::calendar(t.unix, self.utc)?;
                 if t.leap {
                     tm.sec = 60;
                 }
-                let mut d = Vec::with_capacity(24);
+                let mut d = Vec::with_capacity(40);
                 tai::push_date(&mut d, &tm);
-                d
+                d.push(b'.');
+                Some(d)
             });
-            self.cache = Some((t, date));
+            self.cache = Some((label, date));
         }
         self.cache.as_ref().and_then(|(_, d)| d.as_deref())
     }
@@ -48,11 +51,9 @@ impl Local {
     /// line, or the bytes themselves.
     fn stamp(&mut self, window: &[u8], out: &mut Vec<u8>) {
         if let Some((label, nanos)) = tai::decode(window)
-            && let Some(t) = tai::utc_of_label(label)
-            && let Some(date) = self.date(t)
+            && let Some(date) = self.date(label)
         {
             out.extend_from_slice(date);
-            out.push(b'.');
             tai::push_nanos(out, nanos);
         } else {
             out.extend_from_slice(window);

@@ -80,13 +80,34 @@ pub fn encode(label: u64, nanos: u32) -> [u8; STAMP_LEN] {
     out
 }
 
-fn hex_digit(c: u8) -> Option<u64> {
-    match c {
-        b'0'..=b'9' => Some((c - b'0') as u64),
-        b'a'..=b'f' => Some((c - b'a' + 10) as u64),
-        b'A'..=b'F' => Some((c - b'A' + 10) as u64),
-        _ => None,
+/// Value of each byte as a hex digit (either case), or 0xff.
+static HEX_VALUE: [u8; 256] = {
+    let mut t = [0xffu8; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
     }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// `hex(digits)`: the value of a run of hex digits, or `None`.
+fn hex(digits: &[u8]) -> Option<u64> {
+    let mut v = 0u64;
+    let mut bad = 0u8;
+    for &c in digits {
+        let d = HEX_VALUE[c as usize];
+        bad |= d;
+        v = v << 4 | (d & 15) as u64;
+    }
+    // Valid digits are below 16; 0xff has bit 7 set.
+    (bad & 0x80 == 0).then_some(v)
 }
 
 /// `decode(bytes)`: (label, nanoseconds) if `bytes` starts with `@` and 24
@@ -96,15 +117,7 @@ pub fn decode(b: &[u8]) -> Option<(u64, u32)> {
     if b.len() < STAMP_LEN || b[0] != b'@' {
         return None;
     }
-    let mut label = 0u64;
-    for &c in &b[1..17] {
-        label = label << 4 | hex_digit(c)?;
-    }
-    let mut nanos = 0u64;
-    for &c in &b[17..25] {
-        nanos = nanos << 4 | hex_digit(c)?;
-    }
-    Some((label, nanos as u32))
+    Some((hex(&b[1..17])?, hex(&b[17..25])? as u32))
 }
 
 /// `now()`: the system clock (UTC): Unix seconds and nanoseconds.
@@ -210,14 +223,28 @@ pub fn push_date(out: &mut Vec<u8>, tm: &Tm) {
     two(out, tm.sec);
 }
 
+/// "00" to "99".
+static PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 /// `push_nanos(out, nanos)`: appends the 9-digit fraction. A value of 10^9
 /// or more (not a valid TAI64N stamp) gives its first 9 digits, as s6 does.
 pub fn push_nanos(out: &mut Vec<u8>, nanos: u32) {
     let mut d = [0u8; 10];
     let mut n = nanos;
-    for slot in d.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        n /= 10;
+    // Two digits at a time.
+    for pair in d.rchunks_exact_mut(2) {
+        let r = (n % 100) as usize;
+        n /= 100;
+        pair.copy_from_slice(&PAIRS[2 * r..2 * r + 2]);
     }
     out.extend_from_slice(if nanos >= 1_000_000_000 { &d[..9] } else { &d[1..] });
 }
