@@ -25,7 +25,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut at_start = true;
     loop {
         filter::flush_if_idle(&mut out);
-        let n = filter::read(&mut input);
+        let n = filter::read(&mut input, &mut out);
         if n == 0 {
             break;
         }

@@ -92,6 +92,11 @@ impl Local {
                     self.pending = window;
                     self.pending.clear();
                     self.at_start = false;
+                } else if !tai::stamp_prefix(&self.pending) {
+                    // Cannot become a stamp: no reason to hold it back.
+                    out.extend_from_slice(&self.pending);
+                    self.pending.clear();
+                    self.at_start = false;
                 }
                 continue;
             }
@@ -129,7 +134,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut out: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     loop {
         filter::flush_if_idle(&mut out);
-        let n = filter::read(&mut input);
+        let n = filter::read(&mut input, &mut out);
         if n == 0 {
             break;
         }

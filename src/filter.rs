@@ -20,14 +20,20 @@ fn wait(fd: i32, flags: PollFlags) -> Result<(), Errno> {
     }
 }
 
-/// `read(buf)`: reads what stdin has (at least one byte, blocking if need
-/// be) into `buf`; 0 at end of input. Dies on a read error.
-pub fn read(buf: &mut [u8]) -> usize {
+/// `read(buf, out)`: reads what stdin has (at least one byte, blocking if
+/// need be) into `buf`; 0 at end of input. Dies on a read error. Before
+/// waiting for a non-blocking stdin, flushes `out`.
+pub fn read(buf: &mut [u8], out: &mut Vec<u8>) -> usize {
     loop {
         match rustix::io::read(msg::fd(0), &mut *buf) {
             Ok(n) => return n,
             Err(Errno::INTR) => {}
             Err(Errno::AGAIN) => {
+                // Someone else may have taken the input poll saw: this
+                // wait could be long.
+                if !out.is_empty() {
+                    flush(out);
+                }
                 if let Err(e) = wait(0, PollFlags::IN) {
                     die_read(e)
                 }

@@ -120,6 +120,14 @@ pub fn decode(b: &[u8]) -> Option<(u64, u32)> {
     Some((hex(&b[1..17])?, hex(&b[17..25])? as u32))
 }
 
+/// `stamp_prefix(b)`: whether `b` (shorter than a stamp) could be the
+/// beginning of one: `@` and hex digits.
+pub fn stamp_prefix(b: &[u8]) -> bool {
+    b.len() < STAMP_LEN
+        && b.first().is_none_or(|&c| c == b'@')
+        && b.iter().skip(1).all(|&c| HEX_VALUE[c as usize] < 16)
+}
+
 /// `now()`: the system clock (UTC): Unix seconds and nanoseconds.
 pub fn now() -> (i64, u32) {
     let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
@@ -326,6 +334,9 @@ mod tests {
         assert_eq!(decode(b"@400000006b06517d1dcd650g"), None);
         assert_eq!(decode(b" 400000006b06517d1dcd6500"), None);
         assert_eq!(decode(b""), None);
+        assert!(stamp_prefix(b"") && stamp_prefix(b"@") && stamp_prefix(b"@4000aF"));
+        assert!(!stamp_prefix(b"a") && !stamp_prefix(b"@40g") && !stamp_prefix(b"@4000 "));
+        assert!(!stamp_prefix(b"@400000006b06517d1dcd6500"));
     }
 
     #[test]

@@ -109,11 +109,13 @@ fn flushes_each_line_when_input_pauses() {
         assert!(is_stamp(&line[..25]) && line[25] == b' ', "{}", text(&line));
         assert_eq!(&line[26..], word);
     }
-    // A partial line is completed at the end of input.
+    // A partial line is flushed as it is, and completed at the end.
     s.send(b"part");
+    let head = s.bytes(30, Duration::from_secs(20));
+    assert_eq!(&head[25..], b" part");
     let (rest, status) = s.finish();
     assert_eq!(status, 0);
-    assert_eq!(&rest[26..], b"part\n");
+    assert_eq!(rest, b"\n");
 }
 
 #[test]
@@ -178,4 +180,31 @@ fn closed_stdout_with_sigpipe_ignored_is_111() {
         assert_eq!(code(&d), 111);
         assert_eq!(text(&d.stderr), want);
     }
+}
+
+#[test]
+fn nonblocking_stdin_waits_instead_of_failing() {
+    let mut c = cmd("s6-tai64n");
+    tai_common::nonblocking(&mut c, 0);
+    let mut s = Session::start(&mut c);
+    for word in [&b"one\n"[..], b"two\n"] {
+        s.send(word);
+        assert_eq!(&s.line(Duration::from_secs(20))[26..], word);
+    }
+    let (rest, status) = s.finish();
+    assert_eq!((rest, status), (Vec::new(), 0));
+}
+
+#[test]
+fn nonblocking_stdout_waits_instead_of_failing() {
+    // 4 MiB of output through a 64 KiB pipe: writes hit EAGAIN often.
+    let input: Vec<u8> = (0..1 << 22).map(|i| if i % 1000 == 999 { b'\n' } else { b'z' }).collect();
+    let mut c = cmd("s6-tai64n");
+    tai_common::nonblocking(&mut c, 1);
+    let out = filter(&mut c, &input);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let joined: Vec<u8> = split(&out.stdout).into_iter().flat_map(|(_, r)| r).collect();
+    let mut want = input.clone();
+    want.push(b'\n');
+    assert_eq!(joined, want);
 }

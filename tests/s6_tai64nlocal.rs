@@ -192,10 +192,18 @@ fn flushes_each_line_when_input_pauses() {
         s.send(b"plain\n");
         assert_eq!(s.line(Duration::from_secs(20)), b"plain\n");
     }
-    s.send(b"end");
+    // A partial line that cannot hold a stamp is not held back (s6 waits
+    // for the newline); an unfinished stamp is, until it is complete.
+    s.send(b"no stamp");
+    assert_eq!(s.bytes(8, Duration::from_secs(20)), b"no stamp");
+    s.send(b"\n@4000000058684");
+    assert_eq!(s.bytes(1, Duration::from_secs(20)), b"\n");
+    s.send(b"6a500000000 end");
+    assert_eq!(s.bytes(33, Duration::from_secs(20)), b"2017-01-01 00:00:00.000000000 end");
+    s.send(b"\n@4000");
     let (rest, status) = s.finish();
     assert_eq!(status, 0);
-    assert_eq!(rest, b"end");
+    assert_eq!(rest, b"\n@4000");
 }
 
 #[test]

@@ -124,6 +124,19 @@ impl Session {
         }
     }
 
+    /// `bytes(n, deadline)`: the next `n` output bytes, newline or not.
+    pub fn bytes(&mut self, n: usize, deadline: Duration) -> Vec<u8> {
+        let end = Instant::now() + deadline;
+        while self.got.len() < n {
+            let left = end.saturating_duration_since(Instant::now());
+            match self.rx.recv_timeout(left) {
+                Ok(chunk) => self.got.extend_from_slice(&chunk),
+                Err(_) => panic!("no {n} bytes in time; have {:?}", common::text(&self.got)),
+            }
+        }
+        self.got.drain(..n).collect()
+    }
+
     /// `finish()`: closes stdin, collects what is left and the exit code.
     pub fn finish(mut self) -> (Vec<u8>, i32) {
         drop(self.stdin.take());
@@ -153,4 +166,20 @@ pub fn is_stamp(b: &[u8]) -> bool {
 pub fn label_now() -> u64 {
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap();
     (1u64 << 62) + secs.as_secs() + 37
+}
+
+/// `nonblocking(cmd, fd)`: the command starts with O_NONBLOCK set on the
+/// file description of its descriptor `fd`.
+pub fn nonblocking(cmd: &mut Command, fd: i32) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: runs in the child before exec; fcntl is async-signal-safe.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fl = libc::fcntl(fd, libc::F_GETFL);
+            if fl < 0 || libc::fcntl(fd, libc::F_SETFL, fl | libc::O_NONBLOCK) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
