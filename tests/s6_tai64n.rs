@@ -208,3 +208,24 @@ fn nonblocking_stdout_waits_instead_of_failing() {
     want.push(b'\n');
     assert_eq!(joined, want);
 }
+
+#[test]
+fn closed_stdin_and_stdout() {
+    use std::os::unix::process::CommandExt;
+    for (fd, want) in [
+        (0, "s6-tai64n: fatal: unable to read from stdin: Bad file descriptor\n"),
+        (1, "s6-tai64n: fatal: unable to write to stdout: Bad file descriptor\n"),
+    ] {
+        let mut c = cmd("s6-tai64n");
+        // SAFETY: runs in the child before exec; close is async-signal-safe.
+        unsafe {
+            c.pre_exec(move || {
+                libc::close(fd);
+                Ok(())
+            });
+        }
+        let out = filter(&mut c, b"hi\n");
+        assert_eq!(code(&out), 111);
+        assert_eq!(text(&out.stderr), want);
+    }
+}
