@@ -10,9 +10,11 @@ pub mod env;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
+pub mod filter;
 pub mod lock;
 pub mod msg;
 pub mod sig;
+pub mod tai;
 pub mod watch;
 
 #[path = "../applets/mod.rs"]
