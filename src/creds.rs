@@ -116,9 +116,8 @@ mod ids {
 /// its error. Nothing after a
 /// failed call is attempted.
 pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
-    let egid = ids::gids()[1];
     if let Some(groups) = &t.groups {
-        let gid = t.gid.unwrap_or(egid);
+        let gid = t.gid.unwrap_or_else(|| ids::gids()[1]);
         let want = full_list(gid, groups);
         let have = current_groups().map_err(|e| ("get supplementary group list", e))?;
         // The effective gid always counts as a member, listed or not: once

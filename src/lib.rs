@@ -2,6 +2,7 @@
 //! the applet; the other modules are the mechanisms applets share.
 
 pub mod account;
+pub mod alloc;
 pub mod argv;
 pub mod cli;
 pub mod creds;
