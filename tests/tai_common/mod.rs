@@ -62,7 +62,13 @@ pub fn dead_pipe() -> OwnedFd {
 pub fn into_dead_pipe(cmd: &mut Command, ignore_sigpipe: bool, input: &[u8]) -> Output {
     let ignore: &[i32] = if ignore_sigpipe { &[libc::SIGPIPE] } else { &[] };
     common::sigstate(cmd, ignore, &[]);
-    cmd.stdout(Stdio::from(dead_pipe()));
+    filter_to(cmd, Stdio::from(dead_pipe()), input)
+}
+
+/// `filter_to(cmd, stdout, input)`: runs the filter writing to `stdout`,
+/// with a small `input`, and captures its stderr.
+pub fn filter_to(cmd: &mut Command, stdout: Stdio, input: &[u8]) -> Output {
+    cmd.stdout(stdout);
     let mut child = cmd.stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let _ = stdin.write_all(input);
