@@ -189,3 +189,13 @@ pub fn nonblocking(cmd: &mut Command, fd: i32) {
         });
     }
 }
+
+/// `check_full_disk(name)`: the filter writing to /dev/full exits 111 with
+/// its write error.
+pub fn check_full_disk(name: &str) {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = filter_to(&mut common::cmd(name), full.into(), b"hello\n");
+    assert_eq!(common::code(&out), 111);
+    let want = format!("{name}: fatal: unable to write to stdout: No space left on device\n");
+    assert_eq!(common::text(&out.stderr), want);
+}
