@@ -25,20 +25,32 @@ pub fn filter(cmd: &mut Command, input: &[u8]) -> Output {
     out
 }
 
-/// `filter_in_pieces(cmd, input, piece)`: as `filter`, the input written
-/// `piece` bytes at a time, so the filter sees it in many short reads.
+/// `filter_in_pieces(cmd, input, piece)`: as `filter`, the input sent
+/// `piece` bytes at a time through a SOCK_SEQPACKET socket, so that each
+/// read of the filter returns exactly one piece (a pipe would merge them).
 pub fn filter_in_pieces(cmd: &mut Command, input: &[u8], piece: usize) -> Output {
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let mut fds = [0; 2];
+    let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
+    // SAFETY: socketpair fills two new descriptors, each owned once below.
+    assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }, 0);
+    // SAFETY: fds[0] and fds[1] are fresh descriptors owned by nobody else.
+    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let child = cmd
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Release the Command's copy of the filter's end.
+    cmd.stdin(Stdio::null());
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {
+        let mut sock = std::fs::File::from(ours);
         for p in data.chunks(piece) {
-            if stdin.write_all(p).is_err() {
+            // One write, one message (the socket's buffer takes a piece whole).
+            if sock.write(p).map_or(true, |n| n != p.len()) {
                 return;
             }
-            let _ = stdin.flush();
-            std::thread::yield_now();
         }
     });
     let out = child.wait_with_output().unwrap();
