@@ -60,6 +60,8 @@ fn samples() -> Vec<u8> {
     s.push_str("@400000006b06517d1dcd650g bad digit\n");
     s.push_str(" @400000006b06517d1dcd6500 leading space\n");
     s.push_str("@\n\nplain line\n@4000\n");
+    s.push_str("@40000000586846a400000000\r\n\r\n@40000000586846a5\r\n");
+    s.push_str("@40000000586846a400000000\t\x00tab and NUL\n");
     s.push_str("@400000006b06517d1dcd6500 partial last line");
     s.into_bytes()
 }
