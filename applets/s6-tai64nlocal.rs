@@ -17,7 +17,8 @@ const CHUNK: usize = 128 * 1024;
 
 /// The line rewriter: its state carries over from one read to the next.
 struct Local {
-    utc: bool,
+    /// `-g`: UTC; otherwise the local zone.
+    zone: Option<tai::Zone>,
     /// At the start of a line (the stamp, if any, is still to come).
     at_start: bool,
     /// The first bytes of a line, when a read ended inside its stamp.
@@ -32,15 +33,15 @@ impl Local {
     /// cache if it is the same second as the last one.
     fn date(&mut self, label: u64) -> Option<&[u8]> {
         if self.cache.as_ref().is_none_or(|(k, _)| *k != label) {
-            let date = tai::utc_of_label(label).and_then(|t| {
-                let mut tm = tai::calendar(t.unix, self.utc)?;
-                if t.leap {
-                    tm.sec = 60;
-                }
+            let tm = match self.zone {
+                Some(zone) => tai::local(zone, label),
+                None => tai::utc(label),
+            };
+            let date = tm.map(|tm| {
                 let mut d = Vec::with_capacity(40);
                 tai::push_date(&mut d, &tm);
                 d.push(b'.');
-                Some(d)
+                d
             });
             self.cache = Some((label, date));
         }
@@ -125,11 +126,9 @@ pub fn main(argv: Argv) -> i32 {
             _ => cli.usage(),
         }
     }
-    if !utc {
-        tai::init_local();
-    }
+    let zone = (!utc).then(tai::init_local);
     let mut state =
-        Local { utc, at_start: true, pending: Vec::with_capacity(STAMP_LEN), cache: None };
+        Local { zone, at_start: true, pending: Vec::with_capacity(STAMP_LEN), cache: None };
     let mut input = vec![0u8; CHUNK];
     let mut out: Vec<u8> = Vec::with_capacity(CHUNK * 2);
     loop {

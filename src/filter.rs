@@ -54,7 +54,9 @@ pub fn input_ready() -> bool {
     let mut fds = [PollFd::new(&fd, PollFlags::IN)];
     let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
     match poll(&mut fds, Some(&zero)) {
-        Ok(n) => n > 0,
+        // POLLNVAL: a descriptor poll cannot watch (a tty on macOS), whose
+        // read may well block.
+        Ok(n) => n > 0 && !fds[0].revents().contains(PollFlags::NVAL),
         // Cannot tell: flush, which is always correct.
         Err(_) => false,
     }

@@ -162,39 +162,104 @@ unsafe extern "C" {
 }
 
 /// `init_local()`: reads the time zone rules (`TZ`, `/etc/localtime`) once,
-/// before the first `calendar(.., false)`.
-pub fn init_local() {
+/// before the first `local`; returns the zone's kind for `local`.
+pub fn init_local() -> Zone {
     // SAFETY: tzset takes no arguments and only sets the C library's
     // time zone state; s6box is single-threaded.
     unsafe { tzset() }
+    // A "right/" zone counts leap seconds in time_t (glibc applies them;
+    // musl ignores them): there, time_t 26 s after the start of 2017 is
+    // the leap second 2016-12-31 23:59:60 UTC, second 60 in any zone a
+    // whole number of minutes away from UTC.
+    let right = localtime(LEAPS[26] + 26).is_some_and(|tm| tm.sec == 60);
+    Zone { right }
 }
 
-/// `calendar(unix, utc)`: the C library's broken-down time of `unix`:
-/// local time (`localtime_r`) or, with `utc`, UTC (`gmtime_r`); `None` when
-/// it cannot represent it (a year beyond its `int`).
-pub fn calendar(unix: i64, utc: bool) -> Option<Tm> {
-    // time_t (inferred from the calls below) is 64 bits on the platforms
+/// The local time zone, as `init_local` found it.
+#[derive(Debug, Clone, Copy)]
+pub struct Zone {
+    /// time_t counts leap seconds (a "right/" zone on glibc): it is
+    /// TAI - 10 s, not Unix time.
+    right: bool,
+}
+
+/// `local(zone, label)`: the local broken-down time of a TAI64 label, an
+/// inserted leap second as second 60; `None` for labels `utc_of_label`
+/// refuses and times the C library cannot represent.
+pub fn local(zone: Zone, label: u64) -> Option<Tm> {
+    let t = utc_of_label(label)?;
+    if zone.right {
+        // Seconds since the TAI epoch minus 10: what such zones expect.
+        return localtime((label - EPOCH) as i64 - BASE_OFFSET);
+    }
+    let mut tm = localtime(t.unix)?;
+    if t.leap {
+        tm.sec = 60;
+    }
+    Some(tm)
+}
+
+/// `utc(label)`: the UTC broken-down time of a TAI64 label, by arithmetic
+/// (glibc's gmtime_r would apply a "right/" `TZ`'s leap seconds), an
+/// inserted leap second as second 60; `None` for labels `utc_of_label`
+/// refuses and years beyond the C library's (`tm_year`, an `int`).
+pub fn utc(label: u64) -> Option<Tm> {
+    let t = utc_of_label(label)?;
+    let mut tm = utc_calendar(t.unix)?;
+    if t.leap {
+        tm.sec = 60;
+    }
+    Some(tm)
+}
+
+/// `utc_calendar(unix)`: the proleptic Gregorian UTC date of Unix time
+/// `unix`, or `None` when `year - 1900` does not fit an `int` (as gmtime_r).
+pub fn utc_calendar(unix: i64) -> Option<Tm> {
+    let days = unix.div_euclid(86_400);
+    let secs = unix.rem_euclid(86_400) as u32;
+    // Days to civil date, counted in 400-year eras from 0000-03-01.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097); // [0, 146096]
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // [0, 399]
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // [0, 365], from March 1st
+    let mp = (5 * doy + 2) / 153; // [0, 11], March = 0
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = era * 400 + yoe + i64::from(month <= 2);
+    i32::try_from(year - 1900).ok()?;
+    Some(Tm { year, month, day, hour: secs / 3600, min: secs / 60 % 60, sec: secs % 60 })
+}
+
+/// `localtime(t)`: the C library's local broken-down time of `t`
+/// (`localtime_r`); `None` when it cannot represent it (a year beyond its
+/// `int`).
+fn localtime(t: i64) -> Option<Tm> {
+    // time_t (inferred from the call below) is 64 bits on the platforms
     // s6box builds for; a narrower one refuses what does not fit.
     #[allow(clippy::useless_conversion)]
-    let t = unix.try_into().ok()?;
+    let t = t.try_into().ok()?;
     // SAFETY: a zeroed tm is a valid value (integers, and on some systems a
     // null zone name pointer that the call overwrites).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers refer to live locals of the right types for the
-    // duration of the call; the _r variants write only into `tm`.
-    let r =
-        unsafe { if utc { libc::gmtime_r(&t, &mut tm) } else { libc::localtime_r(&t, &mut tm) } };
-    if r.is_null() {
+    // duration of the call; localtime_r writes only into `tm`.
+    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
         return None;
     }
-    Some(Tm {
+    Some(from_c(&tm))
+}
+
+/// `from_c(tm)`: the C library's broken-down time as a `Tm`.
+fn from_c(tm: &libc::tm) -> Tm {
+    Tm {
         year: tm.tm_year as i64 + 1900,
         month: (tm.tm_mon + 1) as u32,
         day: tm.tm_mday as u32,
         hour: tm.tm_hour as u32,
         min: tm.tm_min as u32,
         sec: tm.tm_sec as u32,
-    })
+    }
 }
 
 fn two(out: &mut Vec<u8>, n: u32) {
@@ -356,9 +421,30 @@ mod tests {
 
     #[test]
     fn calendar_utc() {
-        let tm = calendar(1483228799, true).unwrap();
+        let tm = utc_calendar(1483228799).unwrap();
         assert_eq!(tm, Tm { year: 2016, month: 12, day: 31, hour: 23, min: 59, sec: 59 });
-        assert_eq!(calendar(0, true).unwrap().year, 1970);
+        assert_eq!(
+            utc_calendar(0),
+            Some(Tm { year: 1970, month: 1, day: 1, hour: 0, min: 0, sec: 0 })
+        );
+        let leap = utc(label_of_unix(1483228799) + 1).unwrap();
+        assert_eq!(leap, Tm { year: 2016, month: 12, day: 31, hour: 23, min: 59, sec: 60 });
+        assert_eq!(utc(label_of_unix(0) - 1), None);
+        // Against the C library's gmtime_r, across eras, leap days and the
+        // largest year it represents (year - 1900 = i32::MAX).
+        let max = 67768036191676799;
+        let mut probes = vec![-1, 0, 59, 951_782_400, 951_868_800, 4_107_542_399, max, max + 1];
+        // Every few weeks from 1900 to 2200, then sparser up to the limit.
+        probes.extend((-2_208_988_800..7_258_118_400).step_by(86_399 * 37 + 7));
+        probes.extend((-(1i64 << 40)..max).step_by(3_333_333_333_333 + 12_345));
+        for t in probes {
+            // SAFETY: a zeroed tm is valid; gmtime_r writes into it only.
+            let c = unsafe {
+                let mut tm: libc::tm = std::mem::zeroed();
+                (!libc::gmtime_r(&t, &mut tm).is_null()).then(|| from_c(&tm))
+            };
+            assert_eq!(utc_calendar(t), c, "{t}");
+        }
     }
 
     #[test]

@@ -109,10 +109,20 @@ fn flushes_each_line_when_input_pauses() {
         assert!(is_stamp(&line[..25]) && line[25] == b' ', "{}", text(&line));
         assert_eq!(&line[26..], word);
     }
-    // A partial line is flushed as it is, and completed at the end.
+    // A partial line is flushed as it is, with the stamp of its first
+    // byte; its continuation gets no second stamp.
     s.send(b"part");
     let head = s.bytes(30, Duration::from_secs(20));
+    assert!(is_stamp(&head[..25]), "{}", text(&head));
     assert_eq!(&head[25..], b" part");
+    s.send(b"ial");
+    assert_eq!(s.bytes(3, Duration::from_secs(20)), b"ial");
+    s.send(b" line\nnext\n");
+    assert_eq!(s.line(Duration::from_secs(20)), b" line\n");
+    assert_eq!(&s.line(Duration::from_secs(20))[25..], b" next\n");
+    // A partial last line is completed at the end.
+    s.send(b"last");
+    assert_eq!(&s.bytes(30, Duration::from_secs(20))[25..], b" last");
     let (rest, status) = s.finish();
     assert_eq!(status, 0);
     assert_eq!(rest, b"\n");
@@ -228,4 +238,10 @@ fn closed_stdin_and_stdout() {
         assert_eq!(code(&out), 111);
         assert_eq!(text(&out.stderr), want);
     }
+}
+
+#[test]
+fn full_disk_is_a_write_error() {
+    // (Debian's program says "unable to read from stdin" here.)
+    tai_common::check_full_disk("s6-tai64n");
 }

@@ -60,6 +60,8 @@ fn samples() -> Vec<u8> {
     s.push_str("@400000006b06517d1dcd650g bad digit\n");
     s.push_str(" @400000006b06517d1dcd6500 leading space\n");
     s.push_str("@\n\nplain line\n@4000\n");
+    s.push_str("@40000000586846a400000000\r\n\r\n@40000000586846a5\r\n");
+    s.push_str("@40000000586846a400000000\t\x00tab and NUL\n");
     s.push_str("@400000006b06517d1dcd6500 partial last line");
     s.into_bytes()
 }
@@ -245,4 +247,50 @@ fn closed_stdout_with_sigpipe_ignored_is_111() {
         text(&out.stderr),
         "s6-tai64nlocal: fatal: unable to write to stdout: Broken pipe\n"
     );
+}
+
+#[test]
+fn right_zones_like_debian() {
+    // A "right/" zone counts leap seconds in time_t: glibc's localtime_r
+    // and gmtime_r apply them. Debian's program still converts stamps to
+    // the right civil time there; a Unix time handed to the C library
+    // would come out 27 s early.
+    let Some(deb) = debian("s6-tai64nlocal") else { return };
+    if !std::path::Path::new("/usr/share/zoneinfo/right/UTC").exists() {
+        eprintln!("SKIP: no /usr/share/zoneinfo/right");
+        return;
+    }
+    let input = samples();
+    for tz in ["right/UTC", "right/Asia/Kolkata", "right/Europe/Paris"] {
+        for g in [false, true] {
+            let ours = run_tz(cmd("s6-tai64nlocal"), tz, g, &input);
+            let theirs = run_tz(Command::new(&deb), tz, g, &input);
+            assert_eq!(code(&ours), 0);
+            assert_eq!(text(&ours.stdout), text(&theirs.stdout), "TZ={tz} -g={g}");
+        }
+    }
+}
+
+#[test]
+fn final_line_that_is_only_a_stamp_is_converted() {
+    // The contract converts a final partial line; Debian's program leaves
+    // one that is exactly a stamp (25 bytes, no newline) as it is, but
+    // converts it when anything follows (a newline, a space).
+    for (input, want) in [
+        (stamp(EPOCH + 1483228836, 5), "2016-12-31 23:59:60.000000005"),
+        (stamp(EPOCH + 1483228836, 5) + "\n", "2016-12-31 23:59:60.000000005\n"),
+        (stamp(EPOCH + 1483228837, 0) + "\r\n\r\n", "2017-01-01 00:00:00.000000000\r\n\r\n"),
+        ("a\n".to_string() + &stamp(EPOCH + 10, 0), "a\n1970-01-01 00:00:00.000000000"),
+    ] {
+        for piece in [1, 25, 4096] {
+            let out =
+                filter_in_pieces(cmd("s6-tai64nlocal").env("TZ", "UTC"), input.as_bytes(), piece);
+            assert_eq!((code(&out), text(&out.stdout)), (0, want.to_string()), "{input:?}");
+        }
+    }
+}
+
+#[test]
+fn full_disk_is_a_write_error() {
+    tai_common::check_full_disk("s6-tai64nlocal");
 }

@@ -25,20 +25,32 @@ pub fn filter(cmd: &mut Command, input: &[u8]) -> Output {
     out
 }
 
-/// `filter_in_pieces(cmd, input, piece)`: as `filter`, the input written
-/// `piece` bytes at a time, so the filter sees it in many short reads.
+/// `filter_in_pieces(cmd, input, piece)`: as `filter`, the input sent
+/// `piece` bytes at a time through a SOCK_SEQPACKET socket, so that each
+/// read of the filter returns exactly one piece (a pipe would merge them).
 pub fn filter_in_pieces(cmd: &mut Command, input: &[u8], piece: usize) -> Output {
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
+    let mut fds = [0; 2];
+    let kind = libc::SOCK_SEQPACKET | libc::SOCK_CLOEXEC;
+    // SAFETY: socketpair fills two new descriptors, each owned once below.
+    assert_eq!(unsafe { libc::socketpair(libc::AF_UNIX, kind, 0, fds.as_mut_ptr()) }, 0);
+    // SAFETY: fds[0] and fds[1] are fresh descriptors owned by nobody else.
+    let (ours, theirs) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let child = cmd
+        .stdin(Stdio::from(theirs))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Release the Command's copy of the filter's end.
+    cmd.stdin(Stdio::null());
     let data = input.to_vec();
     let writer = std::thread::spawn(move || {
+        let mut sock = std::fs::File::from(ours);
         for p in data.chunks(piece) {
-            if stdin.write_all(p).is_err() {
+            // One write, one message (the socket's buffer takes a piece whole).
+            if sock.write(p).map_or(true, |n| n != p.len()) {
                 return;
             }
-            let _ = stdin.flush();
-            std::thread::yield_now();
         }
     });
     let out = child.wait_with_output().unwrap();
@@ -62,7 +74,13 @@ pub fn dead_pipe() -> OwnedFd {
 pub fn into_dead_pipe(cmd: &mut Command, ignore_sigpipe: bool, input: &[u8]) -> Output {
     let ignore: &[i32] = if ignore_sigpipe { &[libc::SIGPIPE] } else { &[] };
     common::sigstate(cmd, ignore, &[]);
-    cmd.stdout(Stdio::from(dead_pipe()));
+    filter_to(cmd, Stdio::from(dead_pipe()), input)
+}
+
+/// `filter_to(cmd, stdout, input)`: runs the filter writing to `stdout`,
+/// with a small `input`, and captures its stderr.
+pub fn filter_to(cmd: &mut Command, stdout: Stdio, input: &[u8]) -> Output {
+    cmd.stdout(stdout);
     let mut child = cmd.stdin(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut stdin = child.stdin.take().unwrap();
     let _ = stdin.write_all(input);
@@ -182,4 +200,14 @@ pub fn nonblocking(cmd: &mut Command, fd: i32) {
             Ok(())
         });
     }
+}
+
+/// `check_full_disk(name)`: the filter writing to /dev/full exits 111 with
+/// its write error.
+pub fn check_full_disk(name: &str) {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = filter_to(&mut common::cmd(name), full.into(), b"hello\n");
+    assert_eq!(common::code(&out), 111);
+    let want = format!("{name}: fatal: unable to write to stdout: No space left on device\n");
+    assert_eq!(common::text(&out.stderr), want);
 }
