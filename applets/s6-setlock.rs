@@ -32,11 +32,6 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let (file, prog) = (rest.get(0), rest.skip(1));
-    let (flags, how): (OFlags, &[u8]) =
-        if shared { (OFlags::RDONLY, b" for reading") } else { (OFlags::WRONLY, b" for writing") };
-    let flags = flags | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let opened = rustix::fs::open(file, flags, Mode::from_raw_mode(0o644))
-        .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"open ", file.to_bytes(), how], e));
     // With `-d 2` the lock takes stderr's place: a close-on-exec copy of
     // stderr, put back before a failure message, keeps that message on the
     // real stderr and out of the lock file.
@@ -50,6 +45,11 @@ pub fn main(argv: Argv) -> i32 {
         }
         msg::fatal_sys(code, parts, e)
     };
+    let (flags, how): (OFlags, &[u8]) =
+        if shared { (OFlags::RDONLY, b" for reading") } else { (OFlags::WRONLY, b" for writing") };
+    let flags = flags | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let opened = rustix::fs::open(file, flags, Mode::from_raw_mode(0o644))
+        .unwrap_or_else(|e| die(exitcode::SYS, &[b"open ", file.to_bytes(), how], e));
     // The descriptor is handed to prog (and, with -d, moved) before
     // locking: closing a second descriptor of the file after locking would
     // drop the lock.
