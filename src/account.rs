@@ -20,7 +20,7 @@ fn clear_errno() {
 }
 
 fn errno() -> i32 {
-    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
+    crate::msg::errno().raw_os_error()
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]

@@ -3,6 +3,7 @@
 //! runs as the target account succeeds where upstream s6 fails on
 //! `setgroups: Operation not permitted`.
 
+use crate::msg::errno;
 use rustix::io::Errno;
 
 /// What to become; `None` leaves that part as it is.
@@ -14,10 +15,6 @@ pub struct Target {
     pub gid: Option<u32>,
     /// The supplementary groups (the gid is put first if missing).
     pub groups: Option<Vec<u32>>,
-}
-
-fn errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
 /// `current_groups()`: the supplementary group list of this process.

@@ -65,7 +65,7 @@ fn execv(file: &CStr, argv: Argv) -> Errno {
     // array of NUL-terminated strings (Argv's invariant). execv only returns
     // on failure, leaving errno set.
     unsafe { libc::execv(file.as_ptr(), argv.as_ptr()) };
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    crate::msg::errno()
 }
 
 /// `spawn(argv)`: forks a child that execs `argv` with the inherited signal
@@ -77,9 +77,7 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
     // only restores signal state, execs, and _exits on failure.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(Errno::from_raw_os_error(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
+        return Err(crate::msg::errno());
     }
     if pid == 0 {
         drop(rd);

@@ -39,9 +39,7 @@ pub fn copy_to(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
     // descriptor has close-on-exec clear and is deliberately left open,
     // owned by nobody in this process.
     if unsafe { libc::dup2(fd.as_raw_fd(), n) } < 0 {
-        return Err(Errno::from_raw_os_error(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
+        return Err(crate::msg::errno());
     }
     Ok(())
 }

@@ -18,6 +18,11 @@ pub fn prog() -> &'static str {
     PROG.get().copied().unwrap_or("s6box")
 }
 
+/// `errno()`: the error the last failed C library call left.
+pub fn errno() -> Errno {
+    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+}
+
 /// `strerror(e)`: the C library's text for `e` (`No such file or directory`).
 pub fn strerror(e: Errno) -> Vec<u8> {
     // SAFETY: strerror returns a pointer to a NUL-terminated string that

@@ -4,6 +4,7 @@
 //! changed is undone by `restore` before every exec or spawn, so programs
 //! get the mask and dispositions the applet was started with.
 
+use crate::msg::errno;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use std::sync::Mutex;
@@ -21,10 +22,6 @@ struct Saved {
 unsafe impl Send for Saved {}
 
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
-
-fn errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-}
 
 /// `catchable()`: every signal number a process can catch (not KILL, STOP).
 pub fn catchable() -> impl Iterator<Item = i32> {
