@@ -19,8 +19,9 @@ fn clear_errno() {
     unsafe { *errno_location() = 0 };
 }
 
+/// The raw errno, 0 included (a look-up that finds nothing leaves 0).
 fn errno() -> i32 {
-    crate::msg::errno().raw_os_error()
+    std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
 #[cfg(any(target_os = "linux", target_os = "android"))]
