@@ -117,6 +117,14 @@ fn failing_setuid_never_runs_the_program() {
     assert_eq!(code(&out), 111);
     assert_eq!(text(&out.stderr), "s6-applyuidgid: fatal: unable to setuid: Invalid argument\n");
     assert!(out.stdout.is_empty());
+    // (uid_t)-1 is no id; to setresuid/setresgid it would mean "unchanged".
+    let out = ours(&["-g", "4294967295", "echo", "ran"]);
+    assert_eq!(code(&out), 111);
+    assert_eq!(text(&out.stderr), "s6-applyuidgid: fatal: unable to setgid: Invalid argument\n");
+    assert!(out.stdout.is_empty());
+    let out = run(cmd("s6-setuidgid").args(["4294967295:4294967295", "echo", "ran"]));
+    assert_eq!(code(&out), 111);
+    assert!(out.stdout.is_empty());
 }
 
 #[test]
@@ -391,5 +399,60 @@ fn same_as_debian() {
         assert_eq!(code(&a), code(&b), "{vars:?}");
         assert_eq!(a.stdout, b.stdout, "{vars:?}");
         assert_eq!(a.stderr, b.stderr, "{vars:?}");
+    }
+}
+
+/// `with_ids(c, uids, gids)`: the command starts with these real,
+/// effective and saved uids and gids, and no supplementary groups.
+fn with_ids(c: &mut Command, uids: [u32; 3], gids: [u32; 3]) {
+    // SAFETY: runs in the child before exec; setgroups, setresgid and
+    // setresuid are async-signal-safe system calls on local data.
+    unsafe {
+        c.pre_exec(move || {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setresgid(gids[0], gids[1], gids[2]) != 0
+                || libc::setresuid(uids[0], uids[1], uids[2]) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A process whose real, effective and saved ids differ (set-id programs,
+/// `setpriv --euid`) is never left with one of them behind: Linux's
+/// unprivileged setuid/setgid change only the effective id, so a real or
+/// saved 0 would let the program take root back. Every id is set; where
+/// the kernel allows that (the target is one of the current ids), the
+/// program runs fully dropped, and its permitted capabilities are gone.
+#[test]
+fn mixed_ids_are_dropped_whole() {
+    type Case<'a> = (&'a str, [u32; 3], [u32; 3], &'a [&'a str]);
+    let cases: &[Case] = &[
+        ("s6-applyuidgid", [0, 65534, 65534], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [0, 65534, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [65534, 65534, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [65534, 0, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [0, 65534, 65534], &["-g", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [65534, 65534, 0], &["-g", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [0, 65534, 0], &["-g", "65534"]),
+        ("s6-applyuidgid", [0, 65534, 65534], [0, 65534, 65534], &["-u", "65534", "-g", "65534"]),
+        ("s6-setuidgid", [0, 65534, 65534], [0, 65534, 65534], &["65534:65534"]),
+        ("s6-setuidgid", [65534, 65534, 0], [65534, 65534, 0], &["65534:65534"]),
+    ];
+    for (applet, uids, gids, args) in cases {
+        let mut c = cmd(applet);
+        c.args(*args).args(["cat", "/proc/self/status"]);
+        with_ids(&mut c, *uids, *gids);
+        let out = run(&mut c);
+        let what = format!("{applet} {args:?} from uids {uids:?} gids {gids:?}");
+        assert_eq!(code(&out), 0, "{what}: {}", text(&out.stderr));
+        let t = text(&out.stdout);
+        let uid = if args.contains(&"-g") && !args.contains(&"-u") { uids[1] } else { 65534 };
+        let gid = if args.contains(&"-g") || *applet == "s6-setuidgid" { 65534 } else { gids[1] };
+        assert_eq!(status_field(&t, "Uid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "{what}");
+        assert_eq!(status_field(&t, "Gid"), format!("{gid}\t{gid}\t{gid}\t{gid}"), "{what}");
+        assert_eq!(status_field(&t, "CapPrm"), "0000000000000000", "{what}");
     }
 }
