@@ -81,6 +81,29 @@ fn path_search_skips_unusable_entries() {
     // No PATH at all: the default /usr/bin:/bin.
     let out = run(cmd("s6-applyuidgid").env_remove("PATH").arg("true"));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    // An empty entry is not the current directory (as in s6, unlike
+    // execvp): a stray colon never runs a program from where the service
+    // happens to be. Debian agrees (on "" and ":" it exits 126 with
+    // "Success", a quirk not copied).
+    let here = dir.join("here");
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::copy("/bin/true", here.join("s6box-in-cwd")).unwrap();
+    for path in ["", ":", ":/nonexistent", "/nonexistent:", "/nonexistent::/x"] {
+        let out =
+            run(cmd("s6-applyuidgid").current_dir(&here).env("PATH", path).arg("s6box-in-cwd"));
+        assert_eq!(code(&out), 127, "PATH={path:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "s6-applyuidgid: fatal: unable to exec s6box-in-cwd: No such file or directory\n"
+        );
+        if path.len() > 1
+            && let Some(deb) = debian("s6-applyuidgid")
+        {
+            let out =
+                run(Command::new(deb).current_dir(&here).env("PATH", path).arg("s6box-in-cwd"));
+            assert_eq!(code(&out), 127, "Debian, PATH={path:?}");
+        }
+    }
 }
 
 #[test]
