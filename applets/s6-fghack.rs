@@ -5,7 +5,7 @@
 
 use crate::argv::Argv;
 use crate::cli::Cli;
-use crate::{exec, exitcode, msg};
+use crate::{exec, exitcode, msg, sig};
 use rustix::fd::OwnedFd;
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
@@ -58,6 +58,11 @@ pub fn main(argv: Argv) -> i32 {
     }
     let name = prog.get(0).to_bytes();
     msg::warn(&[b"this program is obsolescent, please use s6-background-watch instead"]);
+    // With SIGCHLD ignored, prog's status would be discarded: take it
+    // back to default here (prog still gets the "ignore").
+    if let Err(e) = sig::keep_children() {
+        msg::fatal_sys(exitcode::SYS, &[b"set SIGCHLD to default"], e);
+    }
     let (rd, ends) =
         hackpipe().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"create hackpipe"], e));
     let pid =

@@ -184,6 +184,34 @@ fn signal_state_is_inherited() {
     assert_eq!(text(&ours.stdout), text(&base.stdout));
 }
 
+/// Started with SIGCHLD ignored (the kernel then discards ended children's
+/// statuses): s6-fghack still waits for prog and reports its code, and prog
+/// still gets SIGCHLD ignored. Debian's exits 111 (`unable to wait_pid`).
+#[test]
+fn sigchld_ignored_at_start() {
+    // (Not through sh: dash sets an ignored SIGCHLD back to default.)
+    let grep = ["/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"];
+    let mut base = Command::new(grep[0]);
+    base.args(&grep[1..]);
+    common::sigstate(&mut base, &[libc::SIGCHLD], &[]);
+    let base = common::run(&mut base);
+    let mut ours = fghack();
+    ours.args(grep);
+    common::sigstate(&mut ours, &[libc::SIGCHLD], &[]);
+    let ours = common::run(&mut ours);
+    assert_eq!(code(&ours), 0, "{}", text(&ours.stderr));
+    assert_eq!(text(&ours.stderr), WARNING);
+    assert_eq!(text(&ours.stdout), text(&base.stdout));
+    let ign = common::status_field(&text(&ours.stdout), "SigIgn");
+    assert_eq!(u64::from_str_radix(&ign, 16).unwrap() >> (libc::SIGCHLD - 1) & 1, 1, "{ign}");
+    // prog's own code comes through.
+    let mut ours = fghack();
+    ours.args(["/bin/sh", "-c", "exit 5"]);
+    common::sigstate(&mut ours, &[libc::SIGCHLD], &[]);
+    let ours = common::run(&mut ours);
+    assert_eq!(code(&ours), 5, "{}", text(&ours.stderr));
+}
+
 /// Kills and reaps what the daemon test left running, even when it fails,
 /// and stops being a subreaper.
 struct Cleanup(Vec<u32>);
