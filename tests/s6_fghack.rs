@@ -108,6 +108,31 @@ fn thirty_one_write_ends_and_nothing_else() {
     }
 }
 
+/// Closed standard descriptors stay closed in prog: no end of the pipe
+/// takes their place (a write end on a closed stdout would turn prog's
+/// first output into "wrote on hackpipe"; Debian's does that).
+#[test]
+fn closed_standard_descriptors_stay_closed() {
+    use std::os::unix::process::CommandExt;
+    let mut c = fghack();
+    c.args([
+        "/bin/sh",
+        "-c",
+        "for n in 0 1; do test -e /proc/$$/fd/$n && echo $n open >&2; done; exit 6",
+    ]);
+    // SAFETY: close in the child before exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::close(0);
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 6, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), WARNING);
+}
+
 #[test]
 fn writing_on_the_pipe_is_102() {
     // Find a write end in prog (a pipe held by many descriptors) and
