@@ -137,11 +137,15 @@ mod ids {
         [r, e, e]
     }
 
-    /// Always calls `set` (the saved id cannot be checked), twice: an
+    /// Always calls `set` (the saved id cannot be checked, so "already in
+    /// place" cannot be known; the call succeeds then anyway), twice: an
     /// unprivileged setuid(id) with `id` the real id only sets the
     /// effective id; the second call, with `id` now the effective id, sets
     /// all three. Then the real and effective ids must be `id`.
     fn set_all(set: Set, real: Get, effective: Get, id: u32) -> Result<(), Errno> {
+        if id == u32::MAX {
+            return Err(Errno::INVAL);
+        }
         // SAFETY: plain system call wrappers.
         if unsafe { set(id) } != 0 || unsafe { set(id) } != 0 {
             return Err(super::errno());
