@@ -268,3 +268,30 @@ fn gid_change_keeps_requested_groups() {
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "Gid:\t7\t7\t7\t7\nGroups:\t5 7 \n");
 }
+
+/// Near NGROUPS_MAX (65536 on Linux): a user named by 65535 groups gets
+/// them all plus its primary group; one more group is the kernel's EINVAL,
+/// fatal before exec. (Debian's chainloading fails on the first already:
+/// its GIDLIST is too long for the environment.)
+#[test]
+fn group_lists_near_ngroups_max() {
+    let passwd =
+        "root:x:0:0::/:/bin/sh\nfull:x:5000:5000::/:/bin/sh\nover:x:5001:5001::/:/bin/sh\n";
+    let mut group = String::from("root:x:0:\n");
+    for i in 1..=65535 {
+        group.push_str(&format!("g{i}:x:{}:full,over\n", 100000 + i));
+    }
+    group.push_str("extra:x:300000:over\n");
+    let db = Db::with(&tmpdir("suid-ngroups"), passwd, &group);
+    let count = ["/bin/sh", "-c", "id -G | wc -w"];
+    let out = db.run(&applet("s6-setuidgid"), &[&["full"][..], &count].concat(), false);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "65536");
+    let out = db.run(&applet("s6-setuidgid"), &[&["over"][..], &count].concat(), false);
+    assert_eq!(code(&out), 111);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        "s6-setuidgid: fatal: unable to set supplementary group list: Invalid argument\n"
+    );
+}
