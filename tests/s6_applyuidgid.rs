@@ -428,11 +428,18 @@ fn same_as_debian() {
 /// `with_ids(c, uids, gids)`: the command starts with these real,
 /// effective and saved uids and gids, and no supplementary groups.
 fn with_ids(c: &mut Command, uids: [u32; 3], gids: [u32; 3]) {
+    with_creds(c, uids, gids, &[]);
+}
+
+/// `with_creds(c, uids, gids, groups)`: `with_ids`, with this
+/// supplementary list.
+fn with_creds(c: &mut Command, uids: [u32; 3], gids: [u32; 3], groups: &[u32]) {
+    let groups: Vec<libc::gid_t> = groups.to_vec();
     // SAFETY: runs in the child before exec; setgroups, setresgid and
     // setresuid are async-signal-safe system calls on local data.
     unsafe {
         c.pre_exec(move || {
-            if libc::setgroups(0, std::ptr::null()) != 0
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
                 || libc::setresgid(gids[0], gids[1], gids[2]) != 0
                 || libc::setresuid(uids[0], uids[1], uids[2]) != 0
             {
@@ -477,5 +484,46 @@ fn mixed_ids_are_dropped_whole() {
         assert_eq!(status_field(&t, "Uid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "{what}");
         assert_eq!(status_field(&t, "Gid"), format!("{gid}\t{gid}\t{gid}\t{gid}"), "{what}");
         assert_eq!(status_field(&t, "CapPrm"), "0000000000000000", "{what}");
+    }
+}
+
+/// The group list counts as in place when, with the target gid added, it
+/// is the same set as the one asked for: order, repeats and the gid's own
+/// place do not matter (the process has exactly those groups either way).
+/// As nobody, where setgroups would fail, so a skip shows as success.
+#[test]
+fn group_list_already_in_place_is_a_set_comparison() {
+    let nobody = [65534; 3];
+    let ok: &[(&[u32], &str)] = &[
+        (&[2, 1, 1], "1,2"),
+        (&[1, 2], "2,1,2,1"),
+        (&[1, 2], "65534,1,2"),
+        (&[1, 2, 65534], "1,2"),
+        (&[], ""),
+        (&[65534], ""),
+    ];
+    for (have, ask) in ok {
+        let mut c = cmd("s6-applyuidgid");
+        c.args(["-u", "65534", "-g", "65534", "-G", ask, "cat", "/proc/self/status"]);
+        with_creds(&mut c, nobody, nobody, have);
+        let out = run(&mut c);
+        assert_eq!(code(&out), 0, "have {have:?}, ask {ask:?}: {}", text(&out.stderr));
+        let t = text(&out.stdout);
+        assert_eq!(status_field(&t, "Uid"), "65534\t65534\t65534\t65534");
+        assert_eq!(status_field(&t, "Gid"), "65534\t65534\t65534\t65534");
+    }
+    // A group more or a group less is a real change: refused, nothing runs.
+    let refused: &[(&[u32], &str)] = &[(&[1, 2], "1"), (&[1], "1,2"), (&[1, 2], "1,3"), (&[1], "")];
+    for (have, ask) in refused {
+        let mut c = cmd("s6-applyuidgid");
+        c.args(["-u", "65534", "-g", "65534", "-G", ask, "echo", "ran"]);
+        with_creds(&mut c, nobody, nobody, have);
+        let out = run(&mut c);
+        assert_eq!(code(&out), 111, "have {have:?}, ask {ask:?}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr),
+            "s6-applyuidgid: fatal: unable to set supplementary group list: Operation not permitted\n"
+        );
     }
 }
