@@ -299,6 +299,10 @@ fn waits_for_every_holder_without_a_zombie() {
         libc::kill(daemon as i32, libc::SIGTERM);
         libc::waitpid(daemon as i32, std::ptr::null_mut(), 0);
     }
+    // Reaped: its pid may be reused from now on, so Cleanup must not
+    // signal it any more.
+    cleanup.0.retain(|&p| p != daemon);
     let status = child.wait().unwrap();
+    cleanup.0.clear();
     assert_eq!(status.code(), Some(3));
 }
