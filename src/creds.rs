@@ -79,10 +79,11 @@ mod ids {
         [r, e, s]
     }
 
-    /// Sets all three ids to `id` at once, unless they already are: no id
-    /// is ever left behind, as Linux's unprivileged setuid/setgid would
-    /// leave the real and saved ones. `u32::MAX` is not an id (for
-    /// setresuid it means "unchanged"): refused like setuid does, EINVAL.
+    /// `set_all(get, set, id)`: sets all three ids to `id` at once, unless
+    /// they already are: no id is ever left behind, as Linux's
+    /// unprivileged setuid/setgid would leave the real and saved ones.
+    /// `u32::MAX` is not an id (for setresuid it means "unchanged"):
+    /// refused like setuid does, EINVAL.
     fn set_all(get: GetRes, set: SetRes, id: u32) -> Result<(), Errno> {
         if id == u32::MAX {
             return Err(Errno::INVAL);
@@ -137,11 +138,12 @@ mod ids {
         [r, e, e]
     }
 
-    /// Always calls `set` (the saved id cannot be checked, so "already in
-    /// place" cannot be known; the call succeeds then anyway), twice: an
-    /// unprivileged setuid(id) with `id` the real id only sets the
-    /// effective id; the second call, with `id` now the effective id, sets
-    /// all three. Then the real and effective ids must be `id`.
+    /// `set_all(set, real, effective, id)`: always calls `set` (the saved
+    /// id cannot be checked, so "already in place" cannot be known; the
+    /// call succeeds then anyway), twice: an unprivileged setuid(id) with
+    /// `id` the real id only sets the effective id; the second call, with
+    /// `id` now the effective id, sets all three. Then the real and
+    /// effective ids must be `id`.
     fn set_all(set: Set, real: Get, effective: Get, id: u32) -> Result<(), Errno> {
         if id == u32::MAX {
             return Err(Errno::INVAL);
