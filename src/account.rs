@@ -109,11 +109,16 @@ pub fn groups_of(name: &CStr) -> Result<Vec<u32>, Errno> {
 /// `first_of_each(gids)`: `gids` without repeats, each kept where it first
 /// appears; O(n log n), as a user may be in tens of thousands of groups.
 fn first_of_each(gids: Vec<u32>) -> Vec<u32> {
-    let mut order: Vec<(u32, usize)> = gids.into_iter().zip(0..).collect();
-    order.sort_unstable();
-    order.dedup_by_key(|&mut (gid, _)| gid);
-    order.sort_unstable_by_key(|&(_, i)| i);
-    order.into_iter().map(|(gid, _)| gid).collect()
+    let mut sorted = gids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut taken = vec![false; sorted.len()];
+    let mut out = gids;
+    out.retain(|g| match sorted.binary_search(g) {
+        Ok(i) => !std::mem::replace(&mut taken[i], true),
+        Err(_) => false,
+    });
+    out
 }
 
 #[cfg(test)]
