@@ -44,9 +44,11 @@ pub fn try_exec(argv: Argv) -> Errno {
     let path = path.as_ref().map(|p| p.as_bytes()).unwrap_or(DEFAULT_PATH);
     let mut saved = Errno::NOENT;
     let mut buf = Vec::with_capacity(256);
-    for dir in path.split(|&c| c == b':') {
+    // An empty entry is skipped, as s6 does, not read as the current
+    // directory: a stray colon must not run programs from the cwd.
+    for dir in path.split(|&c| c == b':').filter(|d| !d.is_empty()) {
         buf.clear();
-        buf.extend_from_slice(if dir.is_empty() { b"." } else { dir });
+        buf.extend_from_slice(dir);
         buf.push(b'/');
         buf.extend_from_slice(name.to_bytes());
         buf.push(0);
