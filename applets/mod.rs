@@ -35,3 +35,11 @@ pub mod s6_setuidgid;
 #[cfg(feature = "s6-softlimit")]
 #[path = "s6-softlimit.rs"]
 pub mod s6_softlimit;
+
+#[cfg(feature = "s6-tai64n")]
+#[path = "s6-tai64n.rs"]
+pub mod s6_tai64n;
+
+#[cfg(feature = "s6-tai64nlocal")]
+#[path = "s6-tai64nlocal.rs"]
+pub mod s6_tai64nlocal;

@@ -53,7 +53,9 @@ fn read_raw(file: &OwnedFd, rules: &Rules) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-/// `value(raw, rules)`: the variable's value from a non-empty file's bytes.
+/// `value(raw, rules)`: the variable's value from a non-empty file's bytes:
+/// the first line without trailing spaces, tabs and carriage returns, or
+/// (`-f`) the whole file without one final newline; then NULs translated.
 fn value(mut raw: Vec<u8>, rules: &Rules) -> Vec<u8> {
     if rules.verbatim {
         if !rules.keep_tail && raw.last() == Some(&b'\n') {
@@ -64,7 +66,10 @@ fn value(mut raw: Vec<u8>, rules: &Rules) -> Vec<u8> {
             raw.truncate(end);
         }
         if !rules.keep_tail {
-            let end = raw.iter().rposition(|&c| c != b' ' && c != b'\t').map_or(0, |i| i + 1);
+            // s6 counts a carriage return as a trailing blank too (its page
+            // names only spaces and tabs): a CRLF file gives the same value.
+            let blank = |c: &u8| matches!(c, b' ' | b'\t' | b'\r');
+            let end = raw.iter().rposition(|c| !blank(c)).map_or(0, |i| i + 1);
             raw.truncate(end);
         }
     }
@@ -173,6 +178,9 @@ mod tests {
         assert_eq!(value(b"a b \t\nsecond\n".to_vec(), &rules(false, true)), b"a b \t");
         assert_eq!(value(b"  \t\n".to_vec(), &rules(false, false)), b"");
         assert_eq!(value(b"\n".to_vec(), &rules(false, false)), b"");
+        assert_eq!(value(b"a\rb \r\t\r\n".to_vec(), &rules(false, false)), b"a\rb");
+        assert_eq!(value(b"a\r\n".to_vec(), &rules(false, true)), b"a\r");
+        assert_eq!(value(b"a\r\n".to_vec(), &rules(true, false)), b"a\r");
     }
 
     #[test]

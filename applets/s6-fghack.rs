@@ -5,27 +5,28 @@
 
 use crate::argv::Argv;
 use crate::cli::Cli;
-use crate::{exec, exitcode, msg};
+use crate::{exec, exitcode, msg, sig};
 use rustix::fd::OwnedFd;
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
 
 const USAGE: &str = "s6-fghack prog...";
 
-/// Extra duplicates of the write end, besides the original.
+/// Extra duplicates of the write end, besides the first.
 const DUPS: usize = 30;
 
 /// `hackpipe()`: the pipe's read end (close-on-exec) and its 31 write
-/// ends, all inheritable.
+/// ends, all inheritable; every one numbered 3 or more, so a standard
+/// descriptor that s6-fghack got closed stays closed in prog.
 fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
     let (rd, wr) = exec::pipe_cloexec()?;
-    rustix::io::fcntl_setfd(&wr, FdFlags::empty())?;
+    let rd = rustix::io::fcntl_dupfd_cloexec(&rd, 3)?;
     let mut ends = Vec::with_capacity(DUPS + 1);
-    for _ in 0..DUPS {
-        // dup's new descriptor is not close-on-exec.
-        ends.push(rustix::io::dup(&wr)?);
+    for _ in 0..=DUPS {
+        let end = rustix::io::fcntl_dupfd_cloexec(&wr, 3)?;
+        rustix::io::fcntl_setfd(&end, FdFlags::empty())?;
+        ends.push(end);
     }
-    ends.push(wr);
     Ok((rd, ends))
 }
 
@@ -58,6 +59,11 @@ pub fn main(argv: Argv) -> i32 {
     }
     let name = prog.get(0).to_bytes();
     msg::warn(&[b"this program is obsolescent, please use s6-background-watch instead"]);
+    // With SIGCHLD ignored, prog's status would be discarded: take it
+    // back to default here (prog still gets the "ignore").
+    if let Err(e) = sig::keep_children() {
+        msg::fatal_sys(exitcode::SYS, &[b"set SIGCHLD to default"], e);
+    }
     let (rd, ends) =
         hackpipe().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"create hackpipe"], e));
     let pid =

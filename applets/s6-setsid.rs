@@ -2,11 +2,10 @@
 //! foreground process group.
 
 use crate::argv::Argv;
-use crate::cli::{Cli, Opt, parse_decimal};
+use crate::cli::{Cli, Opt};
 use crate::{exec, exitcode, msg, sig};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
-use std::ffi::OsString;
 
 const USAGE: &str = "s6-setsid [ -s | -b | -f | -g ] [ -i | -I | -q ] [ -d ctty ] prog...";
 
@@ -37,10 +36,6 @@ impl OnError {
     }
 }
 
-fn fd_number(v: &OsString) -> Option<i32> {
-    parse_decimal(v)
-}
-
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
@@ -54,7 +49,7 @@ pub fn main(argv: Argv) -> i32 {
             Opt::Short('i') => on_error = OnError::Die,
             Opt::Short('I') => on_error = OnError::Warn,
             Opt::Short('q') => on_error = OnError::Quiet,
-            Opt::Short('d') => ctty = Some(fd_number(&cli.value()).unwrap_or_else(|| cli.usage())),
+            Opt::Short('d') => ctty = Some(cli.number()),
             Opt::Long(l) => match l.as_str() {
                 "session" => mode = Mode::Session,
                 "background-process-group" => mode = Mode::Background,
@@ -63,7 +58,7 @@ pub fn main(argv: Argv) -> i32 {
                 "strict" => on_error = OnError::Die,
                 "no-strict" => on_error = OnError::Warn,
                 "quiet" => on_error = OnError::Quiet,
-                "ctty" => ctty = Some(fd_number(&cli.value()).unwrap_or_else(|| cli.usage())),
+                "ctty" => ctty = Some(cli.number()),
                 _ => cli.usage(),
             },
             _ => cli.usage(),

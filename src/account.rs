@@ -19,6 +19,7 @@ fn clear_errno() {
     unsafe { *errno_location() = 0 };
 }
 
+/// The raw errno, 0 included (a look-up that finds nothing leaves 0).
 fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
@@ -96,14 +97,36 @@ pub fn groups_of(name: &CStr) -> Result<Vec<u32>, Errno> {
             let mut mem = (*gr).gr_mem;
             while !mem.is_null() && !(*mem).is_null() {
                 if CStr::from_ptr(*mem) == name {
-                    if !out.contains(&(*gr).gr_gid) {
-                        out.push((*gr).gr_gid);
-                    }
+                    out.push((*gr).gr_gid);
                     break;
                 }
                 mem = mem.add(1);
             }
         }
     }
-    Ok(out)
+    Ok(first_of_each(out))
+}
+
+/// `first_of_each(gids)`: `gids` without repeats, each kept where it first
+/// appears; O(n log n), as a user may be in tens of thousands of groups.
+fn first_of_each(gids: Vec<u32>) -> Vec<u32> {
+    let mut sorted = gids.clone();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let mut taken = vec![false; sorted.len()];
+    let mut out = gids;
+    out.retain(|g| match sorted.binary_search(g) {
+        Ok(i) => !std::mem::replace(&mut taken[i], true),
+        Err(_) => false,
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn first_of_each_keeps_database_order() {
+        assert_eq!(super::first_of_each(vec![5, 3, 5, 1, 3, 7]), [5, 3, 1, 7]);
+        assert_eq!(super::first_of_each(vec![]), [] as [u32; 0]);
+    }
 }

@@ -3,6 +3,7 @@
 //! runs as the target account succeeds where upstream s6 fails on
 //! `setgroups: Operation not permitted`.
 
+use crate::msg::errno;
 use rustix::io::Errno;
 
 /// What to become; `None` leaves that part as it is.
@@ -14,10 +15,6 @@ pub struct Target {
     pub gid: Option<u32>,
     /// The supplementary groups (the gid is put first if missing).
     pub groups: Option<Vec<u32>>,
-}
-
-fn errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
 }
 
 /// `current_groups()`: the supplementary group list of this process.
@@ -57,7 +54,8 @@ fn same_set(mut a: Vec<u32>, mut b: Vec<u32>) -> bool {
     a == b
 }
 
-/// The real, effective and saved ids, where getresuid/getresgid exist.
+/// Reading and setting the real, effective and saved ids together, where
+/// getresuid/setresuid and their gid twins exist.
 #[cfg(any(
     target_os = "linux",
     target_os = "android",
@@ -66,7 +64,10 @@ fn same_set(mut a: Vec<u32>, mut b: Vec<u32>) -> bool {
     target_os = "dragonfly"
 ))]
 mod ids {
+    use rustix::io::Errno;
+
     type GetRes = unsafe extern "C" fn(*mut u32, *mut u32, *mut u32) -> libc::c_int;
+    type SetRes = unsafe extern "C" fn(u32, u32, u32) -> libc::c_int;
 
     fn triple(get: GetRes) -> [u32; 3] {
         let [mut r, mut e, mut s] = [0u32; 3];
@@ -74,17 +75,47 @@ mod ids {
         unsafe { get(&mut r, &mut e, &mut s) };
         [r, e, s]
     }
-    /// `uids()`: real, effective, saved uid.
-    pub fn uids() -> [u32; 3] {
-        triple(libc::getresuid)
+
+    /// `set_all(get, set, id)`: sets all three ids to `id` at once, unless
+    /// they already are: no id is ever left behind, as Linux's
+    /// unprivileged setuid/setgid would leave the real and saved ones.
+    /// `u32::MAX` is not an id (for setresuid it means "unchanged"):
+    /// refused like setuid does, EINVAL.
+    fn set_all(get: GetRes, set: SetRes, id: u32) -> Result<(), Errno> {
+        if id == u32::MAX {
+            return Err(Errno::INVAL);
+        }
+        if triple(get) == [id; 3] {
+            return Ok(());
+        }
+        // SAFETY: plain system call wrapper.
+        if unsafe { set(id, id, id) } != 0 {
+            return Err(super::errno());
+        }
+        if triple(get) != [id; 3] {
+            return Err(Errno::PERM);
+        }
+        Ok(())
     }
+
     /// `gids()`: real, effective, saved gid.
     pub fn gids() -> [u32; 3] {
         triple(libc::getresgid)
     }
+    /// `set_uid(id)`: real, effective and saved uid become `id`, or the
+    /// system's refusal.
+    pub fn set_uid(id: u32) -> Result<(), Errno> {
+        set_all(libc::getresuid, libc::setresuid, id)
+    }
+    /// `set_gid(id)`: real, effective and saved gid become `id`, or the
+    /// system's refusal.
+    pub fn set_gid(id: u32) -> Result<(), Errno> {
+        set_all(libc::getresgid, libc::setresgid, id)
+    }
 }
 
-/// The real and effective ids (the saved one is taken as the effective).
+/// Reading the real and effective ids (the saved one is not visible, so
+/// it is taken as the effective) and setting all three with setuid/setgid.
 #[cfg(not(any(
     target_os = "linux",
     target_os = "android",
@@ -93,32 +124,61 @@ mod ids {
     target_os = "dragonfly"
 )))]
 mod ids {
+    use rustix::io::Errno;
+
     type Get = unsafe extern "C" fn() -> u32;
+    type Set = unsafe extern "C" fn(u32) -> libc::c_int;
 
     fn pair(real: Get, effective: Get) -> [u32; 3] {
         // SAFETY: these getters cannot fail.
         let (r, e) = unsafe { (real(), effective()) };
         [r, e, e]
     }
-    /// `uids()`: real, effective, effective uid.
-    pub fn uids() -> [u32; 3] {
-        pair(libc::getuid, libc::geteuid)
+
+    /// `set_all(set, real, effective, id)`: always calls `set` (the saved
+    /// id cannot be checked, so "already in place" cannot be known; the
+    /// call succeeds then anyway), twice: an unprivileged setuid(id) with
+    /// `id` the real id only sets the effective id; the second call, with
+    /// `id` now the effective id, sets all three. Then the real and
+    /// effective ids must be `id`.
+    fn set_all(set: Set, real: Get, effective: Get, id: u32) -> Result<(), Errno> {
+        if id == u32::MAX {
+            return Err(Errno::INVAL);
+        }
+        // SAFETY: plain system call wrappers.
+        if unsafe { set(id) } != 0 || unsafe { set(id) } != 0 {
+            return Err(super::errno());
+        }
+        if pair(real, effective) != [id; 3] {
+            return Err(Errno::PERM);
+        }
+        Ok(())
     }
+
     /// `gids()`: real, effective, effective gid.
     pub fn gids() -> [u32; 3] {
         pair(libc::getgid, libc::getegid)
     }
+    /// `set_uid(id)`: real, effective and saved uid become `id`, or the
+    /// system's refusal.
+    pub fn set_uid(id: u32) -> Result<(), Errno> {
+        set_all(libc::setuid, libc::getuid, libc::geteuid, id)
+    }
+    /// `set_gid(id)`: real, effective and saved gid become `id`, or the
+    /// system's refusal.
+    pub fn set_gid(id: u32) -> Result<(), Errno> {
+        set_all(libc::setgid, libc::getgid, libc::getegid, id)
+    }
 }
 
-/// `apply(t)`: sets groups, then gid, then uid, skipping a call whose
-/// result is already in place; on failure returns what failed, as s6
-/// words it (`set supplementary group list`, `setgid`, `setuid`), with
-/// its error. Nothing after a
-/// failed call is attempted.
+/// `apply(t)`: sets groups, then gid, then uid (real, effective and saved
+/// alike), skipping a call whose result is already in place; on failure
+/// returns what failed, as s6 words it (`set supplementary group list`,
+/// `setgid`, `setuid`), with its error. Nothing after a failed call is
+/// attempted.
 pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
-    let egid = ids::gids()[1];
     if let Some(groups) = &t.groups {
-        let gid = t.gid.unwrap_or(egid);
+        let gid = t.gid.unwrap_or_else(|| ids::gids()[1]);
         let want = full_list(gid, groups);
         let have = current_groups().map_err(|e| ("get supplementary group list", e))?;
         // The effective gid always counts as a member, listed or not: once
@@ -135,19 +195,11 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
             }
         }
     }
-    if let Some(gid) = t.gid
-        && ids::gids() != [gid; 3]
-        // SAFETY: plain system call wrapper.
-        && unsafe { libc::setgid(gid) } != 0
-    {
-        return Err(("setgid", errno()));
+    if let Some(gid) = t.gid {
+        ids::set_gid(gid).map_err(|e| ("setgid", e))?;
     }
-    if let Some(uid) = t.uid
-        && ids::uids() != [uid; 3]
-        // SAFETY: plain system call wrapper.
-        && unsafe { libc::setuid(uid) } != 0
-    {
-        return Err(("setuid", errno()));
+    if let Some(uid) = t.uid {
+        ids::set_uid(uid).map_err(|e| ("setuid", e))?;
     }
     Ok(())
 }

@@ -1,16 +1,113 @@
-//! Changing the environment that `exec` hands to the program.
+//! Changing the environment that `exec` hands to the program, without the
+//! C library's setenv. The first change copies the inherited variable
+//! array into s6box's own memory and installs the copy as `environ`, so
+//! getenv, `std::env::var_os` and `execv` all see every change.
+//!
+//! Why: musl's setenv allocates with malloc, whose first use costs four
+//! system calls and three new mappings, about 25 µs of an s6-envdir exec
+//! hop (bench/process-state.sh); s6box's allocator serves these few bytes
+//! from its arena (src/alloc.rs).
 
-use std::ffi::OsStr;
+use std::ffi::{CStr, OsStr, c_char};
+use std::os::unix::ffi::OsStrExt;
+use std::sync::Mutex;
 
-/// `set(name, value)`: sets `name` to `value` for the program.
+/// The installed array: "NAME=VALUE" C strings, then a null pointer.
+struct Vars(Vec<*const c_char>);
+
+// SAFETY: the pointers are to strings that live until exit (the inherited
+// ones, and the leaked ones `set` makes); the Mutex serialises access.
+unsafe impl Send for Vars {}
+
+static VARS: Mutex<Option<Vars>> = Mutex::new(None);
+
+#[cfg(not(any(target_os = "macos", target_os = "ios")))]
+fn environ_slot() -> *mut *const *const c_char {
+    unsafe extern "C" {
+        static mut environ: *const *const c_char;
+    }
+    &raw mut environ
+}
+
+#[cfg(any(target_os = "macos", target_os = "ios"))]
+fn environ_slot() -> *mut *const *const c_char {
+    // SAFETY: _NSGetEnviron returns the address of the process's environ.
+    unsafe { libc::_NSGetEnviron().cast() }
+}
+
+/// Runs `f` on the variables (without the final null), then installs them.
+fn change(f: impl FnOnce(&mut Vec<*const c_char>)) {
+    let mut vars = VARS.lock().unwrap_or_else(|p| p.into_inner());
+    let vars = vars.get_or_insert_with(|| {
+        let mut v = Vec::new();
+        // SAFETY: environ is null or a null-terminated array of valid C
+        // strings (the C runtime's, or one we installed).
+        unsafe {
+            let mut p = *environ_slot();
+            while !p.is_null() && !(*p).is_null() {
+                v.push(*p);
+                p = p.add(1);
+            }
+        }
+        v.push(std::ptr::null());
+        Vars(v)
+    });
+    vars.0.pop();
+    f(&mut vars.0);
+    vars.0.push(std::ptr::null());
+    // SAFETY: the array is null-terminated and its strings live until exit;
+    // no other thread reads the environment (the only thread s6box ever
+    // starts, s6-setlock -t's lock waiter in src/lock.rs, never does).
+    unsafe { *environ_slot() = vars.0.as_ptr() };
+}
+
+/// Whether the C string `entry` ("NAME=VALUE") is the variable `name`.
+fn is(entry: *const c_char, name: &[u8]) -> bool {
+    // SAFETY: every entry is a valid C string (see `change`).
+    let e = unsafe { CStr::from_ptr(entry) }.to_bytes();
+    e.len() > name.len() && e.starts_with(name) && e[name.len()] == b'='
+}
+
+/// `set(name, value)`: sets `name` (no `=`, no NUL) to `value` for the
+/// program; a value is cut at its first NUL, which C strings cannot hold.
 pub fn set(name: impl AsRef<OsStr>, value: impl AsRef<OsStr>) {
-    // SAFETY: no other thread reads the environment: the only thread s6box
-    // ever starts (s6-setlock -t's lock waiter, src/lock.rs) never does.
-    unsafe { std::env::set_var(name, value) }
+    let name = name.as_ref().as_bytes();
+    let value = value.as_ref().as_bytes();
+    let value = value.split(|&c| c == 0).next().unwrap_or(value);
+    let mut entry = Vec::with_capacity(name.len() + value.len() + 2);
+    entry.extend_from_slice(name);
+    entry.push(b'=');
+    entry.extend_from_slice(value);
+    entry.push(0);
+    // Leaked on purpose: the array points to it until exec or exit.
+    let entry: &'static [u8] = Box::leak(entry.into_boxed_slice());
+    change(|vars| {
+        vars.retain(|&e| !is(e, name));
+        vars.push(entry.as_ptr().cast());
+    });
 }
 
 /// `unset(name)`: removes `name` from the program's environment.
 pub fn unset(name: impl AsRef<OsStr>) {
-    // SAFETY: as in `set`: single-threaded.
-    unsafe { std::env::remove_var(name) }
+    let name = name.as_ref().as_bytes();
+    change(|vars| vars.retain(|&e| !is(e, name)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Changing the real environment here would race the other unit tests
+    // (the harness runs them in threads); the integration tests check what
+    // programs see (tests/s6_envdir.rs compares it with Debian's s6-envdir).
+    #[test]
+    fn entries_match_by_exact_name() {
+        let e = c"PATH=/bin".as_ptr();
+        assert!(is(e, b"PATH"));
+        assert!(!is(e, b"PAT"));
+        assert!(!is(e, b"PATH="));
+        assert!(!is(e, b"PATHX"));
+        assert!(is(c"EMPTY=".as_ptr(), b"EMPTY"));
+        assert!(!is(c"NOEQUALS".as_ptr(), b"NOEQUALS"));
+    }
 }

@@ -44,9 +44,11 @@ pub fn try_exec(argv: Argv) -> Errno {
     let path = path.as_ref().map(|p| p.as_bytes()).unwrap_or(DEFAULT_PATH);
     let mut saved = Errno::NOENT;
     let mut buf = Vec::with_capacity(256);
-    for dir in path.split(|&c| c == b':') {
+    // An empty entry is skipped, as s6 does, not read as the current
+    // directory: a stray colon must not run programs from the cwd.
+    for dir in path.split(|&c| c == b':').filter(|d| !d.is_empty()) {
         buf.clear();
-        buf.extend_from_slice(if dir.is_empty() { b"." } else { dir });
+        buf.extend_from_slice(dir);
         buf.push(b'/');
         buf.extend_from_slice(name.to_bytes());
         buf.push(0);
@@ -65,7 +67,7 @@ fn execv(file: &CStr, argv: Argv) -> Errno {
     // array of NUL-terminated strings (Argv's invariant). execv only returns
     // on failure, leaving errno set.
     unsafe { libc::execv(file.as_ptr(), argv.as_ptr()) };
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    crate::msg::errno()
 }
 
 /// `spawn(argv)`: forks a child that execs `argv` with the inherited signal
@@ -77,9 +79,7 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
     // only restores signal state, execs, and _exits on failure.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
-        return Err(Errno::from_raw_os_error(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
+        return Err(crate::msg::errno());
     }
     if pid == 0 {
         drop(rd);

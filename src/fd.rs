@@ -23,17 +23,23 @@ pub fn inherit(fd: OwnedFd) -> Result<i32, Errno> {
 /// to (replacing whatever `n` was), not close-on-exec, for the exec'd
 /// program; `fd` itself is closed unless it already is `n`.
 pub fn move_to(fd: OwnedFd, n: i32) -> Result<(), Errno> {
-    use rustix::fd::AsRawFd;
+    use rustix::fd::{AsFd, AsRawFd};
     if fd.as_raw_fd() == n {
         return inherit(fd).map(|_| ());
     }
-    // SAFETY: dup2 on a descriptor we own; `n` is replaced as the user asked
-    // (-d n). The new descriptor has close-on-exec clear and is deliberately
-    // left open, owned by nobody in this process.
+    copy_to(fd.as_fd(), n)
+}
+
+/// `copy_to(fd, n)`: makes descriptor number `n` refer to what `fd` refers
+/// to (replacing whatever `n` was), not close-on-exec; `fd` stays open.
+pub fn copy_to(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    // SAFETY: dup2 on a descriptor open for the duration of the call; `n`
+    // is replaced as the caller asked (-d n, or stderr put back). The new
+    // descriptor has close-on-exec clear and is deliberately left open,
+    // owned by nobody in this process.
     if unsafe { libc::dup2(fd.as_raw_fd(), n) } < 0 {
-        return Err(Errno::from_raw_os_error(
-            std::io::Error::last_os_error().raw_os_error().unwrap_or(0),
-        ));
+        return Err(crate::msg::errno());
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! the applet; the other modules are the mechanisms applets share.
 
 pub mod account;
+pub mod alloc;
 pub mod argv;
 pub mod cli;
 pub mod creds;
@@ -10,9 +11,11 @@ pub mod env;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
+pub mod filter;
 pub mod lock;
 pub mod msg;
 pub mod sig;
+pub mod tai;
 pub mod watch;
 
 #[path = "../applets/mod.rs"]

@@ -8,9 +8,10 @@
 //! the process) while the caller sleeps in poll(2) with the time limit on
 //! a pipe the thread reports to. No signal, timer or disposition is
 //! touched, so nothing needs undoing before exec; the thread is joined
-//! before `lock` returns success. On a time-out the helper thread stays
-//! blocked: the caller must then end the process. This is the only thread
-//! s6box starts; it only locks and writes its 4-byte report.
+//! before `lock` returns success. On a time-out (or any other error while
+//! waiting) the helper thread may stay blocked: the caller must then end
+//! the process. This is the only thread s6box starts; it only locks and
+//! writes its 4-byte report.
 
 use rustix::fd::{AsRawFd, BorrowedFd};
 use rustix::fs::{FlockOperation, fcntl_lock};
@@ -96,26 +97,28 @@ fn wait_for(fd: BorrowedFd, shared: bool, limit: Duration) -> Result<(), Errno> 
     }
     // A limit too far to compute is no limit.
     let deadline = std::time::Instant::now().checked_add(limit);
+    // Where poll(2) takes its time limit as an int of milliseconds (macOS,
+    // OpenBSD), a longer one is refused (EINVAL): longer waits are done in
+    // steps of at most this.
+    let step = Duration::from_millis(i32::MAX as u64);
     loop {
-        let ts = deadline.map(|d| {
-            let left = d.saturating_duration_since(std::time::Instant::now());
-            Timespec {
-                tv_sec: left.as_secs().try_into().unwrap_or(i64::MAX as _),
-                tv_nsec: left.subsec_nanos().into(),
-            }
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let ts = left.map(|left| {
+            let left = left.min(step);
+            Timespec { tv_sec: left.as_secs() as _, tv_nsec: left.subsec_nanos().into() }
         });
         let mut fds = [PollFd::new(&rd, PollFlags::IN)];
-        match poll(&mut fds, ts.as_ref()) {
-            Ok(0) => {
-                // Timed out: the thread stays blocked and may still write,
-                // so the pipe is never closed; the caller exits.
-                std::mem::forget((rd, wr));
-                return Err(Errno::TIMEDOUT);
-            }
+        let e = match poll(&mut fds, ts.as_ref()) {
+            Ok(0) if left.is_some_and(|l| l > step) => continue,
+            Ok(0) => Errno::TIMEDOUT,
             Ok(_) => break,
             Err(Errno::INTR) => continue,
-            Err(e) => return Err(e),
-        }
+            Err(e) => e,
+        };
+        // Timed out (or poll failed): the thread stays blocked and may
+        // still write, so the pipe is never closed; the caller exits.
+        std::mem::forget((rd, wr));
+        return Err(e);
     }
     let mut buf = [0u8; 4];
     let n = rustix::io::read(&rd, &mut buf)?;

@@ -3,6 +3,9 @@
 //! before an applet. Everything else is in the library.
 #![no_main]
 
+#[global_allocator]
+static ALLOC: s6box::alloc::BumpThenMalloc = s6box::alloc::BumpThenMalloc;
+
 /// `main(argc, argv)`: hands the raw command line to the dispatcher.
 ///
 /// # Safety

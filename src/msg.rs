@@ -18,6 +18,15 @@ pub fn prog() -> &'static str {
     PROG.get().copied().unwrap_or("s6box")
 }
 
+/// `errno()`: the error the last failed C library call left (EIO if it
+/// left none, which a failed call never does).
+pub fn errno() -> Errno {
+    match std::io::Error::last_os_error().raw_os_error() {
+        Some(n) if n != 0 => Errno::from_raw_os_error(n),
+        _ => Errno::IO,
+    }
+}
+
 /// `strerror(e)`: the C library's text for `e` (`No such file or directory`).
 pub fn strerror(e: Errno) -> Vec<u8> {
     // SAFETY: strerror returns a pointer to a NUL-terminated string that

@@ -4,6 +4,7 @@
 //! changed is undone by `restore` before every exec or spawn, so programs
 //! get the mask and dispositions the applet was started with.
 
+use crate::msg::errno;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use std::sync::Mutex;
@@ -21,10 +22,6 @@ struct Saved {
 unsafe impl Send for Saved {}
 
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
-
-fn errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-}
 
 /// `catchable()`: every signal number a process can catch (not KILL, STOP).
 pub fn catchable() -> impl Iterator<Item = i32> {
@@ -47,20 +44,25 @@ fn max_signal() -> i32 {
 /// spawned child.
 pub fn restore() {
     let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
-    let Some(s) = saved.as_ref() else { return };
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    for sig in catchable() {
-        let disp = if s.ignored & (1u128 << sig) != 0 { libc::SIG_IGN } else { libc::SIG_DFL };
-        // SAFETY: SIG_IGN and SIG_DFL are valid dispositions for any
-        // catchable signal.
-        unsafe { libc::signal(sig, disp) };
+    if let Some(s) = saved.as_ref() {
+        for sig in catchable() {
+            let disp = if s.ignored & (1u128 << sig) != 0 { libc::SIG_IGN } else { libc::SIG_DFL };
+            // SAFETY: SIG_IGN and SIG_DFL are valid dispositions for any
+            // catchable signal.
+            unsafe { libc::signal(sig, disp) };
+        }
     }
+    // After the loop above, which sees SIGCHLD as keep_children left it;
+    // and also when catch_all was never called.
     if CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed) {
         // SAFETY: SIG_IGN is a valid disposition for SIGCHLD.
         unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
     }
-    // SAFETY: s.mask is a sigset_t filled by sigprocmask.
-    unsafe { libc::sigprocmask(libc::SIG_SETMASK, &s.mask, std::ptr::null_mut()) };
+    if let Some(s) = saved.as_ref() {
+        // SAFETY: s.mask is a sigset_t filled by sigprocmask.
+        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &s.mask, std::ptr::null_mut()) };
+    }
 }
 
 /// The descriptor that signals are read from.
@@ -217,8 +219,8 @@ static CHLD_IGNORED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBo
 
 /// `keep_children()`: if SIGCHLD was ignored at start-up (which makes the
 /// kernel discard the statuses of ended children), sets it to default so
-/// children can be waited for; `restore` (after `catch_all`) puts the
-/// "ignore" back for the programs that are exec'd or spawned.
+/// children can be waited for; `restore` puts the "ignore" back for the
+/// programs that are exec'd or spawned.
 pub fn keep_children() -> Result<(), Errno> {
     // SAFETY: sigaction with a null new action only reads the current one
     // into an initialised structure.

@@ -11,6 +11,7 @@
 //!   kqueue's `EVFILT_PROC`/`NOTE_EXIT`, which also carries its status.
 //! - Anything else: `acquire` fails with `ENOSYS` (the caller exits 112).
 
+use crate::msg::errno;
 use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
@@ -223,10 +224,6 @@ mod imp {
 /// Whether orphaned descendants are re-parented to us once `acquire`
 /// succeeded (so the daemon is our child and its status comes by SIGCHLD).
 pub const SUBREAPER: bool = imp::SUBREAPER;
-
-fn errno() -> Errno {
-    Errno::from_raw_os_error(std::io::Error::last_os_error().raw_os_error().unwrap_or(0))
-}
 
 fn kill(pid: Pid, sig: i32) -> Result<(), Errno> {
     // SAFETY: kill takes two integers; pid is positive (a `Pid`), so it

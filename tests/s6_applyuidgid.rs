@@ -81,6 +81,29 @@ fn path_search_skips_unusable_entries() {
     // No PATH at all: the default /usr/bin:/bin.
     let out = run(cmd("s6-applyuidgid").env_remove("PATH").arg("true"));
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    // An empty entry is not the current directory (as in s6, unlike
+    // execvp): a stray colon never runs a program from where the service
+    // happens to be. Debian agrees (on "" and ":" it exits 126 with
+    // "Success", a quirk not copied).
+    let here = dir.join("here");
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::copy("/bin/true", here.join("s6box-in-cwd")).unwrap();
+    for path in ["", ":", ":/nonexistent", "/nonexistent:", "/nonexistent::/x"] {
+        let out =
+            run(cmd("s6-applyuidgid").current_dir(&here).env("PATH", path).arg("s6box-in-cwd"));
+        assert_eq!(code(&out), 127, "PATH={path:?}");
+        assert_eq!(
+            text(&out.stderr),
+            "s6-applyuidgid: fatal: unable to exec s6box-in-cwd: No such file or directory\n"
+        );
+        if path.len() > 1
+            && let Some(deb) = debian("s6-applyuidgid")
+        {
+            let out =
+                run(Command::new(deb).current_dir(&here).env("PATH", path).arg("s6box-in-cwd"));
+            assert_eq!(code(&out), 127, "Debian, PATH={path:?}");
+        }
+    }
 }
 
 #[test]
@@ -116,6 +139,14 @@ fn failing_setuid_never_runs_the_program() {
     let out = ours(&["-u", "4294967295", "echo", "ran"]);
     assert_eq!(code(&out), 111);
     assert_eq!(text(&out.stderr), "s6-applyuidgid: fatal: unable to setuid: Invalid argument\n");
+    assert!(out.stdout.is_empty());
+    // (uid_t)-1 is no id; to setresuid/setresgid it would mean "unchanged".
+    let out = ours(&["-g", "4294967295", "echo", "ran"]);
+    assert_eq!(code(&out), 111);
+    assert_eq!(text(&out.stderr), "s6-applyuidgid: fatal: unable to setgid: Invalid argument\n");
+    assert!(out.stdout.is_empty());
+    let out = run(cmd("s6-setuidgid").args(["4294967295:4294967295", "echo", "ran"]));
+    assert_eq!(code(&out), 111);
     assert!(out.stdout.is_empty());
 }
 
@@ -391,5 +422,108 @@ fn same_as_debian() {
         assert_eq!(code(&a), code(&b), "{vars:?}");
         assert_eq!(a.stdout, b.stdout, "{vars:?}");
         assert_eq!(a.stderr, b.stderr, "{vars:?}");
+    }
+}
+
+/// `with_ids(c, uids, gids)`: the command starts with these real,
+/// effective and saved uids and gids, and no supplementary groups.
+fn with_ids(c: &mut Command, uids: [u32; 3], gids: [u32; 3]) {
+    with_creds(c, uids, gids, &[]);
+}
+
+/// `with_creds(c, uids, gids, groups)`: `with_ids`, with this
+/// supplementary list.
+fn with_creds(c: &mut Command, uids: [u32; 3], gids: [u32; 3], groups: &[u32]) {
+    let groups: Vec<libc::gid_t> = groups.to_vec();
+    // SAFETY: runs in the child before exec; setgroups, setresgid and
+    // setresuid are async-signal-safe system calls on local data.
+    unsafe {
+        c.pre_exec(move || {
+            if libc::setgroups(groups.len(), groups.as_ptr()) != 0
+                || libc::setresgid(gids[0], gids[1], gids[2]) != 0
+                || libc::setresuid(uids[0], uids[1], uids[2]) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+/// A process whose real, effective and saved ids differ (set-id programs,
+/// `setpriv --euid`) is never left with one of them behind: Linux's
+/// unprivileged setuid/setgid change only the effective id, so a real or
+/// saved 0 would let the program take root back. Every id is set; where
+/// the kernel allows that (the target is one of the current ids), the
+/// program runs fully dropped, and its permitted capabilities are gone.
+#[test]
+fn mixed_ids_are_dropped_whole() {
+    type Case<'a> = (&'a str, [u32; 3], [u32; 3], &'a [&'a str]);
+    let cases: &[Case] = &[
+        ("s6-applyuidgid", [0, 65534, 65534], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [0, 65534, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [65534, 65534, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [65534, 0, 0], [0; 3], &["-u", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [0, 65534, 65534], &["-g", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [65534, 65534, 0], &["-g", "65534"]),
+        ("s6-applyuidgid", [1000; 3], [0, 65534, 0], &["-g", "65534"]),
+        ("s6-applyuidgid", [0, 65534, 65534], [0, 65534, 65534], &["-u", "65534", "-g", "65534"]),
+        ("s6-setuidgid", [0, 65534, 65534], [0, 65534, 65534], &["65534:65534"]),
+        ("s6-setuidgid", [65534, 65534, 0], [65534, 65534, 0], &["65534:65534"]),
+    ];
+    for (applet, uids, gids, args) in cases {
+        let mut c = cmd(applet);
+        c.args(*args).args(["cat", "/proc/self/status"]);
+        with_ids(&mut c, *uids, *gids);
+        let out = run(&mut c);
+        let what = format!("{applet} {args:?} from uids {uids:?} gids {gids:?}");
+        assert_eq!(code(&out), 0, "{what}: {}", text(&out.stderr));
+        let t = text(&out.stdout);
+        let uid = if args.contains(&"-g") && !args.contains(&"-u") { uids[1] } else { 65534 };
+        let gid = if args.contains(&"-g") || *applet == "s6-setuidgid" { 65534 } else { gids[1] };
+        assert_eq!(status_field(&t, "Uid"), format!("{uid}\t{uid}\t{uid}\t{uid}"), "{what}");
+        assert_eq!(status_field(&t, "Gid"), format!("{gid}\t{gid}\t{gid}\t{gid}"), "{what}");
+        assert_eq!(status_field(&t, "CapPrm"), "0000000000000000", "{what}");
+    }
+}
+
+/// The group list counts as in place when, with the target gid added, it
+/// is the same set as the one asked for: order, repeats and the gid's own
+/// place do not matter (the process has exactly those groups either way).
+/// As nobody, where setgroups would fail, so a skip shows as success.
+#[test]
+fn group_list_already_in_place_is_a_set_comparison() {
+    let nobody = [65534; 3];
+    let ok: &[(&[u32], &str)] = &[
+        (&[2, 1, 1], "1,2"),
+        (&[1, 2], "2,1,2,1"),
+        (&[1, 2], "65534,1,2"),
+        (&[1, 2, 65534], "1,2"),
+        (&[], ""),
+        (&[65534], ""),
+    ];
+    for (have, ask) in ok {
+        let mut c = cmd("s6-applyuidgid");
+        c.args(["-u", "65534", "-g", "65534", "-G", ask, "cat", "/proc/self/status"]);
+        with_creds(&mut c, nobody, nobody, have);
+        let out = run(&mut c);
+        assert_eq!(code(&out), 0, "have {have:?}, ask {ask:?}: {}", text(&out.stderr));
+        let t = text(&out.stdout);
+        assert_eq!(status_field(&t, "Uid"), "65534\t65534\t65534\t65534");
+        assert_eq!(status_field(&t, "Gid"), "65534\t65534\t65534\t65534");
+    }
+    // A group more or a group less is a real change: refused, nothing runs.
+    let refused: &[(&[u32], &str)] = &[(&[1, 2], "1"), (&[1], "1,2"), (&[1, 2], "1,3"), (&[1], "")];
+    for (have, ask) in refused {
+        let mut c = cmd("s6-applyuidgid");
+        c.args(["-u", "65534", "-g", "65534", "-G", ask, "echo", "ran"]);
+        with_creds(&mut c, nobody, nobody, have);
+        let out = run(&mut c);
+        assert_eq!(code(&out), 111, "have {have:?}, ask {ask:?}");
+        assert!(out.stdout.is_empty());
+        assert_eq!(
+            text(&out.stderr),
+            "s6-applyuidgid: fatal: unable to set supplementary group list: Operation not permitted\n"
+        );
     }
 }

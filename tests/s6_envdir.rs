@@ -61,6 +61,8 @@ fn sample(tag: &str) -> PathBuf {
     write(&dir, b"NOTAIL", b"no final newline  ");
     write(&dir, b"BIGNL", &[vec![b'z'; 5000], b"\n".to_vec()].concat());
     write(&dir, b"N\xffB", b"v\xfe\n");
+    write(&dir, b"CRLF", b"dos line \r\n");
+    write(&dir, b"CRS", b"a\rb \r\t\r\nc\r\n");
     dir
 }
 
@@ -131,6 +133,9 @@ fn file_rules() {
     assert_eq!(get(b"NOTAIL").as_deref(), Some("no final newline"));
     assert_eq!(e.get(b"N\xffB".as_slice()).map(Vec::as_slice), Some(b"v\xfe".as_slice()));
     assert_eq!(e[b"BIGNL".as_slice()], vec![b'z'; 4096]);
+    // Carriage returns are trailing blanks too (as in s6): a CRLF file works.
+    assert_eq!(get(b"CRLF").as_deref(), Some("dos line"));
+    assert_eq!(get(b"CRS").as_deref(), Some("a\rb"));
 
     let e = envs(&ours(&["-f"], &dir));
     assert_eq!(e[b"A".as_slice()], b"first line \t \nsecond line");
@@ -140,6 +145,7 @@ fn file_rules() {
     assert_eq!(e[b"TWOTAIL".as_slice()], b"v  \n\n");
     let e = envs(&ours(&["-n"], &dir));
     assert_eq!(e[b"A".as_slice()], b"first line \t ");
+    assert_eq!(e[b"CRS".as_slice()], b"a\rb \r\t\r");
     let e = envs(&ours(&["-L"], &dir));
     assert_eq!(e[b"BIGNL".as_slice()], vec![b'z'; 5000]);
     let e = envs(&ours(&["-c", "XY"], &dir));

@@ -108,6 +108,31 @@ fn thirty_one_write_ends_and_nothing_else() {
     }
 }
 
+/// Closed standard descriptors stay closed in prog: no end of the pipe
+/// takes their place (a write end on a closed stdout would turn prog's
+/// first output into "wrote on hackpipe"; Debian's does that).
+#[test]
+fn closed_standard_descriptors_stay_closed() {
+    use std::os::unix::process::CommandExt;
+    let mut c = fghack();
+    c.args([
+        "/bin/sh",
+        "-c",
+        "for n in 0 1; do test -e /proc/$$/fd/$n && echo $n open >&2; done; exit 6",
+    ]);
+    // SAFETY: close in the child before exec.
+    unsafe {
+        c.pre_exec(|| {
+            libc::close(0);
+            libc::close(1);
+            Ok(())
+        });
+    }
+    let out = c.output().unwrap();
+    assert_eq!(code(&out), 6, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stderr), WARNING);
+}
+
 #[test]
 fn writing_on_the_pipe_is_102() {
     // Find a write end in prog (a pipe held by many descriptors) and
@@ -184,6 +209,34 @@ fn signal_state_is_inherited() {
     assert_eq!(text(&ours.stdout), text(&base.stdout));
 }
 
+/// Started with SIGCHLD ignored (the kernel then discards ended children's
+/// statuses): s6-fghack still waits for prog and reports its code, and prog
+/// still gets SIGCHLD ignored. Debian's exits 111 (`unable to wait_pid`).
+#[test]
+fn sigchld_ignored_at_start() {
+    // (Not through sh: dash sets an ignored SIGCHLD back to default.)
+    let grep = ["/bin/grep", "-E", "^Sig(Blk|Ign):", "/proc/self/status"];
+    let mut base = Command::new(grep[0]);
+    base.args(&grep[1..]);
+    common::sigstate(&mut base, &[libc::SIGCHLD], &[]);
+    let base = common::run(&mut base);
+    let mut ours = fghack();
+    ours.args(grep);
+    common::sigstate(&mut ours, &[libc::SIGCHLD], &[]);
+    let ours = common::run(&mut ours);
+    assert_eq!(code(&ours), 0, "{}", text(&ours.stderr));
+    assert_eq!(text(&ours.stderr), WARNING);
+    assert_eq!(text(&ours.stdout), text(&base.stdout));
+    let ign = common::status_field(&text(&ours.stdout), "SigIgn");
+    assert_eq!(u64::from_str_radix(&ign, 16).unwrap() >> (libc::SIGCHLD - 1) & 1, 1, "{ign}");
+    // prog's own code comes through.
+    let mut ours = fghack();
+    ours.args(["/bin/sh", "-c", "exit 5"]);
+    common::sigstate(&mut ours, &[libc::SIGCHLD], &[]);
+    let ours = common::run(&mut ours);
+    assert_eq!(code(&ours), 5, "{}", text(&ours.stderr));
+}
+
 /// Kills and reaps what the daemon test left running, even when it fails,
 /// and stops being a subreaper.
 struct Cleanup(Vec<u32>);
@@ -246,6 +299,10 @@ fn waits_for_every_holder_without_a_zombie() {
         libc::kill(daemon as i32, libc::SIGTERM);
         libc::waitpid(daemon as i32, std::ptr::null_mut(), 0);
     }
+    // Reaped: its pid may be reused from now on, so Cleanup must not
+    // signal it any more.
+    cleanup.0.retain(|&p| p != daemon);
     let status = child.wait().unwrap();
+    cleanup.0.clear();
     assert_eq!(status.code(), Some(3));
 }

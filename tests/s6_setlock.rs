@@ -324,3 +324,44 @@ fn bad_usage() {
         assert_eq!(common::text(&out.stderr), usage, "{args:?}");
     }
 }
+
+#[test]
+fn lock_on_stderr_keeps_messages_out_of_the_lock_file() {
+    // With -d 2 the lock takes stderr's place; a failure must still be
+    // reported on the real stderr and never written into the lock file.
+    let dir = common::tmpdir("setlock-d2");
+    let file = dir.join("lock");
+    let h = Holder::start(&ours(), &[], &file);
+    for args in [&["-n", "-d", "2"][..], &["-r", "-n", "-d2"], &["-t", "50", "-d", "2"]] {
+        let (err, _) = refused(&ours(), args, &file);
+        assert!(
+            err.starts_with(&format!("s6-setlock: fatal: unable to lock {}: ", file.display())),
+            "{args:?}: {err:?}"
+        );
+        assert_eq!(std::fs::read(&file).unwrap(), b"", "{args:?}: lock file written");
+    }
+    h.release();
+    let out = run(&ours(), &["-d", "2"], &file, &["/nonexistent/prog"]);
+    assert_eq!(common::code(&out), 127);
+    assert_eq!(
+        common::text(&out.stderr),
+        "s6-setlock: fatal: unable to exec /nonexistent/prog: No such file or directory\n"
+    );
+    assert_eq!(std::fs::read(&file).unwrap(), b"", "lock file written");
+    // prog gets the lock on 2 and nothing else is added.
+    let out = run(
+        &ours(),
+        &["-d", "2"],
+        &file,
+        &["sh", "-c", "ls /proc/self/fd >&1; readlink /proc/self/fd/2"],
+    );
+    assert_eq!(common::code(&out), 0);
+    let direct =
+        common::fd_list(&common::run(Command::new("sh").args(["-c", "ls /proc/self/fd >&1"])));
+    let text = common::text(&out.stdout);
+    let mut lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.pop(), Some(file.display().to_string().as_str()));
+    let mut seen: Vec<String> = lines.join(" ").split_whitespace().map(str::to_string).collect();
+    seen.sort();
+    assert_eq!(seen, direct);
+}

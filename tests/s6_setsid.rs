@@ -388,3 +388,72 @@ fn bad_usage() {
     let out = common::run(common::cmd("s6-setsid").args(["-b", "/nonexistent"]));
     assert_eq!(common::code(&out), 127);
 }
+
+/// `blocked_member_on_pty(program, tty, args)`: runs the applet directly
+/// (no shell, which may reset the mask) with SIGTTOU blocked, as an
+/// ordinary member of a new session on `tty`: the pre-exec code makes the
+/// session, forks, and the leader only waits for the member and exits with
+/// its code.
+fn blocked_member_on_pty(program: &Path, tty: &CStr, args: &[&str]) -> Child {
+    let mut cmd = Command::new(program);
+    cmd.args(args).args(PROG.split(' '));
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let tty = tty.to_owned();
+    // SAFETY: runs in the child before exec; only async-signal-safe calls
+    // (setsid, open, ioctl, dup2, close, fork, waitpid, _exit, sigprocmask)
+    // on data prepared before.
+    unsafe {
+        cmd.pre_exec(move || {
+            let fail = || Err(std::io::Error::last_os_error());
+            if libc::setsid() < 0 {
+                return fail();
+            }
+            let fd = libc::open(tty.as_ptr(), libc::O_RDWR);
+            if fd < 0 || libc::ioctl(fd, libc::TIOCSCTTY, 0) < 0 || libc::dup2(fd, 0) < 0 {
+                return fail();
+            }
+            libc::close(fd);
+            let pid = libc::fork();
+            if pid < 0 {
+                return fail();
+            }
+            if pid > 0 {
+                let mut st = 0;
+                while libc::waitpid(pid, &mut st, 0) < 0 {
+                    if std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
+                        libc::_exit(99);
+                    }
+                }
+                libc::_exit(if libc::WIFEXITED(st) { libc::WEXITSTATUS(st) } else { 98 });
+            }
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGTTOU);
+            libc::sigprocmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            Ok(())
+        });
+    }
+    cmd.spawn().expect("spawn the session")
+}
+
+#[test]
+fn ttou_blocked_at_start_stays_blocked() {
+    // SIGTTOU blocked by inheritance: -f and -g take the terminal without
+    // stopping, and prog gets the mask and disposition s6-setsid got.
+    let deb = common::debian("s6-setsid");
+    let runs = [(ours(), &["-g"][..]), (ours(), &["-f"]), (ours(), &["-g", "-i"])];
+    // Debian's 2.11 -f takes the terminal on descriptor 0, here the pty.
+    for (program, opts) in runs.into_iter().chain(deb.map(|d| (d, &["-f"][..]))) {
+        let pty = pty();
+        let out = finish(blocked_member_on_pty(&program, &pty.slave, opts));
+        assert!(out.status.success(), "{opts:?}: {}", common::text(&out.stderr));
+        assert!(out.stderr.is_empty(), "{opts:?}: {}", common::text(&out.stderr));
+        let s = seen(&out.stdout);
+        assert_eq!((s.pgrp, s.tpgid), (s.pid, s.pid), "{opts:?}: foreground group");
+        assert!(!s.sigttou_ignored, "{opts:?}: SIGTTOU not left ignored");
+        let text = common::text(&out.stdout);
+        let blk = u64::from_str_radix(&common::status_field(&text, "SigBlk"), 16).unwrap();
+        let bit = 1u64 << (libc::SIGTTOU - 1);
+        assert_eq!(blk, bit, "{opts:?}: the mask is unchanged");
+    }
+}

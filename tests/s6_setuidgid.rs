@@ -268,3 +268,73 @@ fn gid_change_keeps_requested_groups() {
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "Gid:\t7\t7\t7\t7\nGroups:\t5 7 \n");
 }
+
+/// Near NGROUPS_MAX (65536 on Linux): a user named by 65535 groups gets
+/// them all plus its primary group; one more group is the kernel's EINVAL,
+/// fatal before exec. (Debian's chainloading fails on the first already:
+/// its GIDLIST is too long for the environment.)
+#[test]
+fn group_lists_near_ngroups_max() {
+    let passwd =
+        "root:x:0:0::/:/bin/sh\nfull:x:5000:5000::/:/bin/sh\nover:x:5001:5001::/:/bin/sh\n";
+    let mut group = String::from("root:x:0:\n");
+    for i in 1..=65535 {
+        group.push_str(&format!("g{i}:x:{}:full,over\n", 100000 + i));
+    }
+    group.push_str("extra:x:300000:over\n");
+    let db = Db::with(&tmpdir("suid-ngroups"), passwd, &group);
+    let count = ["/bin/sh", "-c", "id -G | wc -w"];
+    let out = db.run(&applet("s6-setuidgid"), &[&["full"][..], &count].concat(), false);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "65536");
+    let out = db.run(&applet("s6-setuidgid"), &[&["over"][..], &count].concat(), false);
+    assert_eq!(code(&out), 111);
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        text(&out.stderr),
+        "s6-setuidgid: fatal: unable to set supplementary group list: Invalid argument\n"
+    );
+}
+
+/// Odd accounts, ours against Debian's (s6-setuidgid and s6-envuidgid):
+/// a primary gid that no group has, a name with a blank, a non-UTF-8
+/// name, an all-digit name (a name first, for both programs).
+#[test]
+fn odd_accounts_like_debian() {
+    use std::ffi::OsString;
+    use std::os::unix::ffi::OsStringExt;
+    let passwd = b"root:x:0:0::/:/bin/sh\neve:x:1005:7777::/:/bin/sh\na b:x:1006:1006::/:/bin/sh\nx\xffy:x:1009:1009::/:/bin/sh\n123:x:1008:1008::/:/bin/sh\n";
+    let group = b"root:x:0:\na b:x:2005:a b,eve\n456:x:2006:123\ng\xffh:x:2007:x\xffy\n";
+    let dir = tmpdir("suid-odd");
+    // (Non-UTF-8 bytes: written over the files Db::with made.)
+    let db = Db::with(&dir, "", "");
+    std::fs::write(dir.join("passwd"), passwd).unwrap();
+    std::fs::write(dir.join("group"), group).unwrap();
+    let show = ["/bin/sh", "-c", "id -u; id -g; id -G; env | grep -E '^(UID|GID|GIDLIST)=' | sort"];
+    let cases: &[(&str, &[&[u8]], &str)] = &[
+        ("s6-setuidgid", &[b"eve"], "1005\n7777\n7777 2005\n"),
+        ("s6-setuidgid", &[b"a b"], "1006\n1006\n1006 2005\n"),
+        ("s6-setuidgid", &[b"x\xffy"], "1009\n1009\n1009 2007\n"),
+        ("s6-setuidgid", &[b"123"], "1008\n1008\n1008 2006\n"),
+        ("s6-envuidgid", &[b"eve"], "0\n0\n0\nGID=7777\nGIDLIST=2005\nUID=1005\n"),
+        ("s6-envuidgid", &[b"-g", b"g\xffh"], "0\n0\n0\nGID=2007\n"),
+        ("s6-envuidgid", &[b"-n", b"123:456"], "0\n0\n0\nGID=2006\nUID=1008\n"),
+    ];
+    for (name, account, want) in cases {
+        let mut argv: Vec<OsString> =
+            account.iter().map(|a| OsString::from_vec(a.to_vec())).collect();
+        argv.extend(show.iter().map(OsString::from));
+        let mut c = db.cmd(&applet(name), &argv, false);
+        c.env_remove("UID").env_remove("GID").env_remove("GIDLIST");
+        let ours = common::run(&mut c);
+        assert_eq!(code(&ours), 0, "{name} {account:?}: {}", text(&ours.stderr));
+        assert_eq!(text(&ours.stdout), *want, "{name} {account:?}");
+        if let Some(deb) = debian(name) {
+            let mut c = db.cmd(&deb, &argv, false);
+            c.env_remove("UID").env_remove("GID").env_remove("GIDLIST");
+            let theirs = common::run(&mut c);
+            assert_eq!(code(&theirs), 0, "Debian {name} {account:?}");
+            assert_eq!(text(&theirs.stdout), *want, "Debian {name} {account:?}");
+        }
+    }
+}

@@ -45,10 +45,15 @@ pub struct Db {
 impl Db {
     /// `new(dir)`: writes the database into `dir`.
     pub fn new(dir: &Path) -> Db {
+        Db::with(dir, PASSWD, GROUP)
+    }
+
+    /// `with(dir, passwd, group)`: writes a database of these contents.
+    pub fn with(dir: &Path, passwd_text: &str, group_text: &str) -> Db {
         let passwd = dir.join("passwd");
         let group = dir.join("group");
-        std::fs::write(&passwd, PASSWD).unwrap();
-        std::fs::write(&group, GROUP).unwrap();
+        std::fs::write(&passwd, passwd_text).unwrap();
+        std::fs::write(&group, group_text).unwrap();
         Db { passwd, group }
     }
 

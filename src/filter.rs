@@ -1,0 +1,101 @@
+//! Plumbing for stdin-to-stdout filters that flush "exactly when the next
+//! read could block": big reads from stdin, full writes to stdout, and a
+//! zero-timeout poll to learn whether more input is already there. The
+//! O_NONBLOCK flag of the (possibly shared) descriptions is never changed;
+//! EINTR is retried and EAGAIN waits in poll. Failures die with s6's
+//! messages (`unable to read from stdin`, `unable to write to stdout`), 111.
+
+use crate::{exitcode, msg};
+use rustix::event::{PollFd, PollFlags, poll};
+use rustix::io::Errno;
+use rustix::time::Timespec;
+
+/// `wait(fd, flags)`: sleeps until `fd` is ready for `flags` (or in error).
+fn wait(fd: i32, flags: PollFlags) -> Result<(), Errno> {
+    let fd = msg::fd(fd);
+    let mut fds = [PollFd::new(&fd, flags)];
+    match poll(&mut fds, None) {
+        Ok(_) | Err(Errno::INTR) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `read(buf, out)`: reads what stdin has (at least one byte, blocking if
+/// need be) into `buf`; 0 at end of input. Dies on a read error. Before
+/// waiting for a non-blocking stdin, flushes `out`.
+pub fn read(buf: &mut [u8], out: &mut Vec<u8>) -> usize {
+    loop {
+        match rustix::io::read(msg::fd(0), &mut *buf) {
+            Ok(n) => return n,
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => {
+                // Someone else may have taken the input poll saw: this
+                // wait could be long.
+                if !out.is_empty() {
+                    flush(out);
+                }
+                if let Err(e) = wait(0, PollFlags::IN) {
+                    die_read(e)
+                }
+            }
+            Err(e) => die_read(e),
+        }
+    }
+}
+
+fn die_read(e: Errno) -> ! {
+    msg::fatal_sys(exitcode::SYS, &[b"read from stdin"], e)
+}
+
+/// `input_ready()`: whether a read from stdin would return at once (data,
+/// end of input or an error), by a poll with a zero timeout.
+pub fn input_ready() -> bool {
+    let fd = msg::fd(0);
+    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
+    let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
+    match poll(&mut fds, Some(&zero)) {
+        // POLLNVAL: a descriptor poll cannot watch (a tty on macOS), whose
+        // read may well block.
+        Ok(n) => n > 0 && !fds[0].revents().contains(PollFlags::NVAL),
+        // Cannot tell: flush, which is always correct.
+        Err(_) => false,
+    }
+}
+
+/// `write(buf)`: writes all of `buf` to stdout. Dies on a write error
+/// (EPIPE when SIGPIPE is ignored; with SIGPIPE at its default the kernel
+/// ends the process first, like any filter's).
+pub fn write(mut buf: &[u8]) {
+    while !buf.is_empty() {
+        match rustix::io::write(msg::fd(1), buf) {
+            // A write that takes nothing would be retried forever.
+            Ok(0) => die_write(Errno::IO),
+            Ok(n) => buf = &buf[n..],
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => {
+                if let Err(e) = wait(1, PollFlags::OUT) {
+                    die_write(e)
+                }
+            }
+            Err(e) => die_write(e),
+        }
+    }
+}
+
+fn die_write(e: Errno) -> ! {
+    msg::fatal_sys(exitcode::SYS, &[b"write to stdout"], e)
+}
+
+/// `flush(out)`: writes and empties `out`.
+pub fn flush(out: &mut Vec<u8>) {
+    write(out);
+    out.clear();
+}
+
+/// `flush_if_idle(out)`: before a read that could block: flushes `out`
+/// unless more input is already waiting (then the next read adds to it).
+pub fn flush_if_idle(out: &mut Vec<u8>) {
+    if !out.is_empty() && !input_ready() {
+        flush(out);
+    }
+}
