@@ -151,15 +151,7 @@ fn read_pidfile(path: &OsStr) -> Result<Vec<u8>, Errno> {
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
     let fd = rustix::fs::open(path, flags, Mode::empty())?;
     let mut buf = [0u8; LINE_MAX + 1];
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(&fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = watch::read_head(&fd, &mut buf)?;
     Ok(buf[..got].to_vec())
 }
 
@@ -285,33 +277,47 @@ pub fn main(argv: Argv) -> i32 {
             &[b"invalid pid ", &dec(pid.into()), b" read from ", pidfile.as_bytes()],
         ),
     };
-    let not_ours = || -> ! {
-        msg::fatal(
-            exitcode::BADPID,
-            &[
-                b"pid ",
-                &dec(pid.as_raw_nonzero().get().into()),
-                b" read from ",
-                pidfile.as_bytes(),
-                b" is not a descendant of ",
-                name,
-            ],
-        )
+    let refuse = |why: &[u8], what: &[u8]| -> ! {
+        let n = dec(pid.as_raw_nonzero().get().into());
+        msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", pidfile.as_bytes(), why, what])
     };
-    match watch::check(pid) {
-        Ok(Found::Running) => {}
-        Ok(Found::Ended(st)) => return exitcode::approximate(st),
-        Ok(Found::NotOurs) if watch::SUBREAPER => match early.iter().find(|&&(p, _)| p == pid) {
-            // The daemon died and was reaped before the pidfile was read.
-            Some(&(_, st)) => return exitcode::approximate(st),
-            None => not_ours(),
-        },
-        Ok(Found::NotOurs) => not_ours(),
-        Err(e) => msg::fatal_sys(
-            exitcode::SYS,
-            &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
-            e,
-        ),
+    let not_ours = || refuse(b" is not a descendant of ", name);
+    // A descendant that is not our child yet (a double fork's intermediate
+    // still runs) will be once the intermediate ends: wait for that,
+    // re-checking after each child we reap, holding the signals we get.
+    let mut held: Vec<i32> = held.into_iter().collect();
+    let mut waited = false;
+    loop {
+        match watch::check(pid) {
+            Ok(Found::Running) => break,
+            Ok(Found::Ended(st)) => return exitcode::approximate(st),
+            Ok(Found::NotOurs) => {}
+            Err(e) => msg::fatal_sys(
+                exitcode::SYS,
+                &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
+                e,
+            ),
+        }
+        // The daemon died and was reaped before it could be checked.
+        if watch::SUBREAPER
+            && let Some(&(_, st)) = early.iter().find(|&&(p, _)| p == pid)
+        {
+            return exitcode::approximate(st);
+        }
+        if !watch::descends(pid) {
+            if waited && rustix::process::test_kill_process(pid) == Err(Errno::SRCH) {
+                refuse(b" exited before it could be watched", b"");
+            }
+            not_ours();
+        }
+        waited = true;
+        wait(&signals, None, None);
+        while let Some(s) = next_signal(&signals, me) {
+            if s != libc::SIGCHLD && !held.contains(&s) {
+                held.push(s);
+            }
+        }
+        watch::reap(|p, st| remember(&mut early, p, st));
     }
     let daemon = match Daemon::attach(pid) {
         Ok(d) => d,
@@ -330,7 +336,7 @@ pub fn main(argv: Argv) -> i32 {
     }
 
     // Daemon phase: forward signals to the daemon, reap every child.
-    if let Some(s) = held {
+    for s in held {
         forward(&daemon, s, name);
     }
     loop {

@@ -419,3 +419,104 @@ unsafe fn sigpipe_take(set: &libc::sigset_t) {
 pub fn signal_child(pid: Pid, sig: i32) -> Result<(), Errno> {
     kill(pid, sig)
 }
+
+/// `descends(pid)`: whether `pid` is our descendant, by its /proc parent chain (Linux; `false` elsewhere).
+pub fn descends(pid: Pid) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let mut p = pid.as_raw_nonzero().get();
+        // Bounded: a chain read while processes come and go could loop.
+        for _ in 0..4096 {
+            match ppid(p) {
+                Some(q) if q == me => return true,
+                Some(q) if q > 1 => p = q,
+                _ => return false,
+            }
+        }
+        false
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// `ppid(pid)`: the parent of `pid`, from /proc/PID/stat.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn ppid(pid: i32) -> Option<i32> {
+    use rustix::fs::{Mode, OFlags};
+    let mut path = b"/proc/".to_vec();
+    let start = path.len();
+    let mut n = pid.unsigned_abs();
+    loop {
+        path.insert(start, b'0' + (n % 10) as u8);
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    path.extend_from_slice(b"/stat");
+    let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+    let mut buf = [0u8; 512];
+    let got = read_head(&fd, &mut buf).ok()?;
+    stat_ppid(&buf[..got])
+}
+
+/// `read_head(fd, buf)`: reads until `buf` is full or the end of the file;
+/// how many bytes came.
+pub fn read_head(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut got = 0;
+    while got < buf.len() {
+        match rustix::io::read(fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
+}
+
+/// `stat_ppid(stat)`: field 4 of a /proc/PID/stat line. The command name
+/// (field 2) may hold spaces and parentheses: fields are counted after
+/// the last `)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn stat_ppid(stat: &[u8]) -> Option<i32> {
+    let close = stat.iter().rposition(|&c| c == b')')?;
+    let mut fields = stat[close + 1..].split(|&c| c == b' ').filter(|f| !f.is_empty());
+    let _state = fields.next()?;
+    std::str::from_utf8(fields.next()?).ok()?.parse().ok()
+}
+
+#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ppid_from_stat() {
+        assert_eq!(stat_ppid(b"42 (sh) S 7 42 42 0 -1"), Some(7));
+        assert_eq!(stat_ppid(b"42 (a) b (c) R 1234 1 1"), Some(1234));
+        assert_eq!(stat_ppid(b"42 ((x)) Z 0 0"), Some(0));
+        assert_eq!(stat_ppid(b"42 (a b) S"), None);
+        assert_eq!(stat_ppid(b"42 (sh S 7"), None);
+        assert_eq!(stat_ppid(b""), None);
+        assert_eq!(stat_ppid(b"42 (sh) S x"), None);
+    }
+
+    #[test]
+    fn our_children_descend_from_us() {
+        let me = rustix::process::getpid();
+        let parent = rustix::process::getppid().unwrap();
+        assert!(!descends(parent));
+        assert!(!descends(Pid::INIT));
+        assert_eq!(ppid(me.as_raw_nonzero().get()), Some(parent.as_raw_nonzero().get()));
+        let mut child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+        let pid = Pid::from_raw(child.id() as i32).unwrap();
+        let ok = descends(pid);
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(ok);
+    }
+}

@@ -383,6 +383,150 @@ exit 0"#;
     assert_eq!(w.finish().0, 5);
 }
 
+/// A double fork whose intermediate process outlives the parent: the
+/// parent records its pid in `ppid` and forks the intermediate, which forks
+/// the daemon and hands its pid to the parent through the fifo `ogo`; the
+/// parent writes the pidfile and exits 0, while the intermediate blocks on
+/// `pgo`, then runs `tail` and exits.
+fn slow_intermediate(tail: &str) -> String {
+    format!(
+        r#"echo $$ > "$d/ppid"
+( sh "$d/daemon.sh" </dev/null >/dev/null 2>>"$d/daemon.err" &
+  echo $! > "$d/ogo"
+  block "$d/pgo"
+  {tail}
+  exit 0 ) </dev/null >/dev/null 2>&1 &
+read p < "$d/ogo"
+echo $p > "$d/pid"
+exit 0"#
+    )
+}
+
+/// `parent_gone(s, w)`: waits until the watcher has reaped the parent of a
+/// `slow_intermediate` and checks that the intermediate, still alive, is
+/// now the watcher's child and the daemon's parent; returns the daemon.
+fn parent_gone(s: &Setup, w: &Watcher) -> i32 {
+    let parent: i32 = poll(LONG, "the parent's pid", || {
+        std::fs::read_to_string(s.path("ppid")).ok()?.strip_suffix('\n')?.parse().ok()
+    });
+    let daemon = s.pid();
+    poll(LONG, "the parent reaped", || stat(parent).is_none().then_some(()));
+    let mid = stat(daemon).expect("the daemon").1;
+    assert_ne!(mid, w.pid(), "the daemon's parent is the intermediate");
+    assert_eq!(stat(mid).expect("the intermediate").1, w.pid());
+    daemon
+}
+
+/// `waiting(w)`: waits until the watcher sleeps with no signal left
+/// unread, and checks it does not hold the daemon yet.
+fn waiting(w: &Watcher) {
+    let state = poll(LONG, "the watcher asleep or gone", || match stat(w.pid())?.0 {
+        'S' => {
+            let status = std::fs::read_to_string(format!("/proc/{}/status", w.pid())).ok()?;
+            (status_field(&status, "ShdPnd") == sigmask(&[])).then_some('S')
+        }
+        'R' | 'D' => None,
+        other => Some(other),
+    });
+    assert_eq!(state, 'S', "the watcher is not waiting");
+    assert_eq!(pidfd_of(w.pid()), None, "the daemon is held before it is our child");
+}
+
+/// Kills, when dropped, what still runs a script of this test's directory,
+/// and everything below it: what an early exit of the watcher (a failed
+/// test) left behind, outside the watcher's own guard.
+struct Sweep<'a>(&'a Setup);
+
+impl Drop for Sweep<'_> {
+    fn drop(&mut self) {
+        let dir = self.0.dir.as_os_str().as_encoded_bytes();
+        for e in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+                continue;
+            };
+            let Ok(cmdline) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
+            if cmdline.windows(dir.len()).any(|w| w == dir) {
+                for q in descendants(p).into_iter().chain([p]) {
+                    // SAFETY: kill(2) of a process running this test's
+                    // scripts (or below one), checked just above.
+                    unsafe { libc::kill(q, libc::SIGKILL) };
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn intermediate_outlives_the_parent() {
+    // The daemon is a descendant but not yet our child when the parent
+    // exits 0: the watcher waits for the intermediate to end, keeping the
+    // SIGTERM it gets meanwhile, then forwards it to the daemon.
+    let s = Setup::new("slow-mid", &slow_intermediate(""), "block \"$d/dgo\"\nexit 5");
+    let _sweep = Sweep(&s);
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = parent_gone(&s, &w);
+    waiting(&w);
+    w.kill(libc::SIGTERM);
+    waiting(&w);
+    assert!(alive(daemon), "SIGTERM reached the daemon before it was ours");
+    s.release("pgo");
+    let (c, err) = w.finish();
+    assert_eq!(c, 143, "{err}");
+    assert_eq!(err, "");
+    assert!(!alive(daemon));
+}
+
+#[test]
+fn signals_held_until_the_intermediate_ends() {
+    let daemon = format!("{TRAPS}\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}");
+    let s = Setup::new("slow-mid-sig", &slow_intermediate(""), &daemon);
+    let _sweep = Sweep(&s);
+    let w = Watcher::spawn(s.cmd(&[]));
+    s.log_has("ready");
+    let daemon = parent_gone(&s, &w);
+    waiting(&w);
+    w.kill(libc::SIGHUP);
+    w.kill(libc::SIGUSR1);
+    waiting(&w);
+    assert_eq!(s.log(), "ready\n", "signals forwarded before the daemon was ours");
+    s.release("pgo");
+    assert_eq!(w.daemon(), daemon);
+    s.log_has("HUP");
+    s.log_has("USR1");
+    w.kill(libc::SIGTERM);
+    let (c, err) = w.finish();
+    assert_eq!(c, 0, "{err}");
+    assert_eq!(err, "");
+    let log = s.log();
+    let mut lines: Vec<&str> = log.lines().collect();
+    lines[1..3].sort();
+    assert_eq!(lines, ["ready", "HUP", "USR1", "TERM"]);
+}
+
+#[test]
+fn daemon_reaped_by_its_intermediate() {
+    // The daemon dies while it is not ours yet, and the intermediate
+    // reaps it: nothing is left to watch (its status went elsewhere).
+    let s = Setup::new("slow-mid-dead", &slow_intermediate("wait $!"), "block \"$d/dgo\"\nexit 3");
+    let _sweep = Sweep(&s);
+    let w = Watcher::spawn(s.cmd(&[]));
+    let daemon = parent_gone(&s, &w);
+    waiting(&w);
+    s.release("dgo");
+    poll(LONG, "the daemon's end", || (!alive(daemon)).then_some(()));
+    waiting(&w);
+    s.release("pgo");
+    let (c, err) = w.finish();
+    assert_eq!(c, 104, "{err}");
+    assert_eq!(
+        err,
+        format!(
+            "s6-background-watch: fatal: pid {daemon} read from {} exited before it could be watched\n",
+            s.path("pid").display()
+        )
+    );
+}
+
 #[test]
 fn orphans_of_the_daemon_are_reaped() {
     // Ten orphans, re-parented to the watcher while alive, then released.
