@@ -12,17 +12,8 @@ RUNS=${RUNS:-300}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-bin=${1:-}
-if [ -z "$bin" ]; then
-  cargo build -q --release --target x86_64-unknown-linux-musl
-  bin=target/x86_64-unknown-linux-musl/release/s6box
-fi
-# Exec an installed copy, as users do: cp writes the file sequentially, and
-# the page cache then holds it in large folios, which the kernel maps far
-# more cheaply on exec than the small ones a linker's output sits in
-# (measured: about 15 us per hop for the same bytes).
-cp "$bin" "$work/s6box"
-ln -s "$work/s6box" "$work/s6-applyuidgid"
+. bench/lib.sh
+install_s6box "$work" "${1:-}" s6-applyuidgid
 
 cat > "$work/floor.c" <<'C'
 #include <unistd.h>

@@ -14,17 +14,9 @@ RUNS=${RUNS:-100}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-bin=${1:-}
-if [ -z "$bin" ]; then
-  cargo build -q --release --target x86_64-unknown-linux-musl
-  bin=target/x86_64-unknown-linux-musl/release/s6box
-fi
-mkdir "$work/s6box" "$work/env"
-# An installed copy, as in exec-hop.sh (a linker-written file execs slower).
-cp "$bin" "$work/s6box/s6box"
-for a in s6-envdir s6-softlimit s6-setsid s6-setlock; do
-  ln -s "$work/s6box/s6box" "$work/s6box/$a"
-done
+. bench/lib.sh
+install_s6box "$work/s6box" "${1:-}" s6-envdir s6-softlimit s6-setsid s6-setlock
+mkdir "$work/env"
 printf 'value\n' > "$work/env/A"
 printf 'other value  \n' > "$work/env/B"
 : > "$work/env/HOME"

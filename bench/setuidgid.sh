@@ -4,13 +4,12 @@
 # in-process one (one exec), and s6-envuidgid alone. Needs root.
 # Usage: bench/setuidgid.sh [BINARY] [N]   (default: the musl release build, 1000)
 set -eu
-bin=${1:-target/x86_64-unknown-linux-musl/release/s6box}
+cd "$(dirname "$0")/.."
 n=${2:-1000}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
-# An installed copy, as in exec-hop.sh (a linker-written file execs slower).
-cp "$bin" "$dir/s6box"
-for a in s6-setuidgid s6-envuidgid; do ln -s "$dir/s6box" "$dir/$a"; done
+. bench/lib.sh
+install_s6box "$dir" "${1:-}" s6-setuidgid s6-envuidgid
 
 run() { # label, command...
   label=$1; shift

@@ -950,13 +950,18 @@ fn watcher_sleeps_in_one_blocking_call() {
     assert_eq!(w.finish().0, 0);
 }
 
+/// A daemon that logs each SIGPIPE it gets, and logs and exits 0 on SIGTERM.
+fn pipe_logging_daemon() -> String {
+    format!(
+        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
+    )
+}
+
 #[test]
 fn notification_reader_gone_is_a_warning() {
     // The reader closed its end: the write fails with EPIPE, a warning; the
     // SIGPIPE it raised is not forwarded, and the daemon stays watched.
-    let daemon = format!(
-        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
-    );
+    let daemon = pipe_logging_daemon();
     let s = Setup::new("notif-gone", &parent(), &daemon);
     let mut c = s.cmd(&["-d", "3"]);
     let (rd, wr) = notif_pipe(&mut c);
@@ -980,9 +985,7 @@ fn own_sigpipe_is_not_forwarded() {
     // The watcher's stderr is a pipe with no reader: its warning (the -d
     // reader is gone too) raises a SIGPIPE in the watcher itself, which is
     // not a signal sent to it and must not reach the daemon.
-    let daemon = format!(
-        "trap 'echo PIPE >> \"$d/log\"' PIPE\ntrap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}"
-    );
+    let daemon = pipe_logging_daemon();
     let s = Setup::new("own-pipe", &parent(), &daemon);
     let mut c = s.cmd(&["-d", "3"]);
     let (rd, wr) = notif_pipe(&mut c);
