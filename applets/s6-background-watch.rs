@@ -4,11 +4,12 @@
 
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt, parse_decimal};
-use crate::sig::{self, Signals};
+use crate::fmt::dec;
+use crate::poll::wait;
+use crate::sig;
 use crate::watch::{self, Daemon, Found};
 use crate::{exec, exitcode, msg};
-use rustix::event::{PollFd, PollFlags};
-use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
 use std::ffi::OsStr;
@@ -23,80 +24,6 @@ const EARLY_MAX: usize = 4096;
 
 fn invalid(name: &str, value: &OsStr) -> ! {
     msg::fatal(exitcode::USAGE, &[b"invalid value for ", name.as_bytes(), b": ", value.as_bytes()])
-}
-
-/// `dec(n)`: `n` in decimal (without the formatting machinery).
-fn dec(n: i64) -> Vec<u8> {
-    let mut digits = Vec::with_capacity(20);
-    let mut m = n.unsigned_abs();
-    loop {
-        digits.push(b'0' + (m % 10) as u8);
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
-    if n < 0 {
-        digits.push(b'-');
-    }
-    digits.reverse();
-    digits
-}
-
-/// What woke the wait up.
-struct Woken {
-    signals: bool,
-    event: bool,
-}
-
-/// `wait(signals, event, deadline)`: sleeps until a signal is pending, the
-/// event descriptor is readable, or the deadline passes (both false).
-fn wait(signals: &Signals, event: Option<BorrowedFd<'_>>, deadline: Option<Instant>) -> Woken {
-    loop {
-        let timeout = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return Woken { signals: false, event: false };
-                }
-                Some(rustix::time::Timespec {
-                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
-                    tv_nsec: i64::from(left.subsec_nanos()) as _,
-                })
-            }
-            None => None,
-        };
-        let mut fds = [
-            PollFd::new(signals, PollFlags::IN),
-            PollFd::from_borrowed_fd(event.unwrap_or(signals.as_fd()), PollFlags::IN),
-        ];
-        let n = if event.is_some() { 2 } else { 1 };
-        match rustix::event::poll(&mut fds[..n], timeout.as_ref()) {
-            Ok(0) => continue,
-            Ok(_) => {
-                return Woken {
-                    signals: !fds[0].revents().is_empty(),
-                    event: n == 2 && !fds[1].revents().is_empty(),
-                };
-            }
-            Err(Errno::INTR) => continue,
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
-        }
-    }
-}
-
-/// `next_signal(signals, me)`: the next signal sent to us, or `None` if
-/// there is none now. Signals we raised on ourselves (the SIGPIPE of a
-/// message written to a pipe with no reader) are dropped: nobody asked for
-/// them to reach the parent or the daemon.
-fn next_signal(signals: &Signals, me: Pid) -> Option<i32> {
-    loop {
-        return match signals.read_with_sender() {
-            Ok(Some((_, from))) if from == me.as_raw_nonzero().get() => continue,
-            Ok(Some((sig, _))) => Some(sig),
-            _ => None,
-        };
-    }
 }
 
 /// `forward(daemon, sig, name)`: passes `sig` on to the daemon (one that
@@ -220,14 +147,13 @@ pub fn main(argv: Argv) -> i32 {
     let mut early = Vec::new();
     // `held`: a signal read after the parent ended, kept for the daemon.
     let (status, held) = 'parent: loop {
-        let woken = wait(&signals, None, deadline);
-        if !woken.signals {
+        if wait(&[signals.as_fd()], deadline) == 0 {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
             let _ = watch::signal_child(parent, libc::SIGKILL);
             deadline = None;
             continue;
         }
-        while let Some(s) = next_signal(&signals, me) {
+        while let Some(s) = signals.next_from_others(me) {
             // Reap before forwarding anything: signals are read lowest
             // number first, so the parent's SIGCHLD may be queued behind
             // this one, and a signal sent to its zombie would be lost.
@@ -311,8 +237,8 @@ pub fn main(argv: Argv) -> i32 {
             not_ours();
         }
         waited = true;
-        wait(&signals, None, None);
-        while let Some(s) = next_signal(&signals, me) {
+        wait(&[signals.as_fd()], None);
+        while let Some(s) = signals.next_from_others(me) {
             if s != libc::SIGCHLD && !held.contains(&s) {
                 held.push(s);
             }
@@ -340,16 +266,19 @@ pub fn main(argv: Argv) -> i32 {
         forward(&daemon, s, name);
     }
     loop {
-        let woken = wait(&signals, daemon.event_fd(), None);
-        if woken.event
+        let ready = match daemon.event_fd() {
+            Some(event) => wait(&[signals.as_fd(), event], None),
+            None => wait(&[signals.as_fd()], None),
+        };
+        if ready & 2 != 0
             && let Some(st) = daemon.exit_event()
         {
             return exitcode::approximate(st);
         }
-        if !woken.signals {
+        if ready & 1 == 0 {
             continue;
         }
-        while let Some(s) = next_signal(&signals, me) {
+        while let Some(s) = signals.next_from_others(me) {
             if s != libc::SIGCHLD {
                 forward(&daemon, s, name);
                 continue;
@@ -392,13 +321,6 @@ mod tests {
             &[b'0'; LINE_MAX + 1],
         ] {
             assert_eq!(parse_pid(bad), Err(BadPid::Garbage), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn decimal() {
-        for n in [0i64, 7, 10, 4242, -1, -130, i64::MAX, i64::MIN] {
-            assert_eq!(dec(n), n.to_string().into_bytes());
         }
     }
 

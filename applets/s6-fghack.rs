@@ -19,7 +19,7 @@ const DUPS: usize = 30;
 /// ends, all inheritable; every one numbered 3 or more, so a standard
 /// descriptor that s6-fghack got closed stays closed in prog.
 fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
-    let (rd, wr) = exec::pipe_cloexec()?;
+    let (rd, wr) = crate::fd::pipe_cloexec()?;
     let rd = rustix::io::fcntl_dupfd_cloexec(&rd, 3)?;
     let mut ends = Vec::with_capacity(DUPS + 1);
     for _ in 0..=DUPS {

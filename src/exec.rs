@@ -74,7 +74,7 @@ fn execv(file: &CStr, argv: Argv) -> Errno {
 /// state; returns its pid once the exec succeeded, or the exec error (the
 /// failed child is already reaped).
 pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
-    let (rd, wr) = pipe_cloexec()?;
+    let (rd, wr) = crate::fd::pipe_cloexec()?;
     // SAFETY: s6box is single-threaded, so the child may run any code; it
     // only restores signal state, execs, and _exits on failure.
     let pid = unsafe { libc::fork() };
@@ -107,21 +107,6 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
         return Err(Errno::from_raw_os_error(i32::from_ne_bytes(buf)));
     }
     Ok(child)
-}
-
-/// `pipe_cloexec()`: a pipe whose two ends are close-on-exec.
-pub fn pipe_cloexec() -> Result<(rustix::fd::OwnedFd, rustix::fd::OwnedFd), Errno> {
-    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-    {
-        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-    }
-    #[cfg(any(target_os = "macos", target_os = "ios"))]
-    {
-        let (rd, wr) = rustix::pipe::pipe()?;
-        rustix::io::fcntl_setfd(&rd, rustix::io::FdFlags::CLOEXEC)?;
-        rustix::io::fcntl_setfd(&wr, rustix::io::FdFlags::CLOEXEC)?;
-        Ok((rd, wr))
-    }
 }
 
 /// `wait_pid(pid)`: blocks until `pid` ends and returns its raw wait status.

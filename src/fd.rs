@@ -43,3 +43,18 @@ pub fn copy_to(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
     }
     Ok(())
 }
+
+/// `pipe_cloexec()`: a pipe whose two ends are close-on-exec.
+pub fn pipe_cloexec() -> Result<(rustix::fd::OwnedFd, rustix::fd::OwnedFd), Errno> {
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    {
+        rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+    }
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    {
+        let (rd, wr) = rustix::pipe::pipe()?;
+        rustix::io::fcntl_setfd(&rd, rustix::io::FdFlags::CLOEXEC)?;
+        rustix::io::fcntl_setfd(&wr, rustix::io::FdFlags::CLOEXEC)?;
+        Ok((rd, wr))
+    }
+}

@@ -83,7 +83,7 @@ extern "C" fn helper(arg: *mut libc::c_void) -> *mut libc::c_void {
 /// sleeping in poll(2) on a pipe the thread reports to, at most `limit`.
 fn wait_for(fd: BorrowedFd, shared: bool, limit: Duration) -> Result<(), Errno> {
     use rustix::event::{PollFd, PollFlags, Timespec, poll};
-    let (rd, wr) = crate::exec::pipe_cloexec()?;
+    let (rd, wr) = crate::fd::pipe_cloexec()?;
     let job = Box::into_raw(Box::new(Job { fd: fd.as_raw_fd(), shared, report: wr.as_raw_fd() }));
     let mut thread = std::mem::MaybeUninit::<libc::pthread_t>::uninit();
     // SAFETY: `helper` has the signature pthread_create expects and takes

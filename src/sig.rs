@@ -128,7 +128,7 @@ extern "C" fn on_signal(sig: libc::c_int) {
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
 fn open(set: libc::sigset_t, ignored: Option<&mut u128>) -> Result<Signals, Errno> {
     use rustix::fd::IntoRawFd;
-    let (rd, wr) = crate::exec::pipe_cloexec()?;
+    let (rd, wr) = crate::fd::pipe_cloexec()?;
     for fd in [&rd, &wr] {
         rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK)?;
     }
@@ -193,6 +193,21 @@ impl Signals {
     /// now.
     pub fn read(&self) -> Result<Option<i32>, Errno> {
         Ok(self.read_with_sender()?.map(|(sig, _)| sig))
+    }
+
+    /// `next_from_others(me)`: the next pending signal that some other
+    /// process sent, or `None` if there is none now. Signals we raised on
+    /// ourselves (the SIGPIPE of a message written to a pipe with no
+    /// reader) are dropped: nobody asked for them to be acted on or
+    /// forwarded.
+    pub fn next_from_others(&self, me: rustix::process::Pid) -> Option<i32> {
+        loop {
+            return match self.read_with_sender() {
+                Ok(Some((_, from))) if from == me.as_raw_nonzero().get() => continue,
+                Ok(Some((sig, _))) => Some(sig),
+                _ => None,
+            };
+        }
     }
 
     /// `read_with_sender()`: the next pending signal and the pid of the

@@ -58,6 +58,26 @@ pub fn debian(name: &str) -> Option<PathBuf> {
     }
 }
 
+/// `reference(name)`: the upstream 2.15 reference program
+/// (`/opt/s6-2.15.0.0/bin/NAME`, put there by `../shared/ref/install.sh`),
+/// or `None` with a visible SKIP note.
+#[allow(dead_code)]
+pub fn reference(name: &str) -> Option<PathBuf> {
+    let p = Path::new(REFERENCE_BIN).join(name);
+    if p.exists() {
+        Some(p)
+    } else {
+        eprintln!(
+            "SKIP: the 2.15 reference {name} is absent (../shared/ref/install.sh): comparison not run"
+        );
+        None
+    }
+}
+
+/// Where `../shared/ref/install.sh` puts the reference programs.
+#[allow(dead_code)]
+pub const REFERENCE_BIN: &str = "/opt/s6-2.15.0.0/bin";
+
 /// `run(cmd)`: runs with stdin closed to input (`/dev/null`) and captures.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")

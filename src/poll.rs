@@ -1,0 +1,54 @@
+//! Sleeping in one blocking call: poll(2) on a few descriptors (a signal
+//! descriptor, a control fifo, a pidfd, a pipe) with an optional deadline.
+//! Every waiting program in s6box sleeps here, so none of them spins or
+//! wakes up on a timer the contract does not name.
+
+use crate::{exitcode, msg};
+use rustix::event::{PollFd, PollFlags};
+use rustix::fd::BorrowedFd;
+use rustix::io::Errno;
+use std::time::Instant;
+
+/// The most descriptors one wait watches.
+pub const MAX: usize = 8;
+
+/// `wait(fds, deadline)`: sleeps until one of `fds` is readable (or hung
+/// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`
+/// is ready; 0 means the deadline passed. `fds` holds 1 to `MAX`
+/// descriptors. A failing poll is fatal (111).
+pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
+    let n = fds.len().min(MAX);
+    loop {
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return 0;
+                }
+                Some(rustix::time::Timespec {
+                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()) as _,
+                })
+            }
+            None => None,
+        };
+        let mut pfds: [PollFd<'_>; MAX] =
+            std::array::from_fn(|i| PollFd::from_borrowed_fd(fds[i.min(n - 1)], PollFlags::IN));
+        match rustix::event::poll(&mut pfds[..n], timeout.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => {
+                let mut ready = 0u32;
+                for (i, p) in pfds[..n].iter().enumerate() {
+                    if !p.revents().is_empty() {
+                        ready |= 1 << i;
+                    }
+                }
+                if ready != 0 {
+                    return ready;
+                }
+            }
+            Err(Errno::INTR) => continue,
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+        }
+    }
+}
