@@ -18,6 +18,7 @@ pub mod msg;
 pub mod poll;
 pub mod regex;
 pub mod sig;
+pub mod supervision;
 pub mod tai;
 pub mod watch;
 
