@@ -8,6 +8,10 @@ pub mod s6_applyuidgid;
 #[path = "s6-background-watch.rs"]
 pub mod s6_background_watch;
 
+#[cfg(feature = "s6-cleanfifodir")]
+#[path = "s6-cleanfifodir.rs"]
+pub mod s6_cleanfifodir;
+
 #[cfg(feature = "s6-envdir")]
 #[path = "s6-envdir.rs"]
 pub mod s6_envdir;
@@ -19,6 +23,26 @@ pub mod s6_envuidgid;
 #[cfg(feature = "s6-fghack")]
 #[path = "s6-fghack.rs"]
 pub mod s6_fghack;
+
+#[cfg(feature = "s6-ftrig-listen")]
+#[path = "s6-ftrig-listen.rs"]
+pub mod s6_ftrig_listen;
+
+#[cfg(feature = "s6-ftrig-listen1")]
+#[path = "s6-ftrig-listen1.rs"]
+pub mod s6_ftrig_listen1;
+
+#[cfg(feature = "s6-ftrig-notify")]
+#[path = "s6-ftrig-notify.rs"]
+pub mod s6_ftrig_notify;
+
+#[cfg(feature = "s6-ftrig-wait")]
+#[path = "s6-ftrig-wait.rs"]
+pub mod s6_ftrig_wait;
+
+#[cfg(feature = "s6-mkfifodir")]
+#[path = "s6-mkfifodir.rs"]
+pub mod s6_mkfifodir;
 
 #[cfg(feature = "s6-setlock")]
 #[path = "s6-setlock.rs"]

@@ -90,6 +90,16 @@ impl Cli {
     pub fn usage(&self) -> ! {
         msg::usage(self.usage)
     }
+
+    /// `unrecognized(c)`: dies as 2.15's newer parsers do on an unknown
+    /// option: `PROG: fatal: unrecognized short option: C`, exit 100.
+    pub fn unrecognized(&self, c: char) -> ! {
+        let mut b = [0u8; 4];
+        msg::fatal(
+            crate::exitcode::USAGE,
+            &[b"unrecognized short option: ", c.encode_utf8(&mut b).as_bytes()],
+        )
+    }
 }
 
 /// `parse_decimal(s)`: `s` as a plain decimal number (digits only, no sign,

@@ -16,12 +16,24 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-applyuidgid", applets::s6_applyuidgid::main),
     #[cfg(feature = "s6-background-watch")]
     ("s6-background-watch", applets::s6_background_watch::main),
+    #[cfg(feature = "s6-cleanfifodir")]
+    ("s6-cleanfifodir", applets::s6_cleanfifodir::main),
     #[cfg(feature = "s6-envdir")]
     ("s6-envdir", applets::s6_envdir::main),
     #[cfg(feature = "s6-envuidgid")]
     ("s6-envuidgid", applets::s6_envuidgid::main),
     #[cfg(feature = "s6-fghack")]
     ("s6-fghack", applets::s6_fghack::main),
+    #[cfg(feature = "s6-ftrig-listen")]
+    ("s6-ftrig-listen", applets::s6_ftrig_listen::main),
+    #[cfg(feature = "s6-ftrig-listen1")]
+    ("s6-ftrig-listen1", applets::s6_ftrig_listen1::main),
+    #[cfg(feature = "s6-ftrig-notify")]
+    ("s6-ftrig-notify", applets::s6_ftrig_notify::main),
+    #[cfg(feature = "s6-ftrig-wait")]
+    ("s6-ftrig-wait", applets::s6_ftrig_wait::main),
+    #[cfg(feature = "s6-mkfifodir")]
+    ("s6-mkfifodir", applets::s6_mkfifodir::main),
     #[cfg(feature = "s6-setlock")]
     ("s6-setlock", applets::s6_setlock::main),
     #[cfg(feature = "s6-setsid")]

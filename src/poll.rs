@@ -10,7 +10,7 @@ use rustix::io::Errno;
 use std::time::Instant;
 
 /// The most descriptors one wait watches.
-pub const MAX: usize = 8;
+pub const MAX: usize = 32;
 
 /// `wait(fds, deadline)`: sleeps until one of `fds` is readable (or hung
 /// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`

@@ -293,3 +293,14 @@ pub fn die_by(sig: i32) -> ! {
     }
     crate::msg::exit(128 + sig)
 }
+
+/// `is_ignored(sig)`: whether `sig`'s disposition is "ignore" now (an
+/// inherited ignore that a program catching signals should respect).
+pub fn is_ignored(sig: i32) -> bool {
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into an initialised structure.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}

@@ -15,6 +15,7 @@
 
 pub mod atomic;
 pub mod control;
+pub mod events;
 pub mod ftrig;
 pub mod servicedir;
 pub mod signame;

@@ -1,0 +1,23 @@
+//! s6-cleanfifodir: remove the stale listener fifos (no reader) of a
+//! fifodir.
+
+use crate::argv::Argv;
+use crate::cli::Cli;
+use crate::supervision::ftrig;
+use crate::{exitcode, msg};
+
+const USAGE: &str = "s6-cleanfifodir fifodir";
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    // No options: the first argument is the fifodir, even `-x` or `--`.
+    let cli = Cli::new(argv, USAGE);
+    let rest = argv.skip(1);
+    if rest.is_empty() {
+        cli.usage();
+    }
+    if let Err(e) = ftrig::clean(rest.os(0)) {
+        msg::fatal_sys(exitcode::SYS, &[b"clean up fifodir at ", rest.get(0).to_bytes()], e);
+    }
+    0
+}
