@@ -44,6 +44,10 @@ pub mod s6_ftrig_wait;
 #[path = "s6-mkfifodir.rs"]
 pub mod s6_mkfifodir;
 
+#[cfg(feature = "s6-permafailon")]
+#[path = "s6-permafailon.rs"]
+pub mod s6_permafailon;
+
 #[cfg(feature = "s6-setlock")]
 #[path = "s6-setlock.rs"]
 pub mod s6_setlock;
@@ -59,6 +63,10 @@ pub mod s6_setuidgid;
 #[cfg(feature = "s6-softlimit")]
 #[path = "s6-softlimit.rs"]
 pub mod s6_softlimit;
+
+#[cfg(feature = "s6-svperms")]
+#[path = "s6-svperms.rs"]
+pub mod s6_svperms;
 
 #[cfg(feature = "s6-tai64n")]
 #[path = "s6-tai64n.rs"]

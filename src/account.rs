@@ -74,6 +74,32 @@ pub fn group(name: &CStr) -> Result<Option<u32>, Errno> {
     Ok(Some(unsafe { (*gr).gr_gid }))
 }
 
+/// `primary_gid(uid)`: the primary group of the user with id `uid`,
+/// `None` if there is none.
+pub fn primary_gid(uid: u32) -> Result<Option<u32>, Errno> {
+    clear_errno();
+    // SAFETY: the returned entry is read at once, before any other
+    // database call (single-threaded).
+    let pw = unsafe { libc::getpwuid(uid) };
+    if pw.is_null() {
+        return not_found().map(|_| None);
+    }
+    // SAFETY: pw is a valid passwd entry returned by getpwuid.
+    Ok(Some(unsafe { (*pw).pw_gid }))
+}
+
+/// `group_name(gid)`: the name of the group `gid`, `None` if it has none.
+pub fn group_name(gid: u32) -> Result<Option<Vec<u8>>, Errno> {
+    clear_errno();
+    // SAFETY: the returned entry is read at once (single-threaded).
+    let gr = unsafe { libc::getgrgid(gid) };
+    if gr.is_null() {
+        return not_found().map(|_| None);
+    }
+    // SAFETY: gr is a valid group entry; gr_name is NUL-terminated.
+    Ok(Some(unsafe { CStr::from_ptr((*gr).gr_name) }.to_bytes().to_vec()))
+}
+
 /// `groups_of(name)`: the gids of every group whose member list names
 /// `name`, in database order, without duplicates.
 pub fn groups_of(name: &CStr) -> Result<Vec<u32>, Errno> {

@@ -34,6 +34,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-ftrig-wait", applets::s6_ftrig_wait::main),
     #[cfg(feature = "s6-mkfifodir")]
     ("s6-mkfifodir", applets::s6_mkfifodir::main),
+    #[cfg(feature = "s6-permafailon")]
+    ("s6-permafailon", applets::s6_permafailon::main),
     #[cfg(feature = "s6-setlock")]
     ("s6-setlock", applets::s6_setlock::main),
     #[cfg(feature = "s6-setsid")]
@@ -42,6 +44,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-svperms")]
+    ("s6-svperms", applets::s6_svperms::main),
     #[cfg(feature = "s6-tai64n")]
     ("s6-tai64n", applets::s6_tai64n::main),
     #[cfg(feature = "s6-tai64nlocal")]
