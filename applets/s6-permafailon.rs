@@ -102,7 +102,7 @@ fn parse(list: &[u8]) -> Events {
                     _ => bad("invalid signal"),
                 }
             }
-            _ => signame::number(item).unwrap_or_else(|| spec()),
+            _ => signame::number(item).unwrap_or_else(spec),
         };
         if sig < 128 {
             ev.sigs |= 1u128 << sig;
