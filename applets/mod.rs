@@ -44,6 +44,10 @@ pub mod s6_ftrig_wait;
 #[path = "s6-mkfifodir.rs"]
 pub mod s6_mkfifodir;
 
+#[cfg(feature = "s6-notifyoncheck")]
+#[path = "s6-notifyoncheck.rs"]
+pub mod s6_notifyoncheck;
+
 #[cfg(feature = "s6-permafailon")]
 #[path = "s6-permafailon.rs"]
 pub mod s6_permafailon;

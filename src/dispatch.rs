@@ -34,6 +34,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-ftrig-wait", applets::s6_ftrig_wait::main),
     #[cfg(feature = "s6-mkfifodir")]
     ("s6-mkfifodir", applets::s6_mkfifodir::main),
+    #[cfg(feature = "s6-notifyoncheck")]
+    ("s6-notifyoncheck", applets::s6_notifyoncheck::main),
     #[cfg(feature = "s6-permafailon")]
     ("s6-permafailon", applets::s6_permafailon::main),
     #[cfg(feature = "s6-setlock")]

@@ -109,6 +109,19 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
     Ok(child)
 }
 
+/// `fork()`: a plain fork: `Ok(None)` in the child, `Ok(Some(pid))` in
+/// the parent. The child keeps the parent's signal state (s6box is
+/// single-threaded, so it may run any code).
+pub fn fork() -> Result<Option<rustix::process::Pid>, Errno> {
+    // SAFETY: s6box is single-threaded: the child's copy of the process
+    // is consistent and may run any code.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(crate::msg::errno());
+    }
+    Ok(rustix::process::Pid::from_raw(pid))
+}
+
 /// `wait_pid(pid)`: blocks until `pid` ends and returns its raw wait status.
 pub fn wait_pid(pid: rustix::process::Pid) -> Result<i32, Errno> {
     loop {

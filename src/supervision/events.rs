@@ -9,8 +9,22 @@ use super::ftrig::Listener;
 use crate::{poll, sig};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
+use rustix::process::{Pid, WaitOptions};
 use std::ffi::OsStr;
 use std::time::Instant;
+
+const NOHANG: WaitOptions = WaitOptions::NOHANG;
+
+/// How a wait ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Woke {
+    /// The caller's condition holds.
+    Done,
+    /// The deadline passed.
+    Deadline,
+    /// The child ended, with this raw wait status.
+    Child(i32),
+}
 
 /// Subscriptions to fifodirs and the signals that end them.
 pub struct Wait {
@@ -55,8 +69,19 @@ impl Wait {
     pub fn wait(
         &mut self,
         deadline: Option<Instant>,
-        mut done: impl FnMut(&[Listener]) -> bool,
+        done: impl FnMut(&[Listener]) -> bool,
     ) -> Result<bool, Errno> {
+        Ok(matches!(self.wait_child(deadline, None, done)?, Woke::Done))
+    }
+
+    /// `wait_child(deadline, child, done)`: as `wait`, and also wakes up
+    /// when `child` ends, with its raw wait status.
+    pub fn wait_child(
+        &mut self,
+        deadline: Option<Instant>,
+        child: Option<Pid>,
+        mut done: impl FnMut(&[Listener]) -> bool,
+    ) -> Result<Woke, Errno> {
         let n = self.listeners.len();
         loop {
             let ready = {
@@ -65,10 +90,11 @@ impl Wait {
                 poll::wait(&fds, deadline)
             };
             if ready == 0 {
-                return Ok(false);
+                return Ok(Woke::Deadline);
             }
+            let mut ended = None;
             if ready & (1 << n) != 0 {
-                self.signals_arrived();
+                ended = self.signals_arrived(child);
             }
             let mut got = false;
             for (i, l) in self.listeners.iter_mut().enumerate() {
@@ -77,16 +103,32 @@ impl Wait {
                 }
             }
             if got && done(&self.listeners) {
-                return Ok(true);
+                return Ok(Woke::Done);
+            }
+            if let Some(status) = ended {
+                return Ok(Woke::Child(status));
             }
         }
     }
 
-    fn signals_arrived(&mut self) {
+    /// `signals_arrived(child)`: acts on the pending signals; returns
+    /// `child`'s raw wait status if it ended.
+    fn signals_arrived(&mut self, child: Option<Pid>) -> Option<i32> {
+        let mut ended = None;
         while let Ok(Some(s)) = self.signals.read() {
             let ignored = s < 128 && self.ignored & (1u128 << s) != 0;
             match s {
-                libc::SIGCHLD => reap(),
+                // With a child to watch, only it is collected (reaping
+                // others could take its status first).
+                libc::SIGCHLD => match child {
+                    Some(pid) if ended.is_none() => {
+                        if let Ok(Some((_, st))) = rustix::process::waitpid(Some(pid), NOHANG) {
+                            ended = Some(st.as_raw());
+                        }
+                    }
+                    Some(_) => {}
+                    None => reap(),
+                },
                 libc::SIGCONT | libc::SIGURG | libc::SIGWINCH => {}
                 _ if ignored => {}
                 libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
@@ -101,6 +143,7 @@ impl Wait {
                 }
             }
         }
+        ended
     }
 }
 
