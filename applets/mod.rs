@@ -68,9 +68,17 @@ pub mod s6_setuidgid;
 #[path = "s6-softlimit.rs"]
 pub mod s6_softlimit;
 
+#[cfg(feature = "s6-svlink")]
+#[path = "s6-svlink.rs"]
+pub mod s6_svlink;
+
 #[cfg(feature = "s6-svperms")]
 #[path = "s6-svperms.rs"]
 pub mod s6_svperms;
+
+#[cfg(feature = "s6-svunlink")]
+#[path = "s6-svunlink.rs"]
+pub mod s6_svunlink;
 
 #[cfg(feature = "s6-tai64n")]
 #[path = "s6-tai64n.rs"]

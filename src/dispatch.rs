@@ -46,8 +46,12 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-svlink")]
+    ("s6-svlink", applets::s6_svlink::main),
     #[cfg(feature = "s6-svperms")]
     ("s6-svperms", applets::s6_svperms::main),
+    #[cfg(feature = "s6-svunlink")]
+    ("s6-svunlink", applets::s6_svunlink::main),
     #[cfg(feature = "s6-tai64n")]
     ("s6-tai64n", applets::s6_tai64n::main),
     #[cfg(feature = "s6-tai64nlocal")]
