@@ -1,0 +1,360 @@
+//! The fifodir tools: s6-mkfifodir, s6-cleanfifodir, s6-ftrig-notify,
+//! s6-ftrig-wait, s6-ftrig-listen1, s6-ftrig-listen, against the 2.15
+//! reference (and Debian's where both agree), both ways.
+
+mod common;
+
+use common::{cmd, code, reference, run, text};
+use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+/// A temporary directory removed at the end of the test.
+struct Tmp(PathBuf);
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+fn tmp(tag: &str) -> Tmp {
+    Tmp(common::tmpdir(tag))
+}
+
+/// A child killed and reaped at the end of the test.
+struct Proc(Option<Child>);
+impl Proc {
+    fn spawn(c: &mut Command) -> Proc {
+        Proc(Some(
+            c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
+        ))
+    }
+    fn pid(&self) -> i32 {
+        self.0.as_ref().unwrap().id() as i32
+    }
+    fn output(mut self) -> Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+}
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The listener fifos in a fifodir.
+fn fifos(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("ftrig1:") || n.starts_with(".ftrig1:"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn wait_fifos(dir: &Path, n: usize) {
+    common::poll(Duration::from_secs(10), "listener fifos", || {
+        (fifos(dir).len() >= n).then_some(())
+    });
+}
+
+/// System error texts differ between C libraries (musl: "Operation timed
+/// out", glibc: "Connection timed out").
+fn norm(s: &[u8]) -> String {
+    text(s).replace("Connection timed out", "Operation timed out")
+}
+
+fn mkfifodir(dir: &Path) {
+    let out = run(cmd("s6-mkfifodir").arg(dir));
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+#[test]
+fn mkfifodir_as_the_reference() {
+    let t = tmp("ftrig-mk");
+    let mine = t.0.join("mine");
+    let theirs = t.0.join("theirs");
+    std::fs::create_dir_all(&mine).unwrap();
+    std::fs::create_dir_all(&theirs).unwrap();
+    std::fs::write(mine.join("f"), "").unwrap();
+    std::fs::write(theirs.join("f"), "").unwrap();
+    let Some(r) = reference("s6-mkfifodir") else { return };
+    let cases: &[&[&str]] = &[
+        &["pub"],
+        &["-g", "100", "grp"],
+        &["pub"],
+        &["-f", "-g", "100", "pub"],
+        &["-f", "grp"],
+        &["f"],
+        &["-f", "f"],
+        &["nodir/x"],
+        &["-g", "x", "y"],
+        &["-g", "4294967296", "y"],
+        &[],
+        &["-z", "y"],
+        &["a", "b"],
+    ];
+    for args in cases {
+        let a = run(cmd("s6-mkfifodir").current_dir(&mine).args(*args));
+        let b = run(Command::new(&r).current_dir(&theirs).args(*args));
+        assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{args:?}");
+        for name in ["pub", "grp", "a"] {
+            let (m, t) = (mine.join(name), theirs.join(name));
+            if t.exists() {
+                assert_eq!(mode(&m), mode(&t), "{args:?} {name}");
+            }
+        }
+    }
+    // Not ours: refused.
+    let other = mine.join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::os::unix::fs::chown(&other, Some(65534), None).unwrap();
+    let a = run(cmd("s6-mkfifodir").arg(&other));
+    assert_eq!(code(&a), 111);
+    assert!(text(&a.stderr).ends_with("Permission denied\n"), "{}", text(&a.stderr));
+}
+
+#[test]
+fn notify_to_reference_wait_and_back() {
+    let t = tmp("ftrig-cross");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let Some(rwait) = reference("s6-ftrig-wait") else { return };
+    let Some(rnotify) = reference("s6-ftrig-notify") else { return };
+    // Our notify, the reference's wait.
+    let w = Proc::spawn(Command::new(&rwait).args(["-t", "20000"]).arg(&dir).arg("y"));
+    wait_fifos(&dir, 1);
+    let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("xyzabc"));
+    assert_eq!(code(&n), 0);
+    let out = w.output();
+    assert_eq!((code(&out), text(&out.stdout)), (0, "xyzabc\n".into()), "{}", text(&out.stderr));
+    // The reference's notify, our wait.
+    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("y"));
+    wait_fifos(&dir, 1);
+    let n = run(Command::new(&rnotify).arg(&dir).arg("xyzabc"));
+    assert_eq!(code(&n), 0);
+    let out = w.output();
+    assert_eq!((code(&out), text(&out.stdout)), (0, "xyzabc\n".into()), "{}", text(&out.stderr));
+    assert!(fifos(&dir).is_empty());
+}
+
+#[test]
+fn every_event_since_subscribing_is_matched() {
+    let t = tmp("ftrig-anchor");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    // `^b` never matches "ab" then "b": the stream starts at "a".
+    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("^b|c$"));
+    wait_fifos(&dir, 1);
+    assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("ab"))), 0);
+    assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("b"))), 0);
+    assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("c"))), 0);
+    let out = w.output();
+    assert_eq!((code(&out), text(&out.stdout)), (0, "abbc\n".into()), "{}", text(&out.stderr));
+}
+
+#[test]
+fn errors_as_the_reference() {
+    let t = tmp("ftrig-err");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let file = t.0.join("file");
+    std::fs::write(&file, "").unwrap();
+    let missing = t.0.join("missing");
+    let d = dir.to_str().unwrap();
+    let f = file.to_str().unwrap();
+    let m = missing.to_str().unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("s6-ftrig-wait", &["-t", "50", d, "a"]),
+        ("s6-ftrig-wait", &["-t", "50", f, "a"]),
+        ("s6-ftrig-wait", &["-t", "50", m, "a"]),
+        ("s6-ftrig-wait", &["-t", "x", d, "a"]),
+        ("s6-ftrig-wait", &["-t", "4294967296", d, "a"]),
+        ("s6-ftrig-wait", &["-z", d, "a"]),
+        ("s6-ftrig-wait", &[d]),
+        ("s6-ftrig-listen1", &["-t", "50", d, "a", "true"]),
+        ("s6-ftrig-listen1", &["-t", "50", f, "a", "true"]),
+        ("s6-ftrig-listen1", &["-t", "50", d, "a"]),
+        ("s6-ftrig-listen1", &[d, "a", "/nonexistent/prog"]),
+        ("s6-ftrig-listen", &["-t", "50", d, "a", d, "b", "", "true"]),
+        ("s6-ftrig-listen", &["-o", "-t", "50", d, "a", "", "true"]),
+        ("s6-ftrig-listen", &["-t", "50", d, "a", ""]),
+        ("s6-ftrig-listen", &["-t", "50", d, "a"]),
+        ("s6-ftrig-listen", &["-t", "50", "", "true"]),
+        ("s6-ftrig-notify", &[f, "a"]),
+        ("s6-ftrig-notify", &[m, "a"]),
+        ("s6-ftrig-notify", &[d]),
+        ("s6-ftrig-notify", &["--", d]),
+        ("s6-cleanfifodir", &[f]),
+        ("s6-cleanfifodir", &[]),
+        ("s6-cleanfifodir", &["-x"]),
+    ];
+    for (prog, args) in cases {
+        let Some(r) = reference(prog) else { return };
+        let a = run(cmd(prog).args(*args));
+        let b = run(Command::new(&r).args(*args));
+        assert_eq!(
+            (code(&a), text(&a.stdout), norm(&a.stderr)),
+            (code(&b), text(&b.stdout), norm(&b.stderr)),
+            "{prog} {args:?}"
+        );
+        assert!(fifos(&dir).is_empty(), "{prog} {args:?} left a fifo");
+    }
+    // Exit codes that differ from 2.11 follow 2.15: a wait times out with
+    // 99, a listener with 1.
+    let a = run(cmd("s6-ftrig-wait").args(["-t", "50", d, "a"]));
+    assert_eq!(code(&a), 99);
+}
+
+#[test]
+fn invalid_regexp_is_a_usage_error() {
+    let t = tmp("ftrig-re");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let d = dir.to_str().unwrap();
+    for (prog, args) in [
+        ("s6-ftrig-wait", vec!["-t", "50", d, "("]),
+        ("s6-ftrig-listen1", vec!["-t", "50", d, "(", "true"]),
+        ("s6-ftrig-listen", vec!["-t", "50", d, "a", "/nonexistent", "(", "", "true"]),
+    ] {
+        let a = run(cmd(prog).args(&args));
+        assert_eq!(code(&a), 100, "{prog}");
+        let bad = if prog == "s6-ftrig-listen" { "/nonexistent" } else { d };
+        assert_eq!(
+            text(&a.stderr),
+            format!(
+                "{prog}: fatal: unable to subscribe to {bad} with regexp (: Invalid argument\n"
+            )
+        );
+        assert!(fifos(&dir).is_empty());
+    }
+}
+
+#[test]
+fn stale_fifos_and_planted_files() {
+    let t = tmp("ftrig-stale");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let stale = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdef");
+    let planted = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdeg");
+    let mk = || {
+        let c = std::ffi::CString::new(stale.to_str().unwrap()).unwrap();
+        // SAFETY: c is a NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o622) }, 0);
+    };
+    mk();
+    std::fs::write(&planted, "hello").unwrap();
+    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("X"));
+    wait_fifos(&dir, 3);
+    let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("XY"));
+    assert_eq!(code(&n), 0);
+    let out = w.output();
+    assert_eq!(text(&out.stdout), "XY\n");
+    assert!(!stale.exists(), "stale fifo removed");
+    // A regular file under a listener's name is neither written to nor
+    // removed (2.15 writes into it).
+    assert_eq!(std::fs::read_to_string(&planted).unwrap(), "hello");
+    mk();
+    assert_eq!(code(&run(cmd("s6-cleanfifodir").arg(&dir))), 0);
+    assert!(!stale.exists());
+    assert!(planted.exists());
+    assert!(std::fs::metadata(&planted).unwrap().file_type().is_file());
+    let _ = std::fs::metadata(&dir).unwrap().file_type().is_fifo();
+}
+
+#[test]
+fn a_killed_listener_leaves_no_fifo() {
+    let t = tmp("ftrig-kill");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let d = dir.to_str().unwrap();
+    for (sig, prog, args) in [
+        (libc::SIGTERM, "s6-ftrig-wait", vec![d, "a"]),
+        (libc::SIGINT, "s6-ftrig-wait", vec!["-t", "60000", d, "a"]),
+        (libc::SIGHUP, "s6-ftrig-listen1", vec![d, "a", "true"]),
+        (libc::SIGQUIT, "s6-ftrig-listen", vec![d, "a", d, "b", "", "true"]),
+        (libc::SIGTERM, "s6-ftrig-listen", vec!["-o", d, "a", "", "true"]),
+    ] {
+        let p = Proc::spawn(cmd(prog).args(&args));
+        let n = if prog == "s6-ftrig-listen" && args.len() > 5 { 2 } else { 1 };
+        wait_fifos(&dir, n);
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(p.pid(), sig) };
+        let out = p.output();
+        use std::os::unix::process::ExitStatusExt;
+        assert_eq!(out.status.signal(), Some(sig), "{prog}: {:?}", out.status);
+        assert!(fifos(&dir).is_empty(), "{prog} left {:?}", fifos(&dir));
+    }
+}
+
+#[test]
+fn listen1_spawns_then_prints_events() {
+    let t = tmp("ftrig-l1");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let me = common::applet("s6-ftrig-notify");
+    let a = run(cmd("s6-ftrig-listen1")
+        .args(["-t", "20000"])
+        .arg(&dir)
+        .arg("b")
+        .arg(&me)
+        .arg(&dir)
+        .arg("abc"));
+    assert_eq!((code(&a), text(&a.stdout)), (0, "abc\n".into()), "{}", text(&a.stderr));
+    let a = run(cmd("s6-ftrig-listen")
+        .args(["-t", "20000"])
+        .arg(&dir)
+        .arg("b")
+        .arg(&dir)
+        .arg("c")
+        .arg("")
+        .arg(&me)
+        .arg(&dir)
+        .arg("abc"));
+    assert_eq!((code(&a), text(&a.stdout)), (0, String::new()), "{}", text(&a.stderr));
+    let a = run(cmd("s6-ftrig-listen")
+        .args(["-o", "-t", "20000"])
+        .arg(&dir)
+        .arg("b")
+        .arg(&dir)
+        .arg("z")
+        .arg("")
+        .arg(&me)
+        .arg(&dir)
+        .arg("abc"));
+    assert_eq!(code(&a), 0, "{}", text(&a.stderr));
+    let a = run(cmd("s6-ftrig-listen")
+        .args(["-t", "300"])
+        .arg(&dir)
+        .arg("b")
+        .arg(&dir)
+        .arg("z")
+        .arg("")
+        .arg(&me)
+        .arg(&dir)
+        .arg("abc"));
+    assert_eq!(code(&a), 1);
+    assert_eq!(
+        norm(&a.stderr),
+        "s6-ftrig-listen: fatal: unable to get expected event: Operation timed out\n"
+    );
+    assert!(fifos(&dir).is_empty());
+    // The reference's listen1 on our notify.
+    let Some(r) = reference("s6-ftrig-listen1") else { return };
+    let b = run(Command::new(&r)
+        .args(["-t", "20000"])
+        .arg(&dir)
+        .arg("b")
+        .arg(&me)
+        .arg(&dir)
+        .arg("abc"));
+    assert_eq!((code(&b), text(&b.stdout)), (0, "abc\n".into()));
+}
