@@ -1,0 +1,173 @@
+//! s6-notifyoncheck under a real supervisor (the 2.15 reference
+//! s6-supervise): readiness reported once the check succeeds, the
+//! checker gives up when prog dies, and start-up errors as the reference.
+
+mod common;
+
+use common::{cmd, code, reference, run, text};
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Tmp(PathBuf);
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A reference s6-supervise, told to bring the service down and exit at
+/// the end of the test (then killed if it has not).
+struct Supervisor(Child, PathBuf);
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        if let Ok(mut f) =
+            std::fs::OpenOptions::new().write(true).open(self.1.join("supervise/control"))
+        {
+            let _ = f.write_all(b"dx");
+        }
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < end {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn script(p: &Path, body: &str) {
+    std::fs::write(p, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn service(dir: &Path, opts: &str) {
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    std::fs::write(dir.join("notification-fd"), "3\n").unwrap();
+    let me = common::applet("s6-notifyoncheck");
+    script(&dir.join("run"), &format!("exec {} {opts} sleep 1000", me.display()));
+    script(&dir.join("data/check"), "[ -e ok ]");
+}
+
+fn supervise(dir: &Path) -> Option<Supervisor> {
+    let r = reference("s6-supervise")?;
+    let child = Command::new(r)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = Supervisor(child, dir.to_path_buf());
+    common::poll(Duration::from_secs(10), "supervisor up", || {
+        dir.join("supervise/status").exists().then_some(())
+    });
+    Some(s)
+}
+
+/// `svstat(dir, fields)`: the reference s6-svstat's answer.
+fn svstat(dir: &Path, fields: &str) -> String {
+    let r = reference("s6-svstat").unwrap();
+    text(&run(Command::new(r).args(["-o", fields]).arg(dir)).stdout).trim().to_string()
+}
+
+fn listeners(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("event")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn ready_when_the_check_succeeds() {
+    for opts in ["-w 50", "-d -w 50", "-w 50 -c \"test -e ok\""] {
+        let t = Tmp(common::tmpdir("notifyoncheck"));
+        let dir = t.0.join("sv");
+        service(&dir, opts);
+        let Some(_s) = supervise(&dir) else { return };
+        common::poll(Duration::from_secs(10), "up", || {
+            (svstat(&dir, "up") == "true").then_some(())
+        });
+        // The checker is subscribed: its fifo is there, and not ready yet.
+        common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+        assert_eq!(svstat(&dir, "ready"), "false", "{opts}");
+        std::fs::write(dir.join("ok"), "").unwrap();
+        common::poll(Duration::from_secs(10), "ready", || {
+            (svstat(&dir, "ready") == "true").then_some(())
+        });
+        common::poll(Duration::from_secs(10), "checker gone", || {
+            (listeners(&dir) == 0).then_some(())
+        });
+    }
+}
+
+#[test]
+fn gives_up_when_prog_dies() {
+    let t = Tmp(common::tmpdir("notifyoncheck-dies"));
+    let dir = t.0.join("sv");
+    service(&dir, "-n 0 -w 50");
+    let Some(_s) = supervise(&dir) else { return };
+    common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+    let control = dir.join("supervise/control");
+    std::fs::OpenOptions::new().write(true).open(&control).unwrap().write_all(b"d").unwrap();
+    common::poll(Duration::from_secs(10), "checker gone", || (listeners(&dir) == 0).then_some(()));
+    assert_eq!(svstat(&dir, "up"), "false");
+}
+
+#[test]
+fn start_up_errors_as_the_reference() {
+    let Some(r) = reference("s6-notifyoncheck") else { return };
+    let t = Tmp(common::tmpdir("notifyoncheck-err"));
+    let cases: &[(&str, &[&str])] = &[
+        ("abc\n", &["true"]),
+        ("3x\n", &["true"]),
+        ("  3\n", &["true"]),
+        ("3", &["true"]),
+        ("3\n", &["-3", "x", "true"]),
+        ("3\n", &["-3", "5", "true"]),
+        ("3\n", &["-s", "x", "true"]),
+        ("3\n", &["-w", "x", "-s", "y", "true"]),
+        ("3\n", &["-n", "x", "-T", "y", "true"]),
+        ("3\n", &["-t", "x", "-T", "y", "true"]),
+        ("3\n", &["-3", "1", "true"]),
+        ("3\n", &["-3", "1"]),
+        ("3\n", &["-x"]),
+        ("3\n", &["-3", "2147483648", "true"]),
+    ];
+    for (content, args) in cases {
+        std::fs::write(t.0.join("notification-fd"), content).unwrap();
+        // Descriptor 3 is open (on /dev/null) for both.
+        let with3 = |c: &mut Command| {
+            let f = std::fs::File::open("/dev/null").unwrap();
+            use std::os::fd::IntoRawFd;
+            let fd = f.into_raw_fd();
+            use std::os::unix::process::CommandExt;
+            // SAFETY: dup2 in the child before exec; fd is open.
+            unsafe {
+                c.pre_exec(move || {
+                    if libc::dup2(fd, 3) < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+        };
+        let mut a = cmd("s6-notifyoncheck");
+        a.current_dir(&t.0).args(*args);
+        with3(&mut a);
+        let mut b = Command::new(&r);
+        b.current_dir(&t.0).args(*args);
+        with3(&mut b);
+        let (a, b) = (run(&mut a), run(&mut b));
+        assert_eq!(
+            (code(&a), text(&a.stderr)),
+            (code(&b), text(&b.stderr)),
+            "{content:?} {args:?}"
+        );
+    }
+    std::fs::remove_file(t.0.join("notification-fd")).unwrap();
+    let a = run(cmd("s6-notifyoncheck").current_dir(&t.0).arg("true"));
+    let b = run(Command::new(&r).current_dir(&t.0).arg("true"));
+    assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)));
+}
