@@ -1,0 +1,191 @@
+//! s6-svlink and s6-svunlink with a running s6-svscan (the 2.15
+//! reference): link, wait for the supervisors, unlink, wait for their
+//! exit; errors and timeouts as the reference.
+
+mod common;
+
+use common::{cmd, code, reference, run, text};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+struct Tmp(PathBuf);
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A reference s6-svscan, stopped with its supervisors at the end.
+struct Scanner(Child, PathBuf);
+impl Drop for Scanner {
+    fn drop(&mut self) {
+        // SAFETY: signalling our own child (it may be stopped by a test).
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGCONT) };
+        if let Some(ctl) = reference("s6-svscanctl") {
+            let _ = run(Command::new(ctl).arg("-t").arg(&self.1));
+        }
+        let end = std::time::Instant::now() + Duration::from_secs(10);
+        while std::time::Instant::now() < end {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn scanner(dir: &Path) -> Option<Scanner> {
+    let r = reference("s6-svscan")?;
+    std::fs::create_dir_all(dir).unwrap();
+    let child = Command::new(r)
+        .arg(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let s = Scanner(child, dir.to_path_buf());
+    common::poll(Duration::from_secs(10), "svscan", || {
+        dir.join(".s6-svscan/control").exists().then_some(())
+    });
+    Some(s)
+}
+
+fn service(dir: &Path, log: bool) {
+    let mut dirs = vec![dir.to_path_buf()];
+    if log {
+        dirs.push(dir.join("log"));
+    }
+    for d in dirs {
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(d.join("run"), "#!/bin/sh\nexec sleep 1000\n").unwrap();
+        std::fs::set_permissions(d.join("run"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+}
+
+fn supervised(dir: &Path) -> bool {
+    let r = reference("s6-svok").unwrap();
+    code(&run(Command::new(r).arg(dir))) == 0
+}
+
+fn fifos(dir: &Path) -> usize {
+    std::fs::read_dir(dir.join("event")).map(|d| d.count()).unwrap_or(0)
+}
+
+#[test]
+fn link_then_unlink() {
+    let t = Tmp(common::tmpdir("svlink"));
+    let scan = t.0.join("scan");
+    let Some(_s) = scanner(&scan) else { return };
+    let a = t.0.join("a");
+    service(&a, false);
+    let out = run(cmd("s6-svlink").args(["-t", "20000"]).arg(&scan).arg(&a));
+    assert_eq!((code(&out), text(&out.stderr)), (0, String::new()));
+    assert_eq!(std::fs::read_link(scan.join("a")).unwrap(), a);
+    assert!(supervised(&a), "supervisor running when s6-svlink returns");
+    assert_eq!(std::fs::metadata(a.join("event")).unwrap().permissions().mode() & 0o7777, 0o3730);
+    assert_eq!(fifos(&a), 0);
+    let out = run(cmd("s6-svunlink").args(["-t", "20000"]).arg(&scan).arg("a"));
+    assert_eq!((code(&out), text(&out.stderr)), (0, String::new()));
+    assert!(!scan.join("a").exists());
+    assert!(!supervised(&a), "supervisor gone when s6-svunlink returns");
+    assert_eq!(fifos(&a), 0);
+
+    // A logged service, down files, a public event directory, a name.
+    let b = t.0.join("b");
+    service(&b, true);
+    let out = run(cmd("s6-svlink").args(["-D", "-P", "-t", "20000"]).arg(&scan).arg(&b).arg("bee"));
+    assert_eq!((code(&out), text(&out.stderr)), (0, String::new()));
+    assert!(supervised(&b) && supervised(&b.join("log")));
+    assert!(b.join("down").exists() && b.join("log/down").exists());
+    assert_eq!(std::fs::metadata(b.join("event")).unwrap().permissions().mode() & 0o7777, 0o1733);
+    let out = run(cmd("s6-svunlink").args(["-t", "20000"]).arg(&scan).arg("bee"));
+    assert_eq!(code(&out), 0);
+    assert!(!supervised(&b) && !supervised(&b.join("log")));
+    std::fs::remove_file(b.join("down")).unwrap();
+    std::fs::remove_file(b.join("log/down")).unwrap();
+    // -d: started down, ./down removed once supervised (2.15 leaves the
+    // logger's).
+    let out = run(cmd("s6-svlink").args(["-d", "-t", "20000"]).arg(&scan).arg(&b));
+    assert_eq!(code(&out), 0);
+    assert!(!b.join("down").exists() && b.join("log/down").exists());
+    let r = reference("s6-svstat").unwrap();
+    assert_eq!(text(&run(Command::new(&r).args(["-o", "up"]).arg(&b)).stdout), "false\n");
+    // Already supervised: a warning, no error.
+    let out = run(cmd("s6-svlink").args(["-t", "20000"]).arg(&scan).arg(&b));
+    assert_eq!(code(&out), 0);
+    assert!(text(&out.stderr).contains("warning: supervisor already running on"));
+    let out = run(cmd("s6-svunlink").args(["-X"]).arg(&scan).arg("b"));
+    assert_eq!(code(&out), 0);
+    assert!(!scan.join("b").exists());
+}
+
+#[test]
+fn errors_as_the_reference() {
+    let Some(r) = reference("s6-svlink") else { return };
+    let Some(ru) = reference("s6-svunlink") else { return };
+    let t = Tmp(common::tmpdir("svlink-err"));
+    let scan = t.0.join("scan");
+    let Some(_s) = scanner(&scan) else { return };
+    std::fs::create_dir_all(t.0.join("fake/.s6-svscan")).unwrap();
+    std::fs::write(t.0.join("fake/.s6-svscan/lock"), "").unwrap();
+    std::fs::create_dir_all(t.0.join("norun")).unwrap();
+    service(&t.0.join("nolog"), false);
+    std::fs::create_dir_all(t.0.join("nolog/log")).unwrap();
+    service(&t.0.join("evfile"), false);
+    std::fs::write(t.0.join("evfile/event"), "").unwrap();
+    service(&t.0.join("ok"), false);
+    std::os::unix::fs::symlink("/nonexistent", scan.join("taken")).unwrap();
+    let cases: &[&[&str]] = &[
+        &["fake", "ok"],
+        &["missing", "ok"],
+        &["scan", "norun"],
+        &["scan", "nolog"],
+        &["scan", "missing"],
+        &["scan", "evfile"],
+        &["scan", "ok", "taken"],
+        &["-t", "x", "scan", "ok"],
+        &["-z", "scan", "ok"],
+        &["scan"],
+    ];
+    for args in cases {
+        let a = run(cmd("s6-svlink").current_dir(&t.0).args(*args));
+        let b = run(Command::new(&r).current_dir(&t.0).args(*args));
+        assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{args:?}");
+    }
+    for args in [&["scan", "missing"][..], &["missing", "x"], &["-t", "x", "scan", "a"], &["scan"]]
+    {
+        let a = run(cmd("s6-svunlink").current_dir(&t.0).args(args));
+        let b = run(Command::new(&ru).current_dir(&t.0).args(args));
+        assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{args:?}");
+    }
+}
+
+#[test]
+fn timeout_takes_the_link_back() {
+    let t = Tmp(common::tmpdir("svlink-timeout"));
+    let scan = t.0.join("scan");
+    let Some(s) = scanner(&scan) else { return };
+    let a = t.0.join("a");
+    service(&a, false);
+    // SAFETY: stopping our own child, so it never answers.
+    unsafe { libc::kill(s.0.id() as i32, libc::SIGSTOP) };
+    let out = run(cmd("s6-svlink").args(["-t", "200"]).arg(&scan).arg(&a));
+    // SAFETY: as above.
+    unsafe { libc::kill(s.0.id() as i32, libc::SIGCONT) };
+    assert_eq!(code(&out), 99);
+    assert_eq!(
+        text(&out.stderr).replace("Connection timed out", "Operation timed out"),
+        format!(
+            "s6-svlink: fatal: unable to link servicedir {} into scandir {} with name a: Operation timed out\n",
+            a.display(),
+            scan.display()
+        )
+    );
+    assert!(std::fs::symlink_metadata(scan.join("a")).is_err(), "link taken back");
+    assert_eq!(fifos(&a), 0);
+}
