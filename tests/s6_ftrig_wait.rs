@@ -56,9 +56,11 @@ fn fifos(dir: &Path) -> Vec<String> {
     v
 }
 
+/// Waits until `n` listener fifos are in place (renamed from their
+/// temporary dot-name: notifiers skip those).
 fn wait_fifos(dir: &Path, n: usize) {
     common::poll(Duration::from_secs(10), "listener fifos", || {
-        (fifos(dir).len() >= n).then_some(())
+        (fifos(dir).iter().filter(|f| !f.starts_with('.')).count() >= n).then_some(())
     });
 }
 
