@@ -108,7 +108,7 @@ fn set(path: &OsStr, mode: u32, group: Group) {
     {
         msg::fatal_sys(exitcode::SYS, &[b"chown ", p], e);
     }
-    if let Err(e) = rustix::fs::chmod(path, Mode::from_raw_mode(mode)) {
+    if let Err(e) = rustix::fs::chmod(path, Mode::from_raw_mode(mode as _)) {
         msg::fatal_sys(exitcode::SYS, &[b"chmod ", p], e);
     }
 }
@@ -116,7 +116,8 @@ fn set(path: &OsStr, mode: u32, group: Group) {
 /// `inspect(path)`: (mode bits, gid) of `path`, or a warning.
 fn inspect(path: &OsStr) -> Option<(u32, u32)> {
     match rustix::fs::stat(path) {
-        Ok(st) => Some((st.st_mode & 0o7777, st.st_gid)),
+        #[allow(clippy::unnecessary_cast)] // u16 on BSD
+        Ok(st) => Some((st.st_mode as u32 & 0o7777, st.st_gid)),
         Err(e) => {
             msg::warn_sys(&[b"stat ", path.as_bytes()], e);
             None
