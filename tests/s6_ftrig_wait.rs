@@ -360,3 +360,49 @@ fn listen1_spawns_then_prints_events() {
         .arg("abc"));
     assert_eq!((code(&b), text(&b.stdout)), (0, "abc\n".into()));
 }
+
+#[test]
+fn prog_inherits_the_signal_state() {
+    let t = tmp("ftrig-sig");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let me = common::applet("s6-ftrig-notify");
+    let show = "grep -E '^Sig(Ign|Blk)' /proc/$$/status";
+    let direct = {
+        let mut c = Command::new("sh");
+        c.arg("-c").arg(show);
+        common::sigstate(&mut c, &[libc::SIGPIPE, libc::SIGHUP], &[libc::SIGUSR2]);
+        text(&run(&mut c).stdout)
+    };
+    for prog in ["s6-ftrig-listen1", "s6-ftrig-listen"] {
+        let mut c = cmd(prog);
+        c.args(["-t", "20000"]).arg(&dir).arg("x");
+        if prog == "s6-ftrig-listen" {
+            c.arg("");
+        }
+        c.arg("sh").arg("-c").arg(format!("{show} >&2; exec {} {} x", me.display(), dir.display()));
+        common::sigstate(&mut c, &[libc::SIGPIPE, libc::SIGHUP], &[libc::SIGUSR2]);
+        let out = run(&mut c);
+        assert_eq!(code(&out), 0, "{prog}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), direct, "{prog}");
+    }
+    assert!(fifos(&dir).is_empty());
+}
+
+#[test]
+fn an_inherited_ignore_is_respected() {
+    let t = tmp("ftrig-ign");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let mut c = cmd("s6-ftrig-wait");
+    c.args(["-t", "20000"]).arg(&dir).arg("x");
+    common::sigstate(&mut c, &[libc::SIGHUP], &[]);
+    let p = Proc::spawn(&mut c);
+    wait_fifos(&dir, 1);
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(p.pid(), libc::SIGHUP) };
+    assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);
+    let out = p.output();
+    assert_eq!((code(&out), text(&out.stdout)), (0, "x\n".into()), "{}", text(&out.stderr));
+    assert!(fifos(&dir).is_empty());
+}
