@@ -411,3 +411,30 @@ fn an_inherited_ignore_is_respected() {
     assert_eq!((code(&out), text(&out.stdout)), (0, "x\n".into()), "{}", text(&out.stderr));
     assert!(fifos(&dir).is_empty());
 }
+
+#[test]
+fn permission_denied_as_nobody() {
+    let t = tmp("ftrig-perm");
+    let dir = t.0.join("fd");
+    let out = run(cmd("s6-mkfifodir").args(["-g", "0"]).arg(&dir));
+    assert_eq!(code(&out), 0);
+    let (uid, gid) = common::NOBODY;
+    let d = dir.to_str().unwrap();
+    for (prog, args) in [
+        ("s6-ftrig-wait", vec!["-t", "50", d, "a"]),
+        ("s6-ftrig-listen1", vec!["-t", "50", d, "a", "true"]),
+        ("s6-ftrig-notify", vec![d, "a"]),
+        ("s6-cleanfifodir", vec![d]),
+    ] {
+        let Some(r) = reference(prog) else { return };
+        let mut a = cmd(prog);
+        a.args(&args);
+        common::as_user(&mut a, uid, gid);
+        let mut b = Command::new(r);
+        b.args(&args);
+        common::as_user(&mut b, uid, gid);
+        let (a, b) = (run(&mut a), run(&mut b));
+        assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{prog}");
+        assert!(text(&a.stderr).ends_with(": Permission denied\n"), "{prog}: {}", text(&a.stderr));
+    }
+}
