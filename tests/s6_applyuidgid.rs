@@ -426,14 +426,8 @@ fn same_as_debian() {
     }
 }
 
-/// `with_ids(c, uids, gids)`: the command starts with these real,
-/// effective and saved uids and gids, and no supplementary groups.
-fn with_ids(c: &mut Command, uids: [u32; 3], gids: [u32; 3]) {
-    with_creds(c, uids, gids, &[]);
-}
-
-/// `with_creds(c, uids, gids, groups)`: `with_ids`, with this
-/// supplementary list.
+/// `with_creds(c, uids, gids, groups)`: the command starts with these
+/// real, effective and saved uids and gids, and this supplementary list.
 fn with_creds(c: &mut Command, uids: [u32; 3], gids: [u32; 3], groups: &[u32]) {
     let groups: Vec<libc::gid_t> = groups.to_vec();
     // SAFETY: runs in the child before exec; setgroups, setresgid and
