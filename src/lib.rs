@@ -19,6 +19,7 @@ pub mod pidfile;
 pub mod poll;
 pub mod regex;
 pub mod sig;
+pub mod supervision;
 pub mod tai;
 pub mod watch;
 

@@ -146,3 +146,28 @@ pub fn lock(fd: BorrowedFd, shared: bool, wait: Wait) -> Result<(), Errno> {
         r => r,
     }
 }
+
+/// `is_locked(fd)`: whether another process holds a lock on the file open
+/// on `fd` that would conflict with an exclusive one (F_GETLK; `fd` may be
+/// read-only).
+pub fn is_locked(fd: BorrowedFd) -> Result<bool, Errno> {
+    // SAFETY: flock is plain data; a zeroed one with the fields set below
+    // asks about the whole file. fcntl(F_GETLK) writes into it and nothing
+    // else; `fd` is open for the duration of the call.
+    unsafe {
+        let mut fl: libc::flock = std::mem::zeroed();
+        fl.l_type = libc::F_WRLCK as _;
+        fl.l_whence = libc::SEEK_SET as _;
+        fl.l_start = 0;
+        fl.l_len = 0;
+        loop {
+            if libc::fcntl(fd.as_raw_fd(), libc::F_GETLK, &mut fl) == 0 {
+                return Ok(fl.l_type != libc::F_UNLCK as _);
+            }
+            let e = crate::msg::errno();
+            if e != Errno::INTR {
+                return Err(e);
+            }
+        }
+    }
+}

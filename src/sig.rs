@@ -324,3 +324,21 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
     }
     r
 }
+
+/// `die_by(sig)`: ends the process as if `sig` had killed it (default
+/// disposition, unblocked, raised), so a caller that caught a terminating
+/// signal to clean up (a listener removing its fifo) still reports it to
+/// its parent. Exits 128+sig if the signal does not kill.
+pub fn die_by(sig: i32) -> ! {
+    // SAFETY: SIG_DFL is a valid disposition; the mask set holds only
+    // `sig`; raise sends it to this thread.
+    unsafe {
+        libc::signal(sig, libc::SIG_DFL);
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::sigaddset(&mut set, sig);
+        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
+        libc::raise(sig);
+    }
+    crate::msg::exit(128 + sig)
+}

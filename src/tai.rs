@@ -134,6 +134,82 @@ pub fn now() -> (i64, u32) {
     (t.tv_sec, t.tv_nsec as u32)
 }
 
+/// A TAI64N moment in binary form: the label (2^62 + TAI seconds) and
+/// nanoseconds; 12 bytes big-endian on the wire (`pack`/`unpack`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Tain {
+    /// The TAI64 label.
+    pub label: u64,
+    /// Nanoseconds, below 10^9.
+    pub nanos: u32,
+}
+
+/// The size of a packed `Tain`.
+pub const TAIN_LEN: usize = 12;
+
+impl Tain {
+    /// `Tain::now()`: this moment, from the system clock.
+    pub fn now() -> Tain {
+        let (secs, nanos) = now();
+        Tain { label: label_of_unix(secs), nanos }
+    }
+
+    /// `pack()`: the 12 wire bytes (label then nanoseconds, big-endian).
+    pub fn pack(&self) -> [u8; TAIN_LEN] {
+        let mut b = [0u8; TAIN_LEN];
+        b[..8].copy_from_slice(&self.label.to_be_bytes());
+        b[8..].copy_from_slice(&self.nanos.to_be_bytes());
+        b
+    }
+
+    /// `unpack(b)`: reads the first 12 bytes of `b` (at least 12 long).
+    pub fn unpack(b: &[u8]) -> Tain {
+        let mut l = [0u8; 8];
+        let mut n = [0u8; 4];
+        l.copy_from_slice(&b[..8]);
+        n.copy_from_slice(&b[8..12]);
+        Tain { label: u64::from_be_bytes(l), nanos: u32::from_be_bytes(n) }
+    }
+
+    /// `text()`: `@` and 24 hex digits, as s6 prints stamps.
+    pub fn text(&self) -> [u8; STAMP_LEN] {
+        encode(self.label, self.nanos)
+    }
+
+    /// `add_ms(ms)`: this moment plus `ms` milliseconds.
+    pub fn add_ms(&self, ms: u64) -> Tain {
+        let total = u64::from(self.nanos) + (ms % 1000) * 1_000_000;
+        Tain {
+            label: self.label.saturating_add(ms / 1000 + total / 1_000_000_000),
+            nanos: (total % 1_000_000_000) as u32,
+        }
+    }
+
+    /// `secs_since(earlier)`: whole seconds from `earlier` to this moment
+    /// (0 if `earlier` is later).
+    pub fn secs_since(&self, earlier: &Tain) -> u64 {
+        if self <= earlier {
+            return 0;
+        }
+        let mut s = self.label - earlier.label;
+        if self.nanos < earlier.nanos {
+            s -= 1;
+        }
+        s
+    }
+
+    /// `ms_until(later)`: milliseconds from this moment to `later`,
+    /// rounded up (0 if `later` is not later).
+    pub fn ms_until(&self, later: &Tain) -> u64 {
+        if later <= self {
+            return 0;
+        }
+        let ns = (later.label - self.label) as u128 * 1_000_000_000 + later.nanos as u128
+            - self.nanos as u128;
+        ns.div_ceil(1_000_000).min(u64::MAX as u128) as u64
+    }
+}
+
 /// `stamp_now()`: the stamp of this moment.
 pub fn stamp_now() -> [u8; STAMP_LEN] {
     let (secs, nanos) = now();
@@ -445,6 +521,20 @@ mod tests {
             };
             assert_eq!(utc_calendar(t), c, "{t}");
         }
+    }
+
+    #[test]
+    fn tain_arithmetic() {
+        let t = Tain { label: (1 << 62) + 100, nanos: 900_000_000 };
+        assert_eq!(Tain::unpack(&t.pack()), t);
+        assert_eq!(&t.text()[..], b"@400000000000006435a4e900");
+        let u = t.add_ms(1_250);
+        assert_eq!(u, Tain { label: (1 << 62) + 102, nanos: 150_000_000 });
+        assert_eq!(u.secs_since(&t), 1);
+        assert_eq!(t.secs_since(&u), 0);
+        assert_eq!(t.ms_until(&u), 1_250);
+        assert_eq!(t.ms_until(&Tain { nanos: t.nanos + 1, ..t }), 1);
+        assert_eq!(u.ms_until(&t), 0);
     }
 
     #[test]

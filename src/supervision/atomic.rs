@@ -1,0 +1,68 @@
+//! Files replaced whole: written under `NAME.new`, then renamed over
+//! `NAME`, so a reader sees the old content or the new one, never half.
+
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+/// `replace(path, data)`: writes `data` to `path.new` (mode 0666 less the
+/// umask), then renames it over `path`. The temporary file is removed if
+/// anything fails.
+pub fn replace(path: &OsStr, data: &[u8]) -> Result<(), Errno> {
+    let mut tmp = Vec::with_capacity(path.len() + 4);
+    tmp.extend_from_slice(path.as_bytes());
+    tmp.extend_from_slice(b".new");
+    let tmp = OsStr::from_bytes(&tmp);
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+    let fd = rustix::fs::open(tmp, flags, Mode::from_raw_mode(0o666))?;
+    let r = write_whole(&fd, data).and_then(|()| rustix::fs::rename(tmp, path));
+    drop(fd);
+    if r.is_err() {
+        let _ = rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty());
+    }
+    r
+}
+
+/// `write_whole(fd, data)`: writes all of `data` (retrying short writes).
+pub fn write_whole(fd: impl rustix::fd::AsFd, mut data: &[u8]) -> Result<(), Errno> {
+    while !data.is_empty() {
+        match rustix::io::write(&fd, data) {
+            Ok(0) => return Err(Errno::IO),
+            Ok(n) => data = &data[n..],
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `read_small(path, max)`: at most `max` bytes from the start of `path`.
+pub fn read_small(path: &OsStr, max: usize) -> Result<Vec<u8>, Errno> {
+    let fd =
+        rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK, Mode::empty())?;
+    let mut buf = vec![0u8; max];
+    let mut got = 0;
+    while got < max {
+        match rustix::io::read(&fd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    buf.truncate(got);
+    Ok(buf)
+}
+
+/// `join(dir, name)`: `dir/name` as bytes, for paths built from a service
+/// directory given on a command line.
+pub fn join(dir: &OsStr, name: &str) -> std::ffi::OsString {
+    let mut p = Vec::with_capacity(dir.len() + 1 + name.len());
+    p.extend_from_slice(dir.as_bytes());
+    if !p.ends_with(b"/") {
+        p.push(b'/');
+    }
+    p.extend_from_slice(name.as_bytes());
+    std::os::unix::ffi::OsStringExt::from_vec(p)
+}

@@ -1,0 +1,103 @@
+//! The command fifo: `supervise/control` for s6-supervise,
+//! `.s6-svscan/control` for s6-svscan. The server keeps it open for
+//! reading and writing (it never sees end-of-file) and applies the bytes
+//! one at a time; a client opens it write-only and non-blocking (ENXIO:
+//! nobody listens) and writes all its command bytes in one write.
+//!
+//! s6-supervise's bytes: `a b q h k t i 1 2 y` (SIGALRM, SIGABRT, SIGQUIT,
+//! SIGHUP, SIGKILL, SIGTERM, SIGINT, SIGUSR1, SIGUSR2, SIGWINCH), `p c`
+//! (SIGSTOP/SIGCONT, paused), `P C K` (the same and SIGKILL to the process
+//! group), `r` restart, `o` once, `d` down, `u` up, `D U` (with `./down`),
+//! `O` want down only, `Q` down file only, `x` exit when down.
+
+use rustix::fd::OwnedFd;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use std::ffi::OsStr;
+
+/// The file's path relative to a service directory.
+pub const PATH: &str = "supervise/control";
+
+/// `letter_of_signal(sig)`: the command byte that sends `sig` to a service
+/// (`s6-svc -s`), if there is one.
+pub fn letter_of_signal(sig: i32) -> Option<u8> {
+    SIGNAL_LETTERS.iter().find(|&&(_, s)| s == sig).map(|&(c, _)| c)
+}
+
+/// `signal_of_letter(c)`: the signal a command byte sends to `run`'s pid
+/// alone (`p` and `c` included), if it is one of those.
+pub fn signal_of_letter(c: u8) -> Option<i32> {
+    SIGNAL_LETTERS.iter().find(|&&(l, _)| l == c).map(|&(_, s)| s)
+}
+
+static SIGNAL_LETTERS: &[(u8, i32)] = &[
+    (b'a', libc::SIGALRM),
+    (b'b', libc::SIGABRT),
+    (b'q', libc::SIGQUIT),
+    (b'h', libc::SIGHUP),
+    (b'k', libc::SIGKILL),
+    (b't', libc::SIGTERM),
+    (b'i', libc::SIGINT),
+    (b'1', libc::SIGUSR1),
+    (b'2', libc::SIGUSR2),
+    (b'y', libc::SIGWINCH),
+    (b'p', libc::SIGSTOP),
+    (b'c', libc::SIGCONT),
+];
+
+/// `serve(path)`: the server side: creates the fifo (mode 0600) if it is
+/// missing, then opens it for reading (non-blocking) and for writing
+/// (kept, so the reader never sees end-of-file). Returns (reader, writer).
+pub fn serve(path: &OsStr) -> Result<(OwnedFd, OwnedFd), Errno> {
+    match rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        rustix::fs::FileType::Fifo,
+        Mode::from_raw_mode(0o600),
+        0,
+    ) {
+        Ok(()) | Err(Errno::EXIST) => {}
+        Err(e) => return Err(e),
+    }
+    let rd =
+        rustix::fs::open(path, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    let wr =
+        rustix::fs::open(path, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    if !rustix::fs::fstat(&rd)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_fifo())
+    {
+        return Err(Errno::NOTSUP);
+    }
+    Ok((rd, wr))
+}
+
+/// `read(fd, buf)`: the command bytes waiting on the server's reader
+/// (empty when there are none now).
+pub fn read<'a>(fd: &OwnedFd, buf: &'a mut [u8]) -> Result<&'a [u8], Errno> {
+    loop {
+        return match rustix::io::read(fd, &mut *buf) {
+            Ok(n) => Ok(&buf[..n]),
+            Err(Errno::AGAIN) => Ok(&buf[..0]),
+            Err(Errno::INTR) => continue,
+            Err(e) => Err(e),
+        };
+    }
+}
+
+/// `send(path, bytes)`: the client side: writes `bytes` in one write to
+/// the fifo at `path`. `Errno::NXIO`: nobody listens; `Errno::NOENT`: no
+/// fifo.
+pub fn send(path: &OsStr, bytes: &[u8]) -> Result<(), Errno> {
+    let fd =
+        rustix::fs::open(path, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    crate::sig::ignoring(libc::SIGPIPE, || {
+        loop {
+            return match rustix::io::write(&fd, bytes) {
+                Ok(n) if n == bytes.len() => Ok(()),
+                Ok(_) => Err(Errno::AGAIN),
+                Err(Errno::INTR) => continue,
+                Err(e) => Err(e),
+            };
+        }
+    })
+}

@@ -1,0 +1,28 @@
+//! s6's supervision wire formats and the files of a service directory, one
+//! module per format, shared by s6-supervise, s6-svscan, the clients and
+//! s6-log, so that the protocol reads in one place:
+//!
+//! - `status`: `supervise/status`, the 35-byte state record;
+//! - `tally`: `supervise/death_tally`, 14-byte death records;
+//! - `ftrig`: fifodirs (`event/`): notify, subscribe and listen, clean;
+//! - `control`: `supervise/control` (and `.s6-svscan/control`): the
+//!   command fifo, both sides;
+//! - `svlock`: the supervisor's record lock and "is it supervised?";
+//! - `servicedir`: the service directory's files (integers, flags, signal
+//!   names) as s6-supervise reads them;
+//! - `signame`: signal names and numbers as s6 prints and reads them;
+//! - `atomic`: write a file whole under a temporary name, then rename.
+
+pub mod atomic;
+pub mod control;
+pub mod ftrig;
+pub mod servicedir;
+pub mod signame;
+pub mod status;
+pub mod svlock;
+pub mod tally;
+
+/// The subdirectory where a supervisor keeps its files.
+pub const SUPERVISE: &str = "supervise";
+/// The fifodir where a supervisor sends its events.
+pub const EVENT: &str = "event";
