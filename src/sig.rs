@@ -330,15 +330,13 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
 /// signal to clean up (a listener removing its fifo) still reports it to
 /// its parent. Exits 128+sig if the signal does not kill.
 pub fn die_by(sig: i32) -> ! {
-    // SAFETY: SIG_DFL is a valid disposition; the mask set holds only
-    // `sig`; raise sends it to this thread.
-    unsafe {
-        libc::signal(sig, libc::SIG_DFL);
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sig);
-        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        libc::raise(sig);
-    }
+    let mut set = empty_set();
+    add(&mut set, sig);
+    // SAFETY: SIG_DFL is a valid disposition; raise sends `sig` to this
+    // thread.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
+    let _ = mask(libc::SIG_UNBLOCK, &set);
+    // SAFETY: as above.
+    unsafe { libc::raise(sig) };
     crate::msg::exit(128 + sig)
 }
