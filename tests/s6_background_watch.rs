@@ -423,18 +423,25 @@ struct Sweep<'a>(&'a Setup);
 
 impl Drop for Sweep<'_> {
     fn drop(&mut self) {
-        let dir = self.0.dir.as_os_str().as_encoded_bytes();
-        for e in std::fs::read_dir("/proc").unwrap().flatten() {
-            let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-                continue;
-            };
-            let Ok(cmdline) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
-            if cmdline.windows(dir.len()).any(|w| w == dir) {
-                for q in descendants(p).into_iter().chain([p]) {
-                    // SAFETY: kill(2) of a process running this test's
-                    // scripts (or below one), checked just above.
-                    unsafe { libc::kill(q, libc::SIGKILL) };
-                }
+        sweep(&self.0.dir);
+    }
+}
+
+/// `sweep(dir)`: kills what runs with `dir` in its command line, and
+/// everything below it.
+fn sweep(dir: &std::path::Path) {
+    let dir = dir.as_os_str().as_encoded_bytes();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
+        if cmdline.windows(dir.len()).any(|w| w == dir) {
+            for q in descendants(p).into_iter().chain([p]) {
+                // SAFETY: kill(2) of a process running with this test's
+                // directory in its command line (or below one), checked
+                // just above.
+                unsafe { libc::kill(q, libc::SIGKILL) };
             }
         }
     }
@@ -1337,6 +1344,15 @@ fn real_daemon(name: &str) -> Option<PathBuf> {
 fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
     let dir = tmpdir(&format!("bgw-real-{tag}"));
     let d = dir.display().to_string();
+    // A daemon left running by a failure is killed (its command line
+    // names the directory).
+    struct Guard(PathBuf);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            sweep(&self.0);
+        }
+    }
+    let _guard = Guard(dir.clone());
     let mut c = cmd(NAME);
     c.arg(dir.join("pid")).arg(&prog);
     c.args(args.iter().map(|a| a.replace('@', &d)));
