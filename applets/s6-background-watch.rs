@@ -45,13 +45,16 @@ fn ready_now(path: &OsStr, since: pidfile::Time) -> bool {
 /// daemon whose own child writes it once the parent has gone), watching
 /// its directory, while a descendant of ours lives and `deadline` has not
 /// passed. Signals received meanwhile go to every child of ours: the
-/// daemon is one of them, or below one.
+/// daemon is one of them, or below one. Where the children cannot be
+/// listed (not Linux, or a kernel without /proc/PID/task/TID/children),
+/// they are kept in `held` for the daemon.
 fn wait_for_pidfile(
     path: &OsStr,
     since: pidfile::Time,
     deadline: Option<Instant>,
     signals: &sig::Signals,
     early: &mut Early,
+    held: &mut Vec<i32>,
 ) {
     let Ok(mut appear) = pidfile::Appear::new(path, since) else { return };
     let me = rustix::process::getpid();
@@ -63,7 +66,11 @@ fn wait_for_pidfile(
             if s == libc::SIGCHLD {
                 watch::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
             } else {
-                watch::children(|c| _ = watch::signal_child(c, s));
+                let mut sent = false;
+                watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
+                if !sent {
+                    held.push(s);
+                }
             }
         }
     }
@@ -124,8 +131,9 @@ pub fn main(argv: Argv) -> i32 {
 
     // Parent phase: forward signals to the parent until it exits.
     let mut early = Early::new();
-    // `held`: a signal read after the parent ended, kept for the daemon.
-    let (status, held) = 'parent: loop {
+    // `held`: signals kept for the daemon (one read after the parent
+    // ended, which its zombie would not get).
+    let (status, mut held) = 'parent: loop {
         if wait(&[signals.as_fd()], deadline) == 0 {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
             let _ = watch::signal_child(parent, libc::SIGKILL);
@@ -145,7 +153,7 @@ pub fn main(argv: Argv) -> i32 {
                 }
             });
             if let Some(st) = ended {
-                break 'parent (st, (s != libc::SIGCHLD).then_some(s));
+                break 'parent (st, Vec::from_iter((s != libc::SIGCHLD).then_some(s)));
             }
             if s != libc::SIGCHLD {
                 let _ = watch::signal_child(parent, s);
@@ -169,7 +177,7 @@ pub fn main(argv: Argv) -> i32 {
     // The pidfile, waited for if the daemon writes it late, and the check
     // that it names our daemon.
     if !ready_now(pidfile, since) && watch::has_children() {
-        wait_for_pidfile(pidfile, since, deadline, &signals, &mut early);
+        wait_for_pidfile(pidfile, since, deadline, &signals, &mut early, &mut held);
     }
     let (content, _) = pidfile::read(pidfile, since)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::BADPID, &[b"read ", pidfile.as_bytes()], e));
@@ -234,7 +242,7 @@ pub fn main(argv: Argv) -> i32 {
     // child, notify readiness when the descriptor can take it (a full pipe
     // never blocks the watcher), exit when the daemon exits.
     let mut notif = notif;
-    if let Some(s) = held {
+    for s in held {
         forward(&daemon, s, name);
     }
     loop {

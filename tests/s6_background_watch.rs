@@ -1397,3 +1397,20 @@ fn real_daemons_that_write_the_pidfile_late() {
         );
     }
 }
+
+#[test]
+fn signals_reach_the_children_while_the_pidfile_is_awaited() {
+    // While the pidfile is awaited, a SIGTERM (s6-svc -d) goes to our
+    // children, the daemon among them: it ends, no descendant is left,
+    // and the wait ends (104: the pidfile never came).
+    let daemon = format!("{LATE_HEAD}trap 'echo TERM >> \"$d/log\"; kill $s; exit 0' TERM\n{WAIT}");
+    let s = Setup::new("late-term", LATE, &daemon);
+    let _sweep = Sweep(&s);
+    let w = Watcher::spawn(s.cmd(&[]));
+    s.log_has("ready");
+    poll(LONG, "the daemon re-parented", || children(w.pid()).len().eq(&1).then_some(()));
+    w.kill(libc::SIGTERM);
+    s.log_has("TERM");
+    let (c, err) = w.finish();
+    assert_eq!(c, 104, "{err}");
+}
