@@ -1414,3 +1414,67 @@ fn signals_reach_the_children_while_the_pidfile_is_awaited() {
     let (c, err) = w.finish();
     assert_eq!(c, 104, "{err}");
 }
+
+#[test]
+fn late_pidfile_daemon_under_s6_supervise() {
+    // memcached -d -P under Debian's s6-supervise: the service comes up
+    // once (no restart loop), s6-svc -d stops the daemon, nothing is left.
+    let (Some(supervise), Some(svc), Some(mc)) =
+        (debian("s6-supervise"), debian("s6-svc"), real_daemon("memcached"))
+    else {
+        return;
+    };
+    let dir = tmpdir("bgw-supervised");
+    struct Guard(PathBuf);
+    impl Drop for Guard {
+        fn drop(&mut self) {
+            sweep(&self.0);
+        }
+    }
+    let _guard = Guard(dir.clone());
+    let sv = dir.join("sv");
+    std::fs::create_dir(&sv).unwrap();
+    let d = dir.display();
+    let script = format!(
+        "#!/bin/sh\necho start >> {d}/starts\nexec {} {d}/pid {} -d -P {d}/pid -s {d}/sock -u root\n",
+        applet(NAME).display(),
+        mc.display()
+    );
+    std::fs::write(sv.join("run"), script).unwrap();
+    std::fs::set_permissions(sv.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
+    struct Reap(Child);
+    impl Drop for Reap {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut s6 = Reap(
+        Command::new(&supervise)
+            .arg(&sv)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let watcher: i32 = poll(LONG, "the watcher holding memcached", || {
+        let pid: i32 = std::fs::read_to_string(dir.join("pid")).ok()?.trim().parse().ok()?;
+        let w = stat(pid)?.1;
+        pidfd_of(w).filter(|&p| p == pid).map(|_| w)
+    });
+    let daemon: i32 = std::fs::read_to_string(dir.join("pid")).unwrap().trim().parse().unwrap();
+    assert!(alive(watcher) && alive(daemon));
+    assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
+    let out = run(Command::new(&svc).args(["-d"]).arg(&sv));
+    assert_eq!(code(&out), 0);
+    poll(LONG, "memcached stopped", || (!alive(daemon) && !alive(watcher)).then_some(()));
+    let out = run(Command::new(&svc).args(["-x"]).arg(&sv));
+    assert_eq!(code(&out), 0);
+    let st = poll(LONG, "s6-supervise's exit", || s6.0.try_wait().unwrap());
+    assert!(st.success(), "{st:?}");
+    assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
+    drop(s6);
+    let _ = std::fs::remove_dir_all(&dir);
+}
