@@ -1376,6 +1376,50 @@ fn real_daemons_that_write_the_pidfile_late() {
     if let Some(p) = real_daemon("memcached") {
         watch_real("memcached", p, &["-d", "-P", "@/pid", "-s", "@/sock", "-u", "root"]);
     }
+    if let Some(p) = real_daemon("sshd") {
+        // sshd without -D: a config of its own (a free port, a host key
+        // made here), and the privilege separation directory it needs.
+        let keys = tmpdir("bgw-sshd-keys");
+        struct Guard(PathBuf);
+        impl Drop for Guard {
+            fn drop(&mut self) {
+                sweep(&self.0);
+                let _ = std::fs::remove_dir_all(&self.0);
+            }
+        }
+        let _guard = Guard(keys.clone());
+        let key = keys.join("key");
+        let made = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", ""])
+            .arg("-f")
+            .arg(&key)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if made {
+            let _ = std::fs::create_dir_all("/run/sshd");
+            let port =
+                std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let cfg = keys.join("cfg");
+            std::fs::write(
+                &cfg,
+                format!(
+                    "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPidFile @/pid\nUsePAM no\n",
+                    key.display()
+                ),
+            )
+            .unwrap();
+            let cfg = cfg.display().to_string();
+            // The pidfile's directory is watch_real's: the config names it
+            // through `@`, replaced below.
+            let text = std::fs::read_to_string(&cfg).unwrap();
+            let dir = tmpdir("bgw-real-sshd");
+            std::fs::write(&cfg, text.replace('@', &dir.display().to_string())).unwrap();
+            watch_real("sshd", p, &["-f", &cfg]);
+        } else {
+            eprintln!("SKIP: ssh-keygen failed: the sshd test is not run");
+        }
+    }
     if let Some(p) = real_daemon("redis-server") {
         watch_real(
             "redis",
