@@ -1,6 +1,7 @@
 //! s6-background-watch: spawn a daemon that backgrounds itself, read the
-//! pid its parent writes to a pidfile, and stand for the daemon in the
-//! foreground: forward signals to it, exit with its status.
+//! pid its parent (or, once the parent has exited, the daemon itself)
+//! writes to a pidfile, and stand for the daemon in the foreground:
+//! forward signals to it, exit with its status.
 
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
@@ -33,6 +34,9 @@ fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
 /// may be the daemon), by pid: the latest for each pid, so however many
 /// children come and go, no more entries than there can be pids.
 type Early = BTreeMap<i32, i32>;
+
+/// The most signals kept for a daemon not known yet.
+const HELD_MAX: usize = 1024;
 
 /// `ready_now(path, since)`: whether the pidfile is there, written by this
 /// run (not a stale one) and not empty.
@@ -68,7 +72,7 @@ fn wait_for_pidfile(
             } else {
                 let mut sent = false;
                 watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
-                if !sent {
+                if !sent && held.len() < HELD_MAX {
                     held.push(s);
                 }
             }

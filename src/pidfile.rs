@@ -62,11 +62,15 @@ fn mtime(st: &rustix::fs::Stat) -> Time {
 }
 
 /// `written_since(st, since)`: whether a stat describes a regular file last
-/// modified at `since` or later.
+/// modified at `since` or later. A time with no nanoseconds comes from a
+/// file system that stamps whole seconds (ext3, for one): there the same
+/// second counts, or a file written just after `since` would look older.
 pub fn written_since(st: &rustix::fs::Stat, since: Time) -> bool {
     let t = mtime(st);
+    let whole_seconds = t.tv_nsec == 0;
     FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile
-        && (t.tv_sec, t.tv_nsec) >= (since.tv_sec, since.tv_nsec)
+        && (t.tv_sec > since.tv_sec
+            || (t.tv_sec == since.tv_sec && (whole_seconds || t.tv_nsec >= since.tv_nsec)))
 }
 
 /// `read(path)`: the file's first `LINE_MAX + 1` bytes, enough to tell a
@@ -312,6 +316,25 @@ mod tests {
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(&d).unwrap();
         d
+    }
+
+    #[test]
+    fn whole_second_times_count_the_same_second() {
+        let d = tmp("seconds");
+        let f = d.join("f");
+        std::fs::write(&f, "1\n").unwrap();
+        let since = Time { tv_sec: 2_000_000_000, tv_nsec: 500 };
+        let set = |secs: u64, nanos: u32| {
+            let t = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::new(secs, nanos);
+            std::fs::File::open(&f).unwrap().set_modified(t).unwrap();
+            written_since(&rustix::fs::stat(&f).unwrap(), since)
+        };
+        assert!(set(2_000_000_000, 0), "whole second, same second");
+        assert!(set(2_000_000_000, 500));
+        assert!(!set(2_000_000_000, 499));
+        assert!(!set(1_999_999_999, 0));
+        assert!(set(2_000_000_001, 1));
+        std::fs::remove_dir_all(&d).unwrap();
     }
 
     #[test]
