@@ -35,6 +35,14 @@ impl Regex {
         // REG_NOSUB with nmatch 0 writes no match array.
         unsafe { libc::regexec(&*self.re, buf.as_ptr().cast(), 0, std::ptr::null_mut(), 0) == 0 }
     }
+
+    /// `matches_cstr(subject)`: as `matches`, for a subject already
+    /// NUL-terminated (no copy).
+    pub fn matches_cstr(&self, subject: &std::ffi::CStr) -> bool {
+        // SAFETY: `re` was compiled by regcomp; `subject` is NUL-terminated;
+        // REG_NOSUB with nmatch 0 writes no match array.
+        unsafe { libc::regexec(&*self.re, subject.as_ptr(), 0, std::ptr::null_mut(), 0) == 0 }
+    }
 }
 
 impl Drop for Regex {
