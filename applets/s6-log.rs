@@ -139,6 +139,11 @@ struct Logdir {
     job: Option<Job>,
     /// After an error: when to try again.
     retry_at: Option<Instant>,
+    /// At exit: write into `current` whatever the rotations wait for.
+    exiting: bool,
+    /// While a rotation waits: the bytes of `buf` that belong to the old
+    /// `current`.
+    rotate_at: usize,
     /// R: when `current` is to be rotated.
     period_at: Option<Instant>,
 }
@@ -409,6 +414,8 @@ impl Logdir {
             previous: false,
             job: None,
             retry_at: None,
+            exiting: false,
+            rotate_at: 0,
             period_at: None,
         };
         if let Err((what, e)) = ld.recover() {
@@ -533,8 +540,11 @@ impl Logdir {
     /// `flush()`: writes the buffer to `current`; false on error (the
     /// unwritten rest stays, the retry is armed).
     fn flush(&mut self) -> bool {
-        if self.buf.is_empty() {
-            return true;
+        // While a rotation waits, only the lines meant for the old
+        // `current` may go (at exit, everything goes where it can).
+        let limit = if self.rotate && !self.exiting { self.rotate_at } else { self.buf.len() };
+        if limit == 0 {
+            return self.buf.is_empty();
         }
         if self.cur.is_none()
             && let Err(e) = self.open_current()
@@ -544,13 +554,14 @@ impl Logdir {
         }
         let Some(cur) = self.cur.as_ref() else { return false };
         let was_empty = self.size == 0;
-        let r = write_fd(cur.as_fd(), &self.buf);
+        let r = write_fd(cur.as_fd(), &self.buf[..limit]);
         let written = match r {
             Ok(n) => n,
             Err((n, _)) => n,
         };
         self.size += written as u64;
         self.buf.drain(..written);
+        self.rotate_at = self.rotate_at.saturating_sub(written);
         if was_empty && self.size > 0 && self.period > 0 {
             self.period_at = Some(Instant::now() + Duration::from_secs(self.period));
         }
@@ -558,7 +569,16 @@ impl Logdir {
             self.fail(b"write to current", e);
             return false;
         }
-        true
+        self.buf.is_empty()
+    }
+
+    /// `request_rotation()`: `current` is to be rotated after the lines
+    /// already buffered.
+    fn request_rotation(&mut self) {
+        if !self.rotate {
+            self.rotate = true;
+            self.rotate_at = self.buf.len();
+        }
     }
 
     /// `append(parts)`: one line (the parts end with its newline), with
@@ -567,14 +587,14 @@ impl Logdir {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let used = self.size + self.buf.len() as u64;
         if used > 0 && used + len as u64 > self.s {
-            self.rotate = true;
+            self.request_rotation();
             self.try_rotate();
         }
         for p in parts {
             self.buf.extend_from_slice(p);
         }
         if self.size + self.buf.len() as u64 >= self.s - self.tolerance {
-            self.rotate = true;
+            self.request_rotation();
             self.try_rotate();
         }
     }
@@ -584,11 +604,13 @@ impl Logdir {
         if !self.rotate || self.retry_at.is_some() || self.previous {
             return;
         }
-        if !self.flush() {
+        self.flush();
+        if self.retry_at.is_some() || self.rotate_at > 0 {
             return;
         }
         if self.size == 0 {
             self.rotate = false;
+            self.flush();
             return;
         }
         let d = self.dir.as_fd();
@@ -622,6 +644,14 @@ impl Logdir {
             self.start_processor();
         } else {
             self.cleanup();
+        }
+        // Lines that waited for this rotation go through the size checks
+        // again, into the new `current`.
+        if !self.buf.is_empty() {
+            let rest = std::mem::take(&mut self.buf);
+            for line in rest.split_inclusive(|&c| c == b'\n') {
+                self.append(&[line]);
+            }
         }
     }
 
@@ -736,6 +766,7 @@ impl Logdir {
 
     /// At exit: everything written, `current` synced and marked finalised.
     fn finish(&mut self) -> bool {
+        self.exiting = true;
         if !self.flush() {
             return false;
         }
@@ -891,7 +922,8 @@ impl Logger {
     /// Writes what a read produced: logdirs, stdout, alerts, status files.
     fn flush(&mut self) {
         for d in &mut self.dirs {
-            if d.retry_at.is_none() && d.flush() {
+            if d.retry_at.is_none() {
+                d.flush();
                 d.try_rotate();
             }
         }
@@ -1106,7 +1138,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
                     libc::SIGALRM => {
                         for d in &mut lg.dirs {
                             if d.size + d.buf.len() as u64 > 0 {
-                                d.rotate = true;
+                                d.request_rotation();
                                 d.try_rotate();
                             }
                         }
@@ -1151,7 +1183,7 @@ fn timers(lg: &mut Logger, now: Instant) {
         }
         if d.retry_at.is_none() && d.period_at.is_some_and(|t| now >= t) {
             d.period_at = None;
-            d.rotate = true;
+            d.request_rotation();
             d.try_rotate();
         }
     }
