@@ -393,7 +393,6 @@ impl Logdir {
         let lock_fd = open_at(dir.as_fd(), c"lock", OFlags::WRONLY | OFlags::CREATE)
             .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &join(&path, b"lock")], e));
         if let Err(e) = lock::lock(lock_fd.as_fd(), false, lock::Wait::No) {
-            let e = if e == Errno::BUSY { Errno::AGAIN } else { e };
             msg::fatal_sys(111, &[b"lock ", &join(&path, b"lock")], e);
         }
         let mut ld = Logdir {
@@ -466,7 +465,6 @@ impl Logdir {
             let fd = open_at(d, c"current", OFlags::RDWR).map_err(|e| (&b"open current"[..], e))?;
             truncate_partial(fd.as_fd(), st.st_size as u64)
                 .map_err(|e| (&b"truncate current"[..], e))?;
-            let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o744));
             let _ = rustix::fs::fsync(&fd);
             let name = archive_name(d, b'u');
             rename_at(d, c"current", &name).map_err(|e| (&b"rename current"[..], e))?;
