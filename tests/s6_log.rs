@@ -53,8 +53,7 @@ impl Running {
     fn wait_output(mut self) -> Output {
         drop(self.0.stdin.take());
         let child = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap());
-        let out = child.wait_with_output().unwrap();
-        out
+        child.wait_with_output().unwrap()
     }
 }
 
@@ -222,7 +221,7 @@ fn stamps_have_s6s_format_and_order() {
     for (i, l) in text.lines().enumerate() {
         let (tai, rest) = l.split_at(25);
         assert!(is_tai(tai), "{l}");
-        assert!(tai.to_string() >= last, "stamps out of order at {l}");
+        assert!(*tai >= *last, "stamps out of order at {l}");
         last = tai.to_string();
         // " YYYY-MM-DD HH:MM:SS.nnnnnnnnn  P line N"
         let b = rest.as_bytes();
@@ -289,7 +288,7 @@ fn logdir_layout_and_rotation() {
         assert!(is_tai(&name[..25]) && name.ends_with(".s"), "{name}");
         assert_eq!(mode(a), 0o744);
         let len = std::fs::metadata(a).unwrap().len();
-        assert!(len <= 4096 && len >= 4096 - 2000, "{name}: {len}");
+        assert!((4096 - 2000..=4096).contains(&len), "{name}: {len}");
         assert!(std::fs::read(a).unwrap().ends_with(b"\n"));
     }
     // The newest lines are all there, in order, whole.
