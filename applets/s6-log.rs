@@ -425,6 +425,13 @@ impl Logdir {
     /// Puts the logdir back in order after whatever ended the last writer.
     fn recover(&mut self) -> Result<(), (&'static [u8], Errno)> {
         let d = self.dir.as_fd();
+        // A name still linked to an archive (s6 archives by link, then
+        // unlink): the archive is made, the name only goes.
+        for name in [c"previous", c"processed"] {
+            if stat_at(d, name).is_some_and(|st| st.st_nlink > 1) {
+                unlink_at(d, name).map_err(|e| (&b"unlink"[..], e))?;
+            }
+        }
         let has_previous = stat_at(d, c"previous").is_some();
         if stat_at(d, c"processed").is_some() && !has_previous {
             // The processor had finished and `previous` was gone: only the

@@ -173,6 +173,20 @@ fn outputs_and_script_errors_match_s6() {
     if let Some(d) = common::debian("s6-log") {
         refs.push((d, false));
     }
+    // Lines around the limits, split the same way.
+    let mut around = Vec::new();
+    for len in 40..120 {
+        around.extend(std::iter::repeat_n(b'a' + (len % 26) as u8, len));
+        around.push(b'\n');
+    }
+    for case in ["-l 48 1", "-l 50 1", "-l 64 E20 1 2", "-l 100 pPFX 1"] {
+        let args: Vec<&str> = case.split_whitespace().collect();
+        let a = feed(&ours(), &args, &around, &dir.0);
+        for (r, _) in &refs {
+            let b = feed(r, &args, &around, &dir.0);
+            assert_eq!(show(&a), show(&b), "script {case:?} vs {}", r.display());
+        }
+    }
     for case in cases {
         let args: Vec<&str> = case.split_whitespace().collect();
         let a = feed(&ours(), &args, &input(), &dir.0);
