@@ -31,6 +31,9 @@ const USAGE: &str = "s6-log [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimi
 /// Bytes asked of each read of stdin.
 const CHUNK: usize = 128 * 1024;
 
+/// A TAI64N stamp and its space.
+type Stamp = [u8; tai::STAMP_LEN + 1];
+
 /// A selection directive.
 enum Sel {
     Plus(Regex),
@@ -158,14 +161,14 @@ struct Opts {
 
 /// The running logger.
 struct Logger {
-    steps: Vec<Step>,
+    steps: Box<[Step]>,
     dirs: Vec<Logdir>,
     status: Vec<Status>,
     stdout_ok: bool,
     out: Vec<u8>,
     err: Vec<u8>,
     /// The current read's stamps, made on first use.
-    tai: Option<[u8; tai::STAMP_LEN + 1]>,
+    tai: Option<Stamp>,
     iso: Option<Vec<u8>>,
     clock: (i64, u32),
     zone: Option<tai::Zone>,
@@ -597,16 +600,25 @@ impl Logdir {
 
     /// `append(parts)`: one line (the parts end with its newline), with
     /// the size rotations.
-    fn append(&mut self, parts: &[&[u8]]) {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
+    fn append(&mut self, stamp: Option<&Stamp>, parts: [&[u8]; 3], line: &[u8]) {
+        let len = stamp.map_or(0, |s| s.len())
+            + parts.iter().map(|p| p.len()).sum::<usize>()
+            + line.len();
         let used = self.size + self.buf.len() as u64;
         if used > 0 && used + len as u64 > self.s {
             self.request_rotation();
             self.try_rotate();
         }
-        for p in parts {
-            self.buf.extend_from_slice(p);
+        // A fixed-size stamp is copied inline; empty parts cost nothing.
+        if let Some(s) = stamp {
+            self.buf.extend_from_slice(s);
         }
+        for p in parts {
+            if !p.is_empty() {
+                self.buf.extend_from_slice(p);
+            }
+        }
+        self.buf.extend_from_slice(line);
         if self.size + self.buf.len() as u64 >= self.s - self.tolerance {
             self.request_rotation();
             self.try_rotate();
@@ -664,7 +676,7 @@ impl Logdir {
         if !self.buf.is_empty() {
             let rest = std::mem::take(&mut self.buf);
             for line in rest.split_inclusive(|&c| c == b'\n') {
-                self.append(&[line]);
+                self.append(None, [b"", b"", b""], line);
             }
         }
     }
@@ -847,8 +859,10 @@ impl Logger {
         self.iso = None;
     }
 
-    /// `line(body)`: one line (without its newline) through the script.
-    fn line(&mut self, body: &[u8]) {
+    /// `line(line)`: one line (ending with its newline) through the
+    /// script.
+    fn line(&mut self, line: &[u8]) {
+        let body = &line[..line.len().saturating_sub(1)];
         let mut selected = true;
         let mut acted = false;
         let steps = std::mem::take(&mut self.steps);
@@ -870,7 +884,7 @@ impl Logger {
                 Step::Act(a) => {
                     if selected {
                         acted = true;
-                        self.act(a, body);
+                        self.act(a, line);
                     }
                 }
             }
@@ -878,7 +892,8 @@ impl Logger {
         self.steps = steps;
     }
 
-    fn act(&mut self, a: &Action, body: &[u8]) {
+    fn act(&mut self, a: &Action, line: &[u8]) {
+        let body = &line[..line.len().saturating_sub(1)];
         self.stamps(a.tai, a.iso);
         let empty: &[u8] = b"";
         let t: &[u8] =
@@ -889,10 +904,13 @@ impl Logger {
             None => (empty, empty),
         };
         match a.kind {
-            Kind::Logdir(n) => self.dirs[n].append(&[t, i, p, sp, body, b"\n"]),
+            Kind::Logdir(n) => {
+                let stamp = if a.tai { self.tai.as_ref() } else { None };
+                self.dirs[n].append(stamp, [i, p, sp], line)
+            }
             Kind::Stdout => {
                 if self.stdout_ok {
-                    for part in [t, i, p, sp, body, b"\n"] {
+                    for part in [t, i, p, sp, line] {
                         self.out.extend_from_slice(part);
                     }
                 }
@@ -985,22 +1003,19 @@ impl Lines {
             match tai::find_newline(window) {
                 Some(i) => {
                     if self.partial.is_empty() {
-                        lg.line(&data[..i]);
+                        lg.line(&data[..=i]);
                     } else {
-                        self.partial.extend_from_slice(&data[..i]);
+                        self.partial.extend_from_slice(&data[..=i]);
                         lg.line(&self.partial);
                         self.partial.clear();
                     }
                     data = &data[i + 1..];
                 }
                 None if data.len() > room => {
-                    if self.partial.is_empty() {
-                        lg.line(&data[..room]);
-                    } else {
-                        self.partial.extend_from_slice(&data[..room]);
-                        lg.line(&self.partial);
-                        self.partial.clear();
-                    }
+                    self.partial.extend_from_slice(&data[..room]);
+                    self.partial.push(b'\n');
+                    lg.line(&self.partial);
+                    self.partial.clear();
                     data = &data[room..];
                 }
                 None => {
@@ -1018,7 +1033,8 @@ impl Lines {
     /// The unfinished line, given its newline (EOF, exit).
     fn close(&mut self, lg: &mut Logger) {
         if !self.partial.is_empty() {
-            let p = std::mem::take(&mut self.partial);
+            let mut p = std::mem::take(&mut self.partial);
+            p.push(b'\n');
             lg.line(&p);
         }
     }
@@ -1076,7 +1092,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let signals = sig::catch_all().unwrap_or_else(|e| msg::fatal_sys(111, &[b"catch signals"], e));
     let mut lg = Logger {
-        steps,
+        steps: steps.into_boxed_slice(),
         dirs,
         status,
         stdout_ok: true,
