@@ -362,6 +362,12 @@ fn write_fd(fd: BorrowedFd, mut buf: &[u8]) -> Result<usize, (usize, Errno)> {
             Ok(0) => return Err((total - buf.len(), Errno::IO)),
             Ok(n) => buf = &buf[n..],
             Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => {
+                // A non-blocking descriptor (an inherited stdout): wait
+                // until it takes more.
+                let mut p = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::OUT)];
+                let _ = rustix::event::poll(&mut p, None);
+            }
             Err(e) => return Err((total - buf.len(), e)),
         }
     }
