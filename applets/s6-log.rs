@@ -144,6 +144,8 @@ struct Logdir {
     retry_at: Option<Instant>,
     /// At exit: write into `current` whatever the rotations wait for.
     exiting: bool,
+    /// A `previous` found at start: when it was last written.
+    previous_at: Option<(i64, u32)>,
     /// While a rotation waits: the bytes of `buf` that belong to the old
     /// `current`.
     rotate_at: usize,
@@ -329,12 +331,15 @@ fn unlink_at(dir: BorrowedFd, name: &CStr) -> Result<(), Errno> {
     }
 }
 
-/// `archive_name(dir, suffix)`: `@TAI64N.s` or `.u` for this moment, not
-/// yet taken in `dir`.
-fn archive_name(dir: BorrowedFd, suffix: u8) -> Vec<u8> {
+/// `archive_name(dir, suffix, at)`: `@TAI64N.s` or `.u` for the moment
+/// `at` (Unix seconds and nanoseconds; now if `None`), not yet taken in
+/// `dir` (a taken name moves on by a nanosecond).
+fn archive_name(dir: BorrowedFd, suffix: u8, at: Option<(i64, u32)>) -> Vec<u8> {
+    let (secs, mut nanos) = at.unwrap_or_else(tai::now);
+    let label = tai::label_of_unix(secs);
     loop {
         let mut name = Vec::with_capacity(28);
-        name.extend_from_slice(&tai::stamp_now());
+        name.extend_from_slice(&tai::encode(label, nanos));
         name.push(b'.');
         name.push(suffix);
         name.push(0);
@@ -343,6 +348,7 @@ fn archive_name(dir: BorrowedFd, suffix: u8) -> Vec<u8> {
             name.pop();
             return name;
         }
+        nanos = (nanos + 1) % 1_000_000_000;
     }
 }
 
@@ -422,6 +428,7 @@ impl Logdir {
             job: None,
             retry_at: None,
             exiting: false,
+            previous_at: None,
             rotate_at: 0,
             period_at: None,
         };
@@ -451,7 +458,7 @@ impl Logdir {
             }
             let _ =
                 rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
-            let name = archive_name(d, b's');
+            let name = archive_name(d, b's', None);
             rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
         } else {
             unlink_at(d, c"processed").map_err(|e| (&b"unlink processed"[..], e))?;
@@ -460,6 +467,10 @@ impl Logdir {
         if has_previous {
             if self.processor.is_some() {
                 self.previous = true;
+                // Its archive is named for when it was rotated, so it
+                // sorts before the `.u` made of `current` just below.
+                self.previous_at =
+                    stat_at(d, c"previous").map(|st| (st.st_mtime as i64, st.st_mtime_nsec as u32));
             } else {
                 let _ = rustix::fs::chmodat(
                     d,
@@ -467,7 +478,7 @@ impl Logdir {
                     Mode::from_raw_mode(0o744),
                     AtFlags::empty(),
                 );
-                let name = archive_name(d, b's');
+                let name = archive_name(d, b's', None);
                 rename_at(d, c"previous", &name).map_err(|e| (&b"rename previous"[..], e))?;
             }
         }
@@ -481,7 +492,7 @@ impl Logdir {
             truncate_partial(fd.as_fd(), st.st_size as u64)
                 .map_err(|e| (&b"truncate current"[..], e))?;
             let _ = rustix::fs::fsync(&fd);
-            let name = archive_name(d, b'u');
+            let name = archive_name(d, b'u', None);
             rename_at(d, c"current", &name).map_err(|e| (&b"rename current"[..], e))?;
         }
         if stat_at(d, c"state").is_none() {
@@ -553,9 +564,11 @@ impl Logdir {
     /// `flush()`: writes the buffer to `current`; false on error (the
     /// unwritten rest stays, the retry is armed).
     fn flush(&mut self) -> bool {
-        // While a rotation waits, only the lines meant for the old
-        // `current` may go (at exit, everything goes where it can).
-        let limit = if self.rotate && !self.exiting { self.rotate_at } else { self.buf.len() };
+        // Everything read is written at once, even while a rotation waits
+        // for a busy processor: a line in memory would be lost to a
+        // kill -9; `current` then passes `s` by at most one read, and
+        // reading stops until the rotation is done.
+        let limit = self.buf.len();
         if limit == 0 {
             return self.buf.is_empty();
         }
@@ -660,7 +673,7 @@ impl Logdir {
             }
             self.previous = true;
         } else {
-            let name = archive_name(d, b's');
+            let name = archive_name(d, b's', None);
             if let Err(e) = rename_at(d, c"current", &name) {
                 return self.fail(b"rename current", e);
             }
@@ -741,6 +754,7 @@ impl Logdir {
             return;
         }
         let d = self.dir.as_fd();
+        let at = self.previous_at.take();
         let r = (|| -> Result<(), (&'static [u8], Errno)> {
             rustix::fs::fsync(&job.processed).map_err(|e| (&b"fsync processed"[..], e))?;
             rustix::fs::fsync(&job.newstate).map_err(|e| (&b"fsync newstate"[..], e))?;
@@ -749,7 +763,7 @@ impl Logdir {
             unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
             rustix::fs::renameat(d, c"newstate", d, c"state")
                 .map_err(|e| (&b"rename newstate"[..], e))?;
-            let name = archive_name(d, b's');
+            let name = archive_name(d, b's', at);
             rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
             Ok(())
         })();
@@ -760,7 +774,7 @@ impl Logdir {
                 self.try_rotate();
             }
             Err((what, e)) => {
-                // Start again from what is on disk: recover() knows.
+                self.previous_at = at;
                 self.fail(what, e);
             }
         }
@@ -772,12 +786,13 @@ impl Logdir {
         if self.previous && self.job.is_none() {
             let d = self.dir.as_fd();
             if stat_at(d, c"previous").is_none() && stat_at(d, c"processed").is_some() {
+                let at = self.previous_at.take();
                 // A failure after `previous` went: finish the renames.
                 let r = (|| -> Result<(), Errno> {
                     if stat_at(d, c"newstate").is_some() {
                         rustix::fs::renameat(d, c"newstate", d, c"state")?;
                     }
-                    let name = archive_name(d, b's');
+                    let name = archive_name(d, b's', at);
                     rename_at(d, c"processed", &name)
                 })();
                 match r {

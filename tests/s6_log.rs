@@ -463,7 +463,7 @@ fn processors() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     let p = dir.join("P");
     let arch = archives(&p);
-    assert!(arch.len() >= 5);
+    assert!(arch.len() >= 2, "{arch:?}");
     let upper = String::from_utf8(data.clone()).unwrap().to_uppercase().into_bytes();
     let mut all: Vec<u8> = arch.iter().flat_map(|a| std::fs::read(a).unwrap()).collect();
     let cur = std::fs::read(p.join("current")).unwrap();
@@ -619,4 +619,40 @@ fn long_lines_are_split_and_memory_bounded() {
     let lines: Vec<&[u8]> = content.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
     assert!(lines.iter().all(|l| l.len() <= 8192));
     assert_eq!(lines.iter().map(|l| l.len()).sum::<usize>(), 3_000_000);
+}
+
+/// kill -9 while a processor works: the next logger processes `previous`
+/// again, its archive sorts before the `.u` of the old `current`, and
+/// nothing is lost or doubled.
+#[test]
+fn kill_9_during_processing() {
+    let dir = Dir::new("killproc");
+    let gate = dir.join("gate");
+    assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
+    let slow = format!("?cat {} >/dev/null; cat", gate.display());
+    // Input from a file: one read takes it all, then the rotation waits
+    // for the processor (reading stops, every line is in `current`).
+    std::fs::write(dir.join("input"), numbered(0, 2000)).unwrap();
+    let w = Running(
+        Command::new(ours())
+            .args(["s4096", "n100", &slow, "./KP"])
+            .current_dir(&dir.0)
+            .stdin(std::fs::File::open(dir.join("input")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let last = numbered(1999, 2000);
+    let kp = dir.join("KP");
+    common::poll(WAIT, "previous and every line written", || {
+        (kp.join("previous").exists()
+            && std::fs::read(kp.join("current")).is_ok_and(|c| c.ends_with(&last)))
+        .then_some(())
+    });
+    w.signal(libc::SIGKILL);
+    drop(w);
+    // Let the orphaned processor finish.
+    drop(std::fs::OpenOptions::new().write(true).open(&gate).unwrap());
+    let out = feed(&ours(), &["s4096", "n100", "?cat", "./KP"], &numbered(2000, 2100), &dir.0);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(common::text(&logdir_content(&kp)), common::text(&numbered(0, 2100)));
 }
