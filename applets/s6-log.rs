@@ -469,8 +469,10 @@ impl Logdir {
                 self.previous = true;
                 // Its archive is named for when it was rotated, so it
                 // sorts before the `.u` made of `current` just below.
-                self.previous_at =
-                    stat_at(d, c"previous").map(|st| (st.st_mtime as i64, st.st_mtime_nsec as u32));
+                #[allow(clippy::useless_conversion)]
+                let at = stat_at(d, c"previous")
+                    .map(|st| (i64::from(st.st_mtime), st.st_mtime_nsec as u32));
+                self.previous_at = at;
             } else {
                 let _ = rustix::fs::chmodat(
                     d,
