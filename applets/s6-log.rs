@@ -1245,7 +1245,7 @@ fn reap(lg: &mut Logger) {
 }
 
 /// At exit: waits for running processors, writes everything (retrying
-/// on errors), finalises `current`. False while something is left to do.
+/// on errors), finalises `current`; returns when all is done.
 fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
     loop {
         if lg.dirs.iter().any(|d| d.job.is_some()) {
@@ -1263,13 +1263,16 @@ fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
             if d.retry_at.is_some_and(|t| Instant::now() >= t) {
                 d.retry_at = None;
             }
-            if d.retry_at.is_none() && !d.finish() {
+            if d.retry_at.is_none() || d.buf.is_empty() {
+                if !d.finish() {
+                    all = false;
+                }
+            } else {
                 all = false;
             }
             if let Some(t) = d.retry_at
                 && !d.buf.is_empty()
             {
-                all = false;
                 deadline = Some(deadline.map_or(t, |x| x.min(t)));
             }
         }

@@ -63,7 +63,7 @@ echo "t s1000000 n10 DIR:"
 all t s1000000 n10 "$TMP/logdir"
 echo "1 (to /dev/null):"
 all 1
-echo "- +warn -ms\\ ok\$ s1000000 n10 DIR (regex selection):"
+echo "- +warn '-7 ms ok\$' s1000000 n10 DIR (regex selection):"
 all - +warn '-7 ms ok$' s1000000 n10 "$TMP/logdir"
 
 # hwm NAME PROG INPUTCMD: peak RSS of one run fed by INPUTCMD.
