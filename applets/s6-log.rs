@@ -146,6 +146,8 @@ struct Logdir {
     exiting: bool,
     /// A `previous` found at start: when it was last written.
     previous_at: Option<(i64, u32)>,
+    /// The failure last warned about (cleared by a write that works).
+    warned: Vec<u8>,
     /// While a rotation waits: the bytes of `buf` that belong to the old
     /// `current`.
     rotate_at: usize,
@@ -429,6 +431,7 @@ impl Logdir {
             retry_at: None,
             exiting: false,
             previous_at: None,
+            warned: Vec::new(),
             rotate_at: 0,
             period_at: None,
         };
@@ -558,8 +561,15 @@ impl Logdir {
         self.retry_at.is_some() || (self.rotate && self.previous)
     }
 
+    /// An operation failed: one warning per kind of failure in a row (not
+    /// one per retry), and a retry `r` milliseconds later.
     fn fail(&mut self, what: &[u8], e: Errno) {
-        msg::warn_sys(&[what, b" in logdir ", &self.path, b" (will retry)"], e);
+        let mut key = what.to_vec();
+        key.extend_from_slice(&e.raw_os_error().to_ne_bytes());
+        if self.warned != key {
+            msg::warn_sys(&[what, b" in logdir ", &self.path, b" (will retry)"], e);
+            self.warned = key;
+        }
         self.retry_at = Some(Instant::now() + self.retry);
     }
 
@@ -607,6 +617,7 @@ impl Logdir {
             self.fail(b"write to current", e);
             return false;
         }
+        self.warned.clear();
         self.buf.is_empty()
     }
 

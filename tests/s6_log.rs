@@ -534,6 +534,7 @@ cat "$D/mnt/L/current"
     assert_eq!(common::text(&out.stdout), common::text(&want));
     let err = std::fs::read_to_string(dir.join("err")).unwrap();
     assert!(err.starts_with("s6-log: warning: unable to write to current in logdir "), "{err}");
+    assert_eq!(err.lines().count(), 1, "one warning, not one per retry: {err}");
 }
 
 /// kill -9 at any moment: every line that reached the logdir is there
