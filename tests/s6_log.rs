@@ -324,7 +324,8 @@ fn logdir_handed_between_s6_and_s6box() {
     let dir = Dir::new("handover");
     let l = dir.join("H");
     let args = ["n100", "s4096", "./H"];
-    let progs = [ours(), r.clone(), ours(), r.clone(), ours()];
+    let deb = common::debian("s6-log").unwrap_or_else(|| r.clone());
+    let progs = [ours(), r.clone(), ours(), deb, ours(), r.clone(), ours()];
     let mut n = 0;
     for p in &progs {
         let out = feed(p, &args, &numbered(n, n + 500), &dir.0);
