@@ -1053,11 +1053,9 @@ impl Lines {
                     data = &data[room..];
                 }
                 None => {
+                    // At exactly the limit, the next byte decides: its
+                    // newline, or the start of the split-off rest.
                     self.partial.extend_from_slice(data);
-                    if self.limit != 0 && self.partial.len() >= self.limit {
-                        // Exactly the limit: wait for the next byte, which
-                        // is either its newline or the start of a new line.
-                    }
                     return;
                 }
             }
