@@ -632,6 +632,18 @@ fn kill_9_during_processing() {
     let gate = dir.join("gate");
     assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
     let slow = format!("?cat {} >/dev/null; cat", gate.display());
+    // Whatever happens, the processor (orphaned by the kill) is let go.
+    struct Open(PathBuf);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&self.0);
+        }
+    }
+    let open_gate = Open(gate.clone());
     // Input from a file: one read takes it all, then the rotation waits
     // for the processor (reading stops, every line is in `current`).
     std::fs::write(dir.join("input"), numbered(0, 2000)).unwrap();
@@ -653,7 +665,7 @@ fn kill_9_during_processing() {
     w.signal(libc::SIGKILL);
     drop(w);
     // Let the orphaned processor finish.
-    drop(std::fs::OpenOptions::new().write(true).open(&gate).unwrap());
+    drop(open_gate);
     let out = feed(&ours(), &["s4096", "n100", "?cat", "./KP"], &numbered(2000, 2100), &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(common::text(&logdir_content(&kp)), common::text(&numbered(0, 2100)));
