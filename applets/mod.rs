@@ -40,6 +40,10 @@ pub mod s6_ftrig_notify;
 #[path = "s6-ftrig-wait.rs"]
 pub mod s6_ftrig_wait;
 
+#[cfg(feature = "s6-log")]
+#[path = "s6-log.rs"]
+pub mod s6_log;
+
 #[cfg(feature = "s6-mkfifodir")]
 #[path = "s6-mkfifodir.rs"]
 pub mod s6_mkfifodir;

@@ -32,6 +32,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-ftrig-notify", applets::s6_ftrig_notify::main),
     #[cfg(feature = "s6-ftrig-wait")]
     ("s6-ftrig-wait", applets::s6_ftrig_wait::main),
+    #[cfg(feature = "s6-log")]
+    ("s6-log", applets::s6_log::main),
     #[cfg(feature = "s6-mkfifodir")]
     ("s6-mkfifodir", applets::s6_mkfifodir::main),
     #[cfg(feature = "s6-notifyoncheck")]

@@ -109,6 +109,74 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
     Ok(child)
 }
 
+/// `spawn_in(argv, dir, fds)`: as `spawn`, but the child first changes
+/// to the directory open on `dir` and makes each `(fd, n)` of `fds` its
+/// descriptor `n` (not close-on-exec); the rest of its descriptors are as
+/// `spawn` leaves them. For programs that work on files of a directory
+/// (s6-log's processors).
+pub fn spawn_in(
+    argv: Argv,
+    dir: rustix::fd::BorrowedFd,
+    fds: &[(rustix::fd::BorrowedFd, i32)],
+) -> Result<rustix::process::Pid, Errno> {
+    use rustix::fd::AsRawFd;
+    let (rd, wr) = crate::fd::pipe_cloexec()?;
+    // SAFETY: s6box is single-threaded, so the child may run any code; it
+    // only moves descriptors, restores signal state, execs, and _exits on
+    // failure.
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(crate::msg::errno());
+    }
+    if pid == 0 {
+        drop(rd);
+        let fail = |e: Errno| -> ! {
+            msg::write_all(&wr, &e.raw_os_error().to_ne_bytes());
+            // SAFETY: _exit ends the child at once, without running the
+            // parent's exit handlers or flushing its copied buffers.
+            unsafe { libc::_exit(exitcode::NOT_FOUND) }
+        };
+        if let Err(e) = rustix::process::fchdir(dir) {
+            fail(e);
+        }
+        // Every source first goes above the targets (close-on-exec), so a
+        // source numbered like a target is never overwritten too early.
+        let mut high = [-1i32; 8];
+        for (i, (fd, _)) in fds.iter().enumerate().take(high.len()) {
+            // SAFETY: F_DUPFD_CLOEXEC on an open descriptor makes a new one
+            // that this child owns until exec closes it.
+            high[i] = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 64) };
+            if high[i] < 0 {
+                fail(crate::msg::errno());
+            }
+        }
+        for (i, (_, n)) in fds.iter().enumerate().take(high.len()) {
+            if let Err(e) = crate::fd::copy_to(crate::fd::borrow(high[i]), *n) {
+                fail(e);
+            }
+        }
+        sig::restore();
+        fail(try_exec(argv));
+    }
+    drop(wr);
+    let mut buf = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        match rustix::io::read(&rd, &mut buf[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let child = rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)?;
+    if got == 4 {
+        let _ = wait_pid(child);
+        return Err(Errno::from_raw_os_error(i32::from_ne_bytes(buf)));
+    }
+    Ok(child)
+}
+
 /// `fork()`: a plain fork: `Ok(None)` in the child, `Ok(Some(pid))` in
 /// the parent. The child keeps the parent's signal state (s6box is
 /// single-threaded, so it may run any code).
