@@ -6,7 +6,7 @@ mod common;
 
 use common::{cmd, code, reference, run, text};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -23,8 +23,10 @@ impl Drop for Tmp {
 struct Supervisor(Child, PathBuf);
 impl Drop for Supervisor {
     fn drop(&mut self) {
-        if let Ok(mut f) =
-            std::fs::OpenOptions::new().write(true).open(self.1.join("supervise/control"))
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.1.join("supervise/control"))
         {
             let _ = f.write_all(b"dx");
         }

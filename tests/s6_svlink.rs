@@ -49,8 +49,16 @@ fn scanner(dir: &Path) -> Option<Scanner> {
         .spawn()
         .unwrap();
     let s = Scanner(child, dir.to_path_buf());
+    // Ready once it reads its control fifo (it makes the fifo, then
+    // opens it: a writer in between would get ENXIO).
     common::poll(Duration::from_secs(10), "svscan", || {
-        dir.join(".s6-svscan/control").exists().then_some(())
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(dir.join(".s6-svscan/control"))
+            .ok()
+            .map(drop)
     });
     Some(s)
 }
