@@ -632,15 +632,34 @@ fn kill_9_during_processing() {
     let gate = dir.join("gate");
     assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
     let slow = format!("?cat {} >/dev/null; cat", gate.display());
-    // Whatever happens, the processor (orphaned by the kill) is let go.
+    // Whatever happens, the processor (orphaned by the kill) is let go:
+    // the gate is opened once the processor reads it (it may not have
+    // reached it yet), and a processor still there after that is killed.
     struct Open(PathBuf);
     impl Drop for Open {
         fn drop(&mut self) {
             use std::os::unix::fs::OpenOptionsExt;
-            let _ = std::fs::OpenOptions::new()
-                .write(true)
-                .custom_flags(libc::O_NONBLOCK)
-                .open(&self.0);
+            let deadline = std::time::Instant::now() + WAIT;
+            while std::time::Instant::now() < deadline {
+                let opened = std::fs::OpenOptions::new()
+                    .write(true)
+                    .custom_flags(libc::O_NONBLOCK)
+                    .open(&self.0);
+                if opened.is_ok() {
+                    return;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let logdir = self.0.parent().unwrap().join("KP");
+            for e in std::fs::read_dir("/proc").unwrap().flatten() {
+                let pid = e.file_name().to_string_lossy().parse::<i32>();
+                if let Ok(pid) = pid
+                    && std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c == logdir)
+                {
+                    // SAFETY: kill has no memory-safety preconditions.
+                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                }
+            }
         }
     }
     let open_gate = Open(gate.clone());
