@@ -649,13 +649,12 @@ impl Sup {
     fn reap(&mut self) {
         let mut ended = Vec::new();
         watch::reap(|p, st| ended.push((p, st)));
+        // Others first: while a `pidfile` parent runs, one of them may be
+        // the daemon, needed at the hand-over that the parent's end starts.
+        let mut mine = None;
         for (p, st) in ended {
             if Some(p) == self.pid {
-                match self.state {
-                    State::Up => self.service_ended(st),
-                    State::Finish => self.finish_done(Some(st)),
-                    State::Down => {}
-                }
+                mine = Some(st);
             } else if let Phase::Parent { early, .. } | Phase::Waiting { early, .. } =
                 &mut self.phase
             {
@@ -663,6 +662,13 @@ impl Sup {
                     early.remove(0);
                 }
                 early.push((p, st));
+            }
+        }
+        if let Some(st) = mine {
+            match self.state {
+                State::Up => self.service_ended(st),
+                State::Finish => self.finish_done(Some(st)),
+                State::Down => {}
             }
         }
         if let Phase::Waiting { .. } = self.phase
