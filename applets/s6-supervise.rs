@@ -333,6 +333,7 @@ impl Sup {
         }
     }
 
+    #[inline(never)]
     fn timer(&mut self) {
         match self.state {
             State::Down => {
@@ -366,6 +367,7 @@ impl Sup {
 
     /// `start()`: spawns `./run` (the service goes up), or arms the 10 s
     /// retry.
+    #[inline(never)]
     fn start(&mut self) {
         self.deadline = None;
         let mut notif_fd = match uint_file(sd::NOTIFICATION_FD) {
@@ -492,6 +494,7 @@ impl Sup {
         }
     }
 
+    #[inline(never)]
     fn command(&mut self, c: u8) {
         let up = self.state == State::Up;
         if let Some(sig) = control::signal_of_letter(c) {
@@ -575,6 +578,7 @@ impl Sup {
         msg::exit(0)
     }
 
+    #[inline(never)]
     fn on_control(&mut self) {
         let mut buf = [0u8; 64];
         loop {
@@ -589,9 +593,10 @@ impl Sup {
         }
     }
 
+    #[inline(never)]
     fn on_notif(&mut self) {
         let Some(fd) = &self.notif else { return };
-        let mut buf = [0u8; 512];
+        let mut buf = [0u8; 64];
         loop {
             match rustix::io::read(fd, &mut buf) {
                 Ok(0) => {
@@ -623,6 +628,7 @@ impl Sup {
         self.event(b"U");
     }
 
+    #[inline(never)]
     fn on_signals(&mut self) {
         while let Some(s) = self.signals.next_from_others(self.me) {
             match s {
@@ -692,6 +698,7 @@ impl Sup {
     }
 
     /// `died(wstat)`: the service is down: record it, run `finish`.
+    #[inline(never)]
     fn died(&mut self, wstat: i32) {
         let dead_pgid = self.pgid;
         self.phase = Phase::Plain;
@@ -739,6 +746,7 @@ impl Sup {
 
     /// `finish_done(wstat)`: `finish` ended (or there was none): down and
     /// ready; restart after the throttle if wanted.
+    #[inline(never)]
     fn finish_done(&mut self, wstat: Option<i32>) {
         let had_finish = wstat.is_some();
         self.state = State::Down;
@@ -821,6 +829,7 @@ impl Sup {
     }
 
     /// `pidfile_handover()`: the parent exited 0: find the daemon.
+    #[inline(never)]
     fn pidfile_handover(&mut self) {
         let (path, early) = match std::mem::replace(&mut self.phase, Phase::Plain) {
             Phase::Parent { path, early } | Phase::Waiting { path, early, .. } => (path, early),
@@ -899,9 +908,11 @@ impl Sup {
     }
 
     /// The pid file's directory changed: maybe it is written now.
+    #[inline(never)]
     fn on_pidfile_watch(&mut self) {
         let Phase::Waiting { path, watch, .. } = &self.phase else { return };
-        let mut buf = [0u8; 1024];
+        // Room for one inotify event with the longest name.
+        let mut buf = vec![0u8; 16 + 256];
         while rustix::io::read(watch, &mut buf).is_ok_and(|n| n > 0) {}
         match watch::read_pidfile(OsStr::from_bytes(path)) {
             Ok(None) | Err(Errno::NOENT) => {}
