@@ -592,3 +592,44 @@ fn wakeups(pid: i32, ms: u64) -> u64 {
     std::thread::sleep(std::time::Duration::from_millis(ms));
     sw() - before
 }
+
+fn other_signals_and_dangling_links(tag: &str, bin: &Path) -> Vec<String> {
+    let mut t = Vec::new();
+    // A signal s6-supervise has no use for acts as its disposition at
+    // start: default (SIGUSR1 kills it), or ignored.
+    let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
+    s.start(bin);
+    let pid = s.wait_status("up", St::up).pid as i32;
+    s.signal(libc::SIGUSR1);
+    let mut c = s.sup.take().unwrap();
+    let st = poll(LONG, "the supervisor's end", || c.try_wait().unwrap());
+    t.push(format!("{st:?}"));
+    t.push(alive(pid).to_string());
+    drop(s);
+    let mut s = Svc::new(&format!("{tag}-ign"), &[("x:run", SLEEP), ("down", "")]);
+    let mut c = Command::new(bin);
+    sigstate(&mut c, &[libc::SIGUSR1], &[]);
+    s.start_cmd(&mut c);
+    s.signal(libc::SIGUSR1);
+    s.svc("-x");
+    t.push(s.wait_exit().to_string());
+    drop(s);
+    // event and supervise as dangling symlinks: their targets are made.
+    let mut s = Svc::new(&format!("{tag}-links"), &[("x:run", SLEEP)]);
+    s.no_event_dir();
+    std::os::unix::fs::symlink(s.root.join("ev"), s.path("event")).unwrap();
+    std::os::unix::fs::symlink(s.root.join("sup"), s.path("supervise")).unwrap();
+    s.start(bin);
+    s.wait_status("up", St::up);
+    t.push(s.root.join("ev").is_dir().to_string());
+    t.push(s.root.join("sup/control").exists().to_string());
+    t
+}
+
+#[test]
+fn other_signals_and_dangling_links_as_reference() {
+    let t = other_signals_and_dangling_links("oth-check", &ours());
+    assert_eq!(t[1..], ["true", "0", "true", "true"], "{t:?}");
+    assert!(t[0].contains("10"), "killed by SIGUSR1: {t:?}");
+    same_as_reference("oth", other_signals_and_dangling_links);
+}
