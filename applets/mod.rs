@@ -20,6 +20,10 @@ pub mod s6_envuidgid;
 #[path = "s6-fghack.rs"]
 pub mod s6_fghack;
 
+#[cfg(feature = "s6-log")]
+#[path = "s6-log.rs"]
+pub mod s6_log;
+
 #[cfg(feature = "s6-setlock")]
 #[path = "s6-setlock.rs"]
 pub mod s6_setlock;

@@ -1,30 +1,25 @@
 //! s6-background-watch: spawn a daemon that backgrounds itself, read the
-//! pid its parent writes to a pidfile, and stand for the daemon in the
-//! foreground: forward signals to it, exit with its status.
+//! pid its parent (or, once the parent has exited, the daemon itself)
+//! writes to a pidfile, and stand for the daemon in the foreground:
+//! forward signals to it, exit with its status.
 
 use crate::argv::Argv;
-use crate::cli::{Cli, Opt, parse_decimal};
+use crate::cli::{Cli, Opt};
 use crate::fmt::dec;
-use crate::poll::wait;
+use crate::pidfile::{self, BadPid};
+use crate::poll::{wait, wait_io};
 use crate::sig;
-use crate::watch::{self, Daemon, Found};
+use crate::watch::{self, Daemon, Ended, Found};
 use crate::{exec, exitcode, msg};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
+use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 const USAGE: &str = "s6-background-watch [ -t timeout ] [ -d notif ] pidfile prog...";
-
-/// How many statuses of children reaped before the pidfile is read are
-/// kept, in case one of them is the daemon (the oldest are forgotten).
-const EARLY_MAX: usize = 4096;
-
-fn invalid(name: &str, value: &OsStr) -> ! {
-    msg::fatal(exitcode::USAGE, &[b"invalid value for ", name.as_bytes(), b": ", value.as_bytes()])
-}
 
 /// `forward(daemon, sig, name)`: passes `sig` on to the daemon (one that
 /// has just ended is no error).
@@ -35,51 +30,54 @@ fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
     }
 }
 
-/// `remember(early, pid, status)`: keeps a reaped child's status until the
-/// pidfile is read.
-fn remember(early: &mut Vec<(Pid, i32)>, pid: Pid, status: i32) {
-    early.retain(|&(p, _)| p != pid);
-    if early.len() >= EARLY_MAX {
-        early.remove(0);
-    }
-    early.push((pid, status));
+/// Statuses of children reaped before the daemon is known (one of them
+/// may be the daemon), by pid: the latest for each pid, so however many
+/// children come and go, no more entries than there can be pids.
+type Early = BTreeMap<i32, i32>;
+
+/// The most signals kept for a daemon not known yet.
+const HELD_MAX: usize = 1024;
+
+/// `ready_now(path, since)`: whether the pidfile is there, written by this
+/// run (not a stale one) and not empty.
+fn ready_now(path: &OsStr, since: pidfile::Time) -> bool {
+    matches!(pidfile::read(path, since), Ok((c, true)) if !c.is_empty())
 }
 
-/// Why a pidfile's content is refused.
-#[derive(Debug, PartialEq, Eq)]
-enum BadPid {
-    Empty,
-    Garbage,
-}
-
-/// The longest first line taken as a pid (longer ones are refused, not
-/// cut short: leading zeros could otherwise be read as pid 0).
-const LINE_MAX: usize = 32;
-
-/// `parse_pid(content)`: the pid on the first line (decimal digits, then a
-/// newline or the end of the file). `content` holds the file's first
-/// `LINE_MAX + 1` bytes, or all of it if shorter.
-fn parse_pid(content: &[u8]) -> Result<i32, BadPid> {
-    if content.is_empty() {
-        return Err(BadPid::Empty);
+/// `wait_for_pidfile(path, since, deadline, signals, early)`: beyond s6:
+/// after the parent's clean exit, waits for the pidfile to appear (a
+/// daemon whose own child writes it once the parent has gone), watching
+/// its directory, while a descendant of ours lives and `deadline` has not
+/// passed. Signals received meanwhile go to every child of ours: the
+/// daemon is one of them, or below one. Where the children cannot be
+/// listed (not Linux, or a kernel without /proc/PID/task/TID/children),
+/// they are kept in `held` for the daemon.
+fn wait_for_pidfile(
+    path: &OsStr,
+    since: pidfile::Time,
+    deadline: Option<Instant>,
+    signals: &sig::Signals,
+    early: &mut Early,
+    held: &mut Vec<i32>,
+) {
+    let Ok(mut appear) = pidfile::Appear::new(path, since) else { return };
+    let me = rustix::process::getpid();
+    while appear.check().is_none() && watch::has_children() {
+        if wait(&[signals.as_fd(), appear.fd()], deadline) == 0 {
+            return;
+        }
+        while let Some(s) = signals.next_from_others(me) {
+            if s == libc::SIGCHLD {
+                watch::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
+            } else {
+                let mut sent = false;
+                watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
+                if !sent && held.len() < HELD_MAX {
+                    held.push(s);
+                }
+            }
+        }
     }
-    let line = content.split(|&c| c == b'\n').next().unwrap_or(content);
-    if line.len() > LINE_MAX {
-        return Err(BadPid::Garbage);
-    }
-    parse_decimal::<i32>(OsStr::from_bytes(line)).ok_or(BadPid::Garbage)
-}
-
-/// `read_pidfile(path)`: the file's first `LINE_MAX + 1` bytes: enough to
-/// tell a pid line from a longer one. Non-blocking, so a fifo with no
-/// writer reads as empty instead of hanging in open(2).
-fn read_pidfile(path: &OsStr) -> Result<Vec<u8>, Errno> {
-    use rustix::fs::{Mode, OFlags};
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let fd = rustix::fs::open(path, flags, Mode::empty())?;
-    let mut buf = [0u8; LINE_MAX + 1];
-    let got = watch::read_head(&fd, &mut buf)?;
-    Ok(buf[..got].to_vec())
 }
 
 /// `main(argv)`: the applet.
@@ -88,22 +86,10 @@ pub fn main(argv: Argv) -> i32 {
     let (mut timeout, mut notif) = (0u64, None);
     while let Some(opt) = cli.opt() {
         match opt {
-            Opt::Short('t') => {
-                let v = cli.value();
-                timeout = parse_decimal(&v).unwrap_or_else(|| invalid("timeout-ready (-t)", &v));
-            }
-            Opt::Long(l) if l == "timeout-ready" => {
-                let v = cli.value();
-                timeout = parse_decimal(&v).unwrap_or_else(|| invalid("--timeout-ready", &v));
-            }
-            Opt::Short('d') => {
-                let v = cli.value();
-                notif = Some(parse_decimal::<i32>(&v).unwrap_or_else(|| invalid("notif (-d)", &v)));
-            }
-            Opt::Long(l) if l == "notification-fd" => {
-                let v = cli.value();
-                notif = Some(parse_decimal(&v).unwrap_or_else(|| invalid("--notification-fd", &v)));
-            }
+            Opt::Short('t') => timeout = cli.number(),
+            Opt::Long(l) if l == "timeout-ready" => timeout = cli.number(),
+            Opt::Short('d') => notif = Some(cli.number::<i32>()),
+            Opt::Long(l) if l == "notification-fd" => notif = Some(cli.number::<i32>()),
             _ => cli.usage(),
         }
     }
@@ -138,15 +124,20 @@ pub fn main(argv: Argv) -> i32 {
     let me = rustix::process::getpid();
     let signals =
         sig::catch_all().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"catch signals"], e));
+    // Files written from now on are this run's: the pidfile is removed
+    // after a failure only if it is one of them, and a stale one is not
+    // taken for the daemon's.
+    let since = pidfile::now();
     let parent = exec::spawn(prog)
         .unwrap_or_else(|e| msg::fatal_sys(exec::fail_code(e), &[b"spawn ", name], e));
     let mut deadline =
         if timeout > 0 { Instant::now().checked_add(Duration::from_millis(timeout)) } else { None };
 
     // Parent phase: forward signals to the parent until it exits.
-    let mut early = Vec::new();
-    // `held`: a signal read after the parent ended, kept for the daemon.
-    let (status, held) = 'parent: loop {
+    let mut early = Early::new();
+    // `held`: signals kept for the daemon (one read after the parent
+    // ended, which its zombie would not get).
+    let (status, mut held) = 'parent: loop {
         if wait(&[signals.as_fd()], deadline) == 0 {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
             let _ = watch::signal_child(parent, libc::SIGKILL);
@@ -159,10 +150,14 @@ pub fn main(argv: Argv) -> i32 {
             // this one, and a signal sent to its zombie would be lost.
             let mut ended = None;
             watch::reap(|pid, st| {
-                if pid == parent { ended = Some(st) } else { remember(&mut early, pid, st) }
+                if pid == parent {
+                    ended = Some(st)
+                } else {
+                    early.insert(pid.as_raw_nonzero().get(), st);
+                }
             });
             if let Some(st) = ended {
-                break 'parent (st, (s != libc::SIGCHLD).then_some(s));
+                break 'parent (st, Vec::from_iter((s != libc::SIGCHLD).then_some(s)));
             }
             if s != libc::SIGCHLD {
                 let _ = watch::signal_child(parent, s);
@@ -170,9 +165,9 @@ pub fn main(argv: Argv) -> i32 {
         }
     };
     if status != 0 {
-        if let Err(e) = rustix::fs::unlink(pidfile)
-            && e != Errno::NOENT
-        {
+        // Only a regular file written since the parent was spawned: never
+        // a device, a directory entry of another kind, or an older file.
+        if let Err(e) = pidfile::remove_if_written_since(pidfile, since) {
             msg::warn_sys(&[b"remove ", pidfile.as_bytes()], e);
         }
         if libc::WIFSIGNALED(status) {
@@ -183,10 +178,14 @@ pub fn main(argv: Argv) -> i32 {
         msg::fatal(exitcode::approximate(status), &[name, b" (parent) exited ", &dec(n.into())]);
     }
 
-    // The pidfile, and the check that it names our daemon.
-    let content = read_pidfile(pidfile)
+    // The pidfile, waited for if the daemon writes it late, and the check
+    // that it names our daemon.
+    if !ready_now(pidfile, since) && watch::has_children() {
+        wait_for_pidfile(pidfile, since, deadline, &signals, &mut early, &mut held);
+    }
+    let (content, _) = pidfile::read(pidfile, since)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::BADPID, &[b"read ", pidfile.as_bytes()], e));
-    let pid = match parse_pid(&content) {
+    let pid = match pidfile::parse(&content) {
         Ok(p) => p,
         Err(BadPid::Empty) => {
             msg::fatal(exitcode::BADPID, &[b"pidfile ", pidfile.as_bytes(), b" is empty"])
@@ -208,42 +207,29 @@ pub fn main(argv: Argv) -> i32 {
         msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", pidfile.as_bytes(), why, what])
     };
     let not_ours = || refuse(b" is not a descendant of ", name);
-    // A descendant that is not our child yet (a double fork's intermediate
-    // still runs) will be once the intermediate ends: wait for that,
-    // re-checking after each child we reap, holding the signals we get.
-    let mut held: Vec<i32> = held.into_iter().collect();
-    let mut waited = false;
-    loop {
-        match watch::check(pid) {
-            Ok(Found::Running) => break,
-            Ok(Found::Ended(st)) => return exitcode::approximate(st),
-            Ok(Found::NotOurs) => {}
-            Err(e) => msg::fatal_sys(
-                exitcode::SYS,
-                &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
-                e,
-            ),
-        }
-        // The daemon died and was reaped before it could be checked.
-        if watch::SUBREAPER
-            && let Some(&(_, st)) = early.iter().find(|&&(p, _)| p == pid)
-        {
-            return exitcode::approximate(st);
-        }
-        if !watch::descends(pid) {
-            if waited && rustix::process::test_kill_process(pid) == Err(Errno::SRCH) {
-                refuse(b" exited before it could be watched", b"");
+    let gone = || refuse(b" exited before it could be watched", b"");
+    // Our child (re-parented through the subreaper), or, on Linux, a
+    // descendant that is not our child yet (a double fork's intermediate
+    // still runs): held by its pidfd all the same.
+    match watch::check(pid) {
+        Ok(Found::Running) => {}
+        Ok(Found::Ended(st)) => return exitcode::approximate(st),
+        Ok(Found::NotOurs) => {
+            // The daemon died and was reaped before it could be checked.
+            if watch::SUBREAPER
+                && let Some(&st) = early.get(&pid.as_raw_nonzero().get())
+            {
+                return exitcode::approximate(st);
             }
-            not_ours();
-        }
-        waited = true;
-        wait(&[signals.as_fd()], None);
-        while let Some(s) = signals.next_from_others(me) {
-            if s != libc::SIGCHLD && !held.contains(&s) {
-                held.push(s);
+            if !watch::descends(pid) {
+                not_ours();
             }
         }
-        watch::reap(|p, st| remember(&mut early, p, st));
+        Err(e) => msg::fatal_sys(
+            exitcode::SYS,
+            &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
+            e,
+        ),
     }
     let daemon = match Daemon::attach(pid) {
         Ok(d) => d,
@@ -255,25 +241,33 @@ pub fn main(argv: Argv) -> i32 {
         ),
     };
     drop(early);
-    if let Some(fd) = notif
-        && let Err(e) = watch::notify(fd)
-    {
-        msg::warn_sys(&[b"write to notification-fd"], e);
-    }
 
-    // Daemon phase: forward signals to the daemon, reap every child.
+    // Daemon phase: forward every signal to the daemon at once, reap every
+    // child, notify readiness when the descriptor can take it (a full pipe
+    // never blocks the watcher), exit when the daemon exits.
+    let mut notif = notif;
     for s in held {
         forward(&daemon, s, name);
     }
     loop {
-        let ready = match daemon.event_fd() {
-            Some(event) => wait(&[signals.as_fd(), event], None),
-            None => wait(&[signals.as_fd()], None),
-        };
-        if ready & 2 != 0
-            && let Some(st) = daemon.exit_event()
+        let fds = [
+            (Some(signals.as_fd()), false),
+            (daemon.event_fd(), false),
+            (notif.as_ref().map(|fd| fd.as_fd()), true),
+        ];
+        let ready = wait_io(&fds, None);
+        if ready & 4 != 0
+            && let Some(fd) = notif.take()
+            && let Err(e) = watch::notify(fd)
         {
-            return exitcode::approximate(st);
+            msg::warn_sys(&[b"write to notification-fd"], e);
+        }
+        if ready & 2 != 0 {
+            match daemon.ended() {
+                Ended::Running => {}
+                Ended::Status(st) => return exitcode::approximate(st),
+                Ended::Unknown => gone(),
+            }
         }
         if ready & 1 == 0 {
             continue;
@@ -293,46 +287,5 @@ pub fn main(argv: Argv) -> i32 {
                 return exitcode::approximate(st);
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pidfile_content() {
-        assert_eq!(parse_pid(b"123\n"), Ok(123));
-        assert_eq!(parse_pid(b"123"), Ok(123));
-        assert_eq!(parse_pid(b"123\nmore\n"), Ok(123));
-        assert_eq!(parse_pid(b""), Err(BadPid::Empty));
-        let mut zeros = vec![b'0'; LINE_MAX - 1];
-        zeros.extend_from_slice(b"7\n");
-        assert_eq!(parse_pid(&zeros), Ok(7));
-        for bad in [
-            &b"\n"[..],
-            b"abc\n",
-            b" 12\n",
-            b"12 \n",
-            b"-5\n",
-            b"+5\n",
-            b"99999999999\n",
-            b"12\r\n",
-            &[b'0'; LINE_MAX + 1],
-        ] {
-            assert_eq!(parse_pid(bad), Err(BadPid::Garbage), "{bad:?}");
-        }
-    }
-
-    #[test]
-    fn early_statuses_are_bounded() {
-        let mut early = Vec::new();
-        for i in 1..=(EARLY_MAX as i32 + 10) {
-            remember(&mut early, Pid::from_raw(i).unwrap(), i);
-        }
-        assert_eq!(early.len(), EARLY_MAX);
-        remember(&mut early, Pid::from_raw(EARLY_MAX as i32 + 10).unwrap(), 7);
-        assert_eq!(early.len(), EARLY_MAX);
-        assert_eq!(early.last(), Some(&(Pid::from_raw(EARLY_MAX as i32 + 10).unwrap(), 7)));
     }
 }

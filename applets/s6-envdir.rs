@@ -150,14 +150,12 @@ pub fn main(argv: Argv) -> i32 {
     }
     match changes(dir, &rules, strict) {
         Ok(list) => {
-            for (name, v) in list {
-                // Names come from readdir (non-empty, no NUL) and have no `=`;
-                // values hold no NUL (translated to a non-NUL byte).
-                match v {
-                    Some(v) => env::set(&name, OsString::from_vec(v)),
-                    None => env::unset(&name),
-                }
-            }
+            // Names come from readdir (non-empty, no NUL) and have no `=`;
+            // values hold no NUL (translated to a non-NUL byte). All at
+            // once: one pass over the environment, whatever the number.
+            let list: Vec<(&[u8], Option<&[u8]>)> =
+                list.iter().map(|(n, v)| (n.as_bytes(), v.as_deref())).collect();
+            env::apply(&list);
         }
         Err(e) => die(e),
     }

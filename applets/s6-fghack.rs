@@ -6,7 +6,7 @@
 use crate::argv::Argv;
 use crate::cli::Cli;
 use crate::{exec, exitcode, msg, sig};
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
 
@@ -15,18 +15,38 @@ const USAGE: &str = "s6-fghack prog...";
 /// Extra duplicates of the write end, besides the first.
 const DUPS: usize = 30;
 
-/// `hackpipe()`: the pipe's read end (close-on-exec) and its 31 write
-/// ends, all inheritable; every one numbered 3 or more, so a standard
-/// descriptor that s6-fghack got closed stays closed in prog.
+/// Descriptors kept free for what comes after the pipe: the pipe
+/// `exec::spawn` reports through, and prog's pidfd.
+const RESERVE: usize = 3;
+
+/// `hackpipe()`: the pipe's read end (close-on-exec) and up to 31 write
+/// ends, all inheritable: as many as the descriptor limit allows (at
+/// least one), with room left for spawning prog. Every one is numbered 3
+/// or more, so a standard descriptor that s6-fghack got closed stays
+/// closed in prog.
 fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
     let (rd, wr) = crate::fd::pipe_cloexec()?;
-    let rd = rustix::io::fcntl_dupfd_cloexec(&rd, 3)?;
+    let above2 = |fd: OwnedFd| -> Result<OwnedFd, Errno> {
+        if fd.as_raw_fd() >= 3 { Ok(fd) } else { rustix::io::fcntl_dupfd_cloexec(&fd, 3) }
+    };
+    let rd = above2(rd)?;
+    let first = above2(wr)?;
+    let reserve: Vec<OwnedFd> =
+        (0..RESERVE).map_while(|_| rustix::io::fcntl_dupfd_cloexec(&rd, 3).ok()).collect();
     let mut ends = Vec::with_capacity(DUPS + 1);
-    for _ in 0..=DUPS {
-        let end = rustix::io::fcntl_dupfd_cloexec(&wr, 3)?;
-        rustix::io::fcntl_setfd(&end, FdFlags::empty())?;
-        ends.push(end);
+    for _ in 0..DUPS {
+        match rustix::io::fcntl_dupfd_cloexec(&first, 3) {
+            Ok(end) => ends.push(end),
+            // Out of descriptors: prog gets the ends that fit.
+            Err(Errno::MFILE) => break,
+            Err(e) => return Err(e),
+        }
     }
+    ends.push(first);
+    for end in &ends {
+        rustix::io::fcntl_setfd(end, FdFlags::empty())?;
+    }
+    drop(reserve);
     Ok((rd, ends))
 }
 

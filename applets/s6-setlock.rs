@@ -5,9 +5,10 @@ use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
 use crate::lock::{self, Wait};
 use crate::{exec, exitcode, fd, msg};
-use rustix::fd::AsFd;
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
+use std::ffi::CStr;
 use std::time::Duration;
 
 const USAGE: &str = "s6-setlock [ -r | -w ] [ -n | -N | -t timeout ] [ -d fd ] lockfile prog...";
@@ -45,11 +46,21 @@ pub fn main(argv: Argv) -> i32 {
         }
         msg::fatal_sys(code, parts, e)
     };
-    let (flags, how): (OFlags, &[u8]) =
-        if shared { (OFlags::RDONLY, b" for reading") } else { (OFlags::WRONLY, b" for writing") };
-    let flags = flags | OFlags::CREATE | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let opened = rustix::fs::open(file, flags, Mode::from_raw_mode(0o644))
+    let how: &[u8] = if shared { b" for reading" } else { b" for writing" };
+    let opened = open(file, shared)
         .unwrap_or_else(|e| die(exitcode::SYS, &[b"open ", file.to_bytes(), how], e));
+    // A closed 0, 1 or 2 must not receive the lock: prog would write its
+    // output (and we our messages) into the locked file. `-d` puts it
+    // where it is asked to go.
+    let opened = match target {
+        None if opened.as_raw_fd() < 3 => {
+            let moved = rustix::io::fcntl_dupfd_cloexec(&opened, 3)
+                .unwrap_or_else(|e| die(exitcode::SYS, &[b"hand over the lock descriptor"], e));
+            drop(opened);
+            moved
+        }
+        _ => opened,
+    };
     // The descriptor is handed to prog (and, with -d, moved) before
     // locking: closing a second descriptor of the file after locking would
     // drop the lock.
@@ -65,4 +76,20 @@ pub fn main(argv: Argv) -> i32 {
     // changes no signal state, so there is nothing to restore.
     let e = exec::try_exec(prog);
     die(exec::fail_code(e), &[b"exec ", prog.get(0).to_bytes()], e)
+}
+
+/// `open(file, shared)`: the lock file, opened without blocking (a fifo
+/// with nobody on the other side must not hang us in open(2)): for
+/// reading (created first if missing; a directory will do) or for
+/// writing (created if missing).
+fn open(file: &CStr, shared: bool) -> Result<OwnedFd, Errno> {
+    let base = OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let mode = Mode::from_raw_mode(0o644);
+    if !shared {
+        return rustix::fs::open(file, base | OFlags::WRONLY | OFlags::CREATE, mode);
+    }
+    match rustix::fs::open(file, base | OFlags::RDONLY, mode) {
+        Err(Errno::NOENT) => rustix::fs::open(file, base | OFlags::RDONLY | OFlags::CREATE, mode),
+        r => r,
+    }
 }

@@ -14,13 +14,14 @@ use crate::argv::{Argv, OwnedArgv};
 use crate::exec::{self, Child};
 use crate::fmt::dec;
 use crate::msg;
+use crate::pidfile;
 use crate::poll;
 use crate::sig::{self, Signals};
 use crate::supervision::servicedir::{self as sd, Value};
 use crate::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
 use crate::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
 use crate::tai::Tain;
-use crate::watch::{self, Daemon, Found};
+use crate::watch::{self, Daemon, Ended, Found};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -58,11 +59,20 @@ enum Phase {
     /// No `pidfile`: `run` is the service.
     Plain,
     /// `run` (the parent) runs; the daemon is not known yet.
-    Parent { path: Vec<u8>, early: Vec<(Pid, i32)> },
+    Parent(Pf),
     /// The parent exited 0 and the pid file is not written yet: watched.
-    Waiting { path: Vec<u8>, watch: OwnedFd, early: Vec<(Pid, i32)> },
+    Waiting(Pf, pidfile::Appear),
     /// The daemon is the service.
     Daemon(Daemon),
+}
+
+/// A `pidfile` service's pid file, until the daemon is known.
+struct Pf {
+    path: Vec<u8>,
+    /// When the parent was spawned: an older file is not this run's.
+    since: pidfile::Time,
+    /// Children reaped meanwhile (one may be the daemon).
+    early: Vec<(Pid, i32)>,
 }
 
 struct Sup {
@@ -294,13 +304,13 @@ impl Sup {
                 n += 1;
             }
             match &self.phase {
-                Phase::Waiting { watch, .. } => {
-                    fds[n] = watch.as_fd();
+                Phase::Waiting(_, appear) => {
+                    fds[n] = appear.fd();
                     bits[n] = b'w';
                     n += 1;
                 }
                 Phase::Daemon(d) => {
-                    if let Some(fd) = d.exit_fd() {
+                    if let Some(fd) = d.event_fd() {
                         fds[n] = fd;
                         bits[n] = b'p';
                         n += 1;
@@ -409,6 +419,7 @@ impl Sup {
             },
             None => None,
         };
+        let since = pidfile::now();
         let args = OwnedArgv::new([OsStr::new("./run"), OsStr::from_bytes(&self.name)]);
         let wr = pipe.as_ref().map(|(_, w)| w.as_fd());
         let setup = |child: &mut Child| -> Result<(), Errno> {
@@ -431,7 +442,7 @@ impl Sup {
                 self.state = State::Up;
                 self.ready_at = None;
                 self.phase = match pidfile {
-                    Some(path) => Phase::Parent { path, early: Vec::new() },
+                    Some(path) => Phase::Parent(Pf { path, since, early: Vec::new() }),
                     None => Phase::Plain,
                 };
                 self.st.pid = raw(pid) as u64;
@@ -455,7 +466,7 @@ impl Sup {
             (Phase::Daemon(d), _) => {
                 let _ = d.signal(sig);
             }
-            (Phase::Waiting { .. }, _) => {}
+            (Phase::Waiting(..), _) => {}
             (_, Some(p)) => kill(raw(p), sig),
             _ => {}
         }
@@ -661,7 +672,7 @@ impl Sup {
         for (p, st) in ended {
             if Some(p) == self.pid {
                 mine = Some(st);
-            } else if let Phase::Parent { early, .. } | Phase::Waiting { early, .. } =
+            } else if let Phase::Parent(Pf { early, .. }) | Phase::Waiting(Pf { early, .. }, _) =
                 &mut self.phase
             {
                 if early.len() >= EARLY_MAX {
@@ -677,17 +688,18 @@ impl Sup {
                 State::Down => {}
             }
         }
-        if let Phase::Waiting { .. } = self.phase
-            && !has_children()
+        if let Phase::Waiting(..) = self.phase
+            && !watch::has_children()
         {
-            self.pidfile_failed(b"no descendant of ./run is left to write it");
+            // Last look at the file, then the failure.
+            self.pidfile_handover();
         }
     }
 
     /// `service_ended(wstat)`: `run` (a plain service's) or the daemon died,
     /// or the `pidfile` parent exited.
     fn service_ended(&mut self, wstat: i32) {
-        if let Phase::Parent { .. } = self.phase {
+        if let Phase::Parent(_) = self.phase {
             if wstat == 0 {
                 return self.pidfile_handover();
             }
@@ -809,69 +821,81 @@ impl Sup {
         Some(path)
     }
 
-    /// `pidfile_clear()`: the parent failed: its pid file, if any, is
-    /// removed, so that it is never read later.
+    /// `pidfile_clear()`: the parent failed: the pid file it wrote, if
+    /// any, is removed, so that it is never read later.
     fn pidfile_clear(&self) {
-        if let Phase::Parent { path, .. } | Phase::Waiting { path, .. } = &self.phase {
-            let _ = rustix::fs::unlink(OsStr::from_bytes(path));
+        if let Phase::Parent(pf) | Phase::Waiting(pf, _) = &self.phase {
+            let _ = pidfile::remove_if_written_since(OsStr::from_bytes(&pf.path), pf.since);
         }
     }
 
-    /// `pidfile_failed(why)`: no daemon to watch: warning, and the service
-    /// counts as dead with the parent's status (0).
-    fn pidfile_failed(&mut self, why: &[u8]) {
-        let path = match &self.phase {
-            Phase::Parent { path, .. } | Phase::Waiting { path, .. } => path.clone(),
-            _ => Vec::new(),
-        };
-        msg::warn(&[b"pidfile ", &path, b": ", why]);
+    /// `pidfile_failed(pf, why)`: no daemon to watch: warning, and the
+    /// service counts as dead with the parent's status (0).
+    fn pidfile_failed(&mut self, pf: &Pf, why: &[u8]) {
+        msg::warn(&[b"pidfile ", &pf.path, b": ", why]);
         self.died(0);
     }
 
-    /// `pidfile_handover()`: the parent exited 0: find the daemon.
+    /// `pidfile_handover()`: the parent exited 0 (or the pid file's
+    /// directory changed since): find the daemon.
     #[inline(never)]
     fn pidfile_handover(&mut self) {
-        let (path, early) = match std::mem::replace(&mut self.phase, Phase::Plain) {
-            Phase::Parent { path, early } | Phase::Waiting { path, early, .. } => (path, early),
+        let (pf, appear) = match std::mem::replace(&mut self.phase, Phase::Plain) {
+            Phase::Parent(pf) => (pf, None),
+            Phase::Waiting(pf, mut a) => match a.check() {
+                Some(content) => return self.pidfile_content(pf, &content),
+                None => (pf, Some(a)),
+            },
             other => {
                 self.phase = other;
                 return;
             }
         };
-        let pid = match watch::read_pidfile(OsStr::from_bytes(&path)) {
-            Ok(Some(p)) => p,
-            Ok(None) | Err(Errno::NOENT) => {
-                // Not written yet: wait for it while a descendant lives.
-                if !has_children() {
-                    self.phase = Phase::Parent { path, early };
-                    return self.pidfile_failed(b"missing, and no descendant of ./run is left");
+        if let Some(a) = appear {
+            // Still not written: wait on while a descendant lives.
+            if watch::has_children() {
+                self.phase = Phase::Waiting(pf, a);
+            } else {
+                self.pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
+            }
+            return;
+        }
+        match pidfile::read(OsStr::from_bytes(&pf.path), pf.since) {
+            Ok((content, true)) if !content.is_empty() => self.pidfile_content(pf, &content),
+            Ok(_) | Err(Errno::NOENT) => {
+                if !watch::has_children() {
+                    return self
+                        .pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
                 }
-                match dir_watch(&path) {
-                    Ok(w) => {
-                        self.phase = Phase::Waiting { path, watch: w, early };
+                match pidfile::Appear::new(OsStr::from_bytes(&pf.path), pf.since) {
+                    Ok(a) => {
                         // Written between the read and the watch?
-                        return self.on_pidfile_watch();
+                        self.phase = Phase::Waiting(pf, a);
+                        self.pidfile_handover();
                     }
                     Err(e) => {
-                        self.phase = Phase::Parent { path, early };
-                        msg::warn_sys(&[b"watch the pidfile's directory"], e);
-                        return self.pidfile_failed(b"missing");
+                        msg::warn_sys(&[b"watch the directory of ", &pf.path], e);
+                        self.pidfile_failed(&pf, b"missing");
                     }
                 }
             }
-            Err(e) => {
-                self.phase = Phase::Parent { path, early };
-                let why: &[u8] =
-                    if e == Errno::INVAL { b"does not contain a valid pid" } else { b"unreadable" };
-                return self.pidfile_failed(why);
-            }
-        };
-        let n = dec(raw(pid).into());
-        if pid == self.me || pid == Pid::INIT {
-            self.phase = Phase::Parent { path, early };
-            return self.pidfile_failed(&[b"invalid pid ", &n[..]].concat());
+            Err(_) => self.pidfile_failed(&pf, b"unreadable"),
         }
-        if let Some(&(_, st)) = early.iter().find(|&&(p, _)| p == pid) {
+    }
+
+    /// `pidfile_content(pf, content)`: the pid file is written: check the
+    /// pid and take the daemon as the service.
+    fn pidfile_content(&mut self, pf: Pf, content: &[u8]) {
+        let pid = match pidfile::parse(content) {
+            Ok(n) => n,
+            Err(_) => return self.pidfile_failed(&pf, b"does not contain a valid pid"),
+        };
+        let n = dec(pid.into());
+        let pid = match Pid::from_raw(pid) {
+            Some(p) if p != self.me && p != Pid::INIT => p,
+            _ => return self.pidfile_failed(&pf, &[b"invalid pid ", &n[..]].concat()),
+        };
+        if let Some(&(_, st)) = pf.early.iter().find(|&&(p, _)| p == pid) {
             // The daemon already died, and was reaped as an orphan.
             return self.died(st);
         }
@@ -880,17 +904,15 @@ impl Sup {
             Ok(Found::Ended(st)) => return self.died(st),
             Ok(Found::NotOurs) if watch::descends(pid) => {}
             _ => {
-                self.phase = Phase::Parent { path, early };
-                return self
-                    .pidfile_failed(&[b"pid ", &n[..], b" is not a descendant of ./run"].concat());
+                let why = [b"pid ", &n[..], b" is not a descendant of ./run"].concat();
+                return self.pidfile_failed(&pf, &why);
             }
         }
         let daemon = match Daemon::attach(pid) {
             Ok(d) => d,
             Err(e) => {
-                self.phase = Phase::Parent { path, early };
                 msg::warn_sys(&[b"watch pid ", &n], e);
-                return self.pidfile_failed(b"the daemon cannot be watched");
+                return self.pidfile_failed(&pf, b"the daemon cannot be watched");
             }
         };
         self.pid = Some(pid);
@@ -908,27 +930,20 @@ impl Sup {
     }
 
     /// The pid file's directory changed: maybe it is written now.
-    #[inline(never)]
     fn on_pidfile_watch(&mut self) {
-        let Phase::Waiting { path, watch, .. } = &self.phase else { return };
-        // Room for one inotify event with the longest name.
-        let mut buf = vec![0u8; 16 + 256];
-        while rustix::io::read(watch, &mut buf).is_ok_and(|n| n > 0) {}
-        match watch::read_pidfile(OsStr::from_bytes(path)) {
-            Ok(None) | Err(Errno::NOENT) => {}
-            _ => self.pidfile_handover(),
-        }
+        self.pidfile_handover();
     }
 
-    /// The daemon's pidfd says it ended: its status comes by SIGCHLD when it
-    /// is our child; otherwise (it died before coming back to us) it is lost.
+    /// The daemon's pidfd (or kqueue) says it ended: its status comes by
+    /// SIGCHLD when it is our child; otherwise (it died before coming back
+    /// to us) it is read from its zombie, or lost.
     fn on_daemon_exit(&mut self) {
         self.reap();
         let Phase::Daemon(d) = &self.phase else { return };
-        match watch::check(d.pid()) {
-            Ok(Found::Running) => {}
-            Ok(Found::Ended(st)) => self.died(st),
-            _ => self.died(0),
+        match d.ended() {
+            Ended::Running => {}
+            Ended::Status(st) => self.died(st),
+            Ended::Unknown => self.died(0),
         }
     }
 }
@@ -957,22 +972,4 @@ fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
         }
         r => r,
     }
-}
-
-/// `has_children()`: whether any child of ours still lives.
-fn has_children() -> bool {
-    use rustix::process::{WaitId, WaitIdOptions};
-    let opts = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
-    !matches!(rustix::process::waitid(WaitId::All, opts), Err(Errno::CHILD))
-}
-
-/// `dir_watch(path)`: a descriptor that becomes readable when a file is
-/// written into, or renamed into, the directory of `path`.
-fn dir_watch(path: &[u8]) -> Result<OwnedFd, Errno> {
-    let dir: &[u8] = match path.iter().rposition(|&c| c == b'/') {
-        Some(0) => b"/",
-        Some(i) => &path[..i],
-        None => b".",
-    };
-    watch::dir_watch(OsStr::from_bytes(dir))
 }

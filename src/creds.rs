@@ -181,13 +181,11 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
         let gid = t.gid.unwrap_or_else(|| ids::gids()[1]);
         let want = full_list(gid, groups);
         let have = current_groups().map_err(|e| ("get supplementary group list", e))?;
-        // The effective gid always counts as a member, listed or not: once
-        // it is `gid`, the groups in effect are `have` plus `gid`. (Adding
-        // the current egid instead would let a stale list through when the
-        // gid changes, losing requested groups.)
-        let mut have_all = have;
-        have_all.push(gid);
-        if !same_set(have_all, want.clone()) {
+        // The list itself must match, not merely the access it grants: the
+        // effective gid grants access whether listed or not, but a process
+        // started with an empty list must still get the list it asks for
+        // (what /proc/PID/status shows, what getgroups returns to prog).
+        if !same_set(have, want.clone()) {
             let list: Vec<libc::gid_t> = want.iter().map(|&g| g as libc::gid_t).collect();
             // SAFETY: list holds list.len() gids.
             if unsafe { libc::setgroups(list.len() as _, list.as_ptr()) } != 0 {

@@ -22,6 +22,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-envuidgid", applets::s6_envuidgid::main),
     #[cfg(feature = "s6-fghack")]
     ("s6-fghack", applets::s6_fghack::main),
+    #[cfg(feature = "s6-log")]
+    ("s6-log", applets::s6_log::main),
     #[cfg(feature = "s6-setlock")]
     ("s6-setlock", applets::s6_setlock::main),
     #[cfg(feature = "s6-setsid")]

@@ -93,6 +93,84 @@ pub fn unset(name: impl AsRef<OsStr>) {
     change(|vars| vars.retain(|&e| !is(e, name)));
 }
 
+/// `name_of(entry)`: the NAME of a "NAME=VALUE" entry (all of it when it
+/// has no `=`).
+fn name_of<'a>(entry: *const c_char) -> &'a [u8] {
+    // SAFETY: every entry is a valid C string that lives until exit (see
+    // `change`).
+    let e = unsafe { CStr::from_ptr(entry) }.to_bytes();
+    e.split(|&c| c == b'=').next().unwrap_or(e)
+}
+
+/// `heapsort(v)`: sorts `v` in O(n log n) with little code (the standard
+/// library's sort costs about 8 KiB of binary per element type here).
+fn heapsort<T: Ord>(v: &mut [T]) {
+    fn sift<T: Ord>(v: &mut [T], mut root: usize, end: usize) {
+        loop {
+            let mut child = 2 * root + 1;
+            if child >= end {
+                return;
+            }
+            if child + 1 < end && v[child] < v[child + 1] {
+                child += 1;
+            }
+            if v[root] >= v[child] {
+                return;
+            }
+            v.swap(root, child);
+            root = child;
+        }
+    }
+    let n = v.len();
+    for i in (0..n / 2).rev() {
+        sift(v, i, n);
+    }
+    for end in (1..n).rev() {
+        v.swap(0, end);
+        sift(v, 0, end);
+    }
+}
+
+/// `apply(changes)`: sets (`Some(value)`) or unsets (`None`) every named
+/// variable at once, the last change to a name winning: one pass over the
+/// environment and a binary search per variable, so O((n + m) log m) for
+/// n variables and m changes, where `set`/`unset` one by one would be
+/// O(n·m). Names have no `=` and no NUL; a value is cut at its first NUL.
+pub fn apply(changes: &[(&[u8], Option<&[u8]>)]) {
+    // The last change of each name, by name.
+    let mut last: Vec<(&[u8], usize)> =
+        changes.iter().enumerate().map(|(i, &(name, _))| (name, i)).collect();
+    heapsort(&mut last);
+    let mut kept: Vec<usize> = Vec::with_capacity(last.len());
+    for (k, &(name, i)) in last.iter().enumerate() {
+        if last.get(k + 1).is_none_or(|&(next, _)| next != name) {
+            kept.push(i);
+        }
+    }
+    last.dedup_by(|a, b| a.0 == b.0);
+    let names: Vec<&[u8]> = last.into_iter().map(|(name, _)| name).collect();
+    heapsort(&mut kept);
+    // Every new "NAME=VALUE\0" in one buffer, leaked on purpose: the
+    // array points into it until exec or exit.
+    let mut buf = Vec::new();
+    let mut starts = Vec::new();
+    for &i in &kept {
+        if let (name, Some(value)) = changes[i] {
+            let value = value.split(|&c| c == 0).next().unwrap_or(value);
+            starts.push(buf.len());
+            buf.extend_from_slice(name);
+            buf.push(b'=');
+            buf.extend_from_slice(value);
+            buf.push(0);
+        }
+    }
+    let buf: &'static [u8] = Box::leak(buf.into_boxed_slice());
+    change(|vars| {
+        vars.retain(|&e| names.binary_search(&name_of(e)).is_err());
+        vars.extend(starts.iter().map(|&s| buf[s..].as_ptr().cast::<c_char>()));
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -100,6 +178,20 @@ mod tests {
     // Changing the real environment here would race the other unit tests
     // (the harness runs them in threads); the integration tests check what
     // programs see (tests/s6_envdir.rs compares it with Debian's s6-envdir).
+    #[test]
+    fn heapsort_sorts() {
+        let mut v: Vec<u32> = (0..1000).map(|i| (i * 7919) % 1009).collect();
+        let mut w = v.clone();
+        heapsort(&mut v);
+        w.sort();
+        assert_eq!(v, w);
+        let mut e: [u8; 0] = [];
+        heapsort(&mut e);
+        let mut one = [5];
+        heapsort(&mut one);
+        assert_eq!(one, [5]);
+    }
+
     #[test]
     fn entries_match_by_exact_name() {
         let e = c"PATH=/bin".as_ptr();

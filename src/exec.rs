@@ -98,7 +98,9 @@ impl Child {
         if let Some(fd) = &self.report
             && fd.as_raw_fd() == n
         {
-            let moved = rustix::io::fcntl_dupfd_cloexec(fd, n + 1)?;
+            // Far above the usual targets, so that moving it for one
+            // target never lands it on another.
+            let moved = rustix::io::fcntl_dupfd_cloexec(fd, n.max(99) + 1)?;
             self.report = Some(moved);
         }
         Ok(())
@@ -178,6 +180,40 @@ fn fork(newpidns: bool) -> i32 {
     // SAFETY: s6box is single-threaded, so the child may run any code; it
     // only restores signal state, sets up, execs, and _exits on failure.
     unsafe { libc::fork() }
+}
+
+/// `spawn_in(argv, dir, fds)`: as `spawn`, but the child first changes
+/// to the directory open on `dir` and makes each `(fd, n)` of `fds` its
+/// descriptor `n` (not close-on-exec); the rest of its descriptors are as
+/// `spawn` leaves them. For programs that work on files of a directory
+/// (s6-log's processors).
+pub fn spawn_in(
+    argv: Argv,
+    dir: rustix::fd::BorrowedFd,
+    fds: &[(rustix::fd::BorrowedFd, i32)],
+) -> Result<rustix::process::Pid, Errno> {
+    use rustix::fd::AsRawFd;
+    spawn_with(argv, false, |child| {
+        rustix::process::fchdir(dir)?;
+        for &(_, n) in fds {
+            child.keep_clear(n)?;
+        }
+        // Every source first goes above the targets (close-on-exec), so a
+        // source numbered like a target is never overwritten too early.
+        let mut high = [-1i32; 8];
+        for (i, (fd, _)) in fds.iter().enumerate().take(high.len()) {
+            // SAFETY: F_DUPFD_CLOEXEC on an open descriptor makes a new one
+            // that this child owns until exec closes it.
+            high[i] = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 64) };
+            if high[i] < 0 {
+                return Err(crate::msg::errno());
+            }
+        }
+        for (i, (_, n)) in fds.iter().enumerate().take(high.len()) {
+            crate::fd::copy_to(crate::fd::borrow(high[i]), *n)?;
+        }
+        Ok(())
+    })
 }
 
 /// `wait_pid(pid)`: blocks until `pid` ends and returns its raw wait status.

@@ -21,8 +21,9 @@ fn wait(fd: i32, flags: PollFlags) -> Result<(), Errno> {
 }
 
 /// `read(buf, out)`: reads what stdin has (at least one byte, blocking if
-/// need be) into `buf`; 0 at end of input. Dies on a read error. Before
-/// waiting for a non-blocking stdin, flushes `out`.
+/// need be) into `buf`; 0 at end of input. Before waiting for a
+/// non-blocking stdin, flushes `out`. On a read error, writes `out` (every
+/// line accepted so far) and dies.
 pub fn read(buf: &mut [u8], out: &mut Vec<u8>) -> usize {
     loop {
         match rustix::io::read(msg::fd(0), &mut *buf) {
@@ -35,15 +36,16 @@ pub fn read(buf: &mut [u8], out: &mut Vec<u8>) -> usize {
                     flush(out);
                 }
                 if let Err(e) = wait(0, PollFlags::IN) {
-                    die_read(e)
+                    die_read(e, out)
                 }
             }
-            Err(e) => die_read(e),
+            Err(e) => die_read(e, out),
         }
     }
 }
 
-fn die_read(e: Errno) -> ! {
+fn die_read(e: Errno, out: &mut Vec<u8>) -> ! {
+    flush(out);
     msg::fatal_sys(exitcode::SYS, &[b"read from stdin"], e)
 }
 

@@ -15,6 +15,7 @@ pub mod filter;
 pub mod fmt;
 pub mod lock;
 pub mod msg;
+pub mod pidfile;
 pub mod poll;
 pub mod regex;
 pub mod sig;

@@ -18,6 +18,31 @@ pub const MAX: usize = 8;
 /// descriptors. A failing poll is fatal (111).
 pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
     let n = fds.len().min(MAX);
+    let mut io: [(Option<BorrowedFd<'_>>, bool); MAX] = [(None, false); MAX];
+    for (slot, fd) in io.iter_mut().zip(fds) {
+        *slot = (Some(*fd), false);
+    }
+    wait_io(&io[..n], deadline)
+}
+
+/// `wait_io(fds, deadline)`: as `wait`, each descriptor watched for
+/// reading, or for writing when its flag is true (a write of a few bytes
+/// then does not block: a notification descriptor). A `None` entry is
+/// skipped (its bit is never set), so the bit numbers can stay fixed
+/// while an optional descriptor comes and goes.
+pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>) -> u32 {
+    let all: [(BorrowedFd<'_>, usize, bool); MAX] = [(crate::msg::fd(0), 0, false); MAX];
+    let mut used = all;
+    let mut n = 0;
+    for (i, (fd, out)) in fds.iter().enumerate().take(MAX) {
+        if let Some(fd) = fd {
+            used[n] = (*fd, i, *out);
+            n += 1;
+        }
+    }
+    if n == 0 {
+        msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
+    }
     loop {
         let timeout = match deadline {
             Some(d) => {
@@ -32,15 +57,17 @@ pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
             }
             None => None,
         };
-        let mut pfds: [PollFd<'_>; MAX] =
-            std::array::from_fn(|i| PollFd::from_borrowed_fd(fds[i.min(n - 1)], PollFlags::IN));
+        let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|i| {
+            let (fd, _, out) = used[i.min(n - 1)];
+            PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
+        });
         match rustix::event::poll(&mut pfds[..n], timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {
                 let mut ready = 0u32;
-                for (i, p) in pfds[..n].iter().enumerate() {
+                for (k, p) in pfds[..n].iter().enumerate() {
                     if !p.revents().is_empty() {
-                        ready |= 1 << i;
+                        ready |= 1 << used[k].1;
                     }
                 }
                 if ready != 0 {

@@ -60,9 +60,68 @@ pub fn restore() {
         unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
     }
     if let Some(s) = saved.as_ref() {
-        // SAFETY: s.mask is a sigset_t filled by sigprocmask.
-        unsafe { libc::sigprocmask(libc::SIG_SETMASK, &s.mask, std::ptr::null_mut()) };
+        let _ = mask(libc::SIG_SETMASK, &s.mask);
     }
+}
+
+/// `empty_set()`: a signal set with no signal in it.
+fn empty_set() -> libc::sigset_t {
+    // SAFETY: sigset_t is plain data; sigemptyset initialises it.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        set
+    }
+}
+
+/// `add(set, sig)`: puts `sig` in `set`. On Linux the bit is set directly:
+/// the C libraries refuse the signals they keep for themselves (32 and 33
+/// with glibc, 32 to 34 with musl) in sigaddset, yet those numbers can be
+/// sent by anyone and their default action kills: they must be blocked
+/// and read like the others.
+fn add(set: &mut libc::sigset_t, sig: i32) {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        const BITS: usize = 8 * std::mem::size_of::<libc::c_ulong>();
+        let n = (sig - 1) as usize;
+        if n < 8 * std::mem::size_of::<libc::sigset_t>() {
+            // SAFETY: Linux's sigset_t (glibc and musl alike) is an array of
+            // unsigned longs, bit n-1 of the array standing for signal n;
+            // `n / BITS` is within the set, checked above.
+            unsafe {
+                let words = (set as *mut libc::sigset_t).cast::<libc::c_ulong>();
+                *words.add(n / BITS) |= 1 << (n % BITS);
+            }
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // SAFETY: set is an initialised sigset_t.
+    unsafe {
+        libc::sigaddset(set, sig);
+    }
+}
+
+/// `mask(how, set)`: changes the signal mask and returns the old one. On
+/// Linux through the system call itself: the C library's sigprocmask
+/// silently drops its own signals from the set.
+fn mask(how: i32, set: &libc::sigset_t) -> Result<libc::sigset_t, Errno> {
+    let mut old = empty_set();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    // SAFETY: both pointers are to sigset_t values at least 8 bytes long,
+    // the size passed (the kernel's 64-signal set).
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            how,
+            set as *const libc::sigset_t,
+            &mut old as *mut libc::sigset_t,
+            8usize,
+        )
+    };
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    // SAFETY: both point to initialised sigset_t values.
+    let r = unsafe { libc::sigprocmask(how, set, &mut old) };
+    if r == 0 { Ok(old) } else { Err(errno()) }
 }
 
 /// The descriptor that signals are read from.
@@ -81,20 +140,11 @@ impl AsFd for Signals {
 /// for `restore`. The descriptor is close-on-exec and non-blocking.
 pub fn catch_all() -> Result<Signals, Errno> {
     let mut saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
-    // SAFETY: sigset_t is plain data, initialised by sigemptyset/sigaddset
-    // before use; sigprocmask writes the old mask into `old`.
-    let (set, old) = unsafe {
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        for sig in catchable() {
-            libc::sigaddset(&mut set, sig);
-        }
-        if libc::sigprocmask(libc::SIG_BLOCK, &set, &mut old) != 0 {
-            return Err(errno());
-        }
-        (set, old)
-    };
+    let mut set = empty_set();
+    for sig in catchable() {
+        add(&mut set, sig);
+    }
+    let old = mask(libc::SIG_BLOCK, &set)?;
     if saved.is_none() {
         *saved = Some(Saved { mask: old, ignored: 0 });
     }
@@ -152,8 +202,7 @@ fn open(set: libc::sigset_t, ignored: Option<&mut u128>) -> Result<Signals, Errn
         *i |= was_ignored;
     }
     // The handlers write to the pipe: unblock what catch_all blocked.
-    // SAFETY: set is an initialised sigset_t.
-    unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut()) };
+    let _ = mask(libc::SIG_UNBLOCK, &set);
     Ok(Signals { fd: rd })
 }
 
@@ -281,16 +330,14 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
 /// signal to clean up (a listener removing its fifo) still reports it to
 /// its parent. Exits 128+sig if the signal does not kill.
 pub fn die_by(sig: i32) -> ! {
-    // SAFETY: SIG_DFL is a valid disposition; the mask set holds only
-    // `sig`; raise sends it to this thread.
-    unsafe {
-        libc::signal(sig, libc::SIG_DFL);
-        let mut set: libc::sigset_t = std::mem::zeroed();
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, sig);
-        libc::sigprocmask(libc::SIG_UNBLOCK, &set, std::ptr::null_mut());
-        libc::raise(sig);
-    }
+    let mut set = empty_set();
+    add(&mut set, sig);
+    // SAFETY: SIG_DFL is a valid disposition; raise sends `sig` to this
+    // thread.
+    unsafe { libc::signal(sig, libc::SIG_DFL) };
+    let _ = mask(libc::SIG_UNBLOCK, &set);
+    // SAFETY: as above.
+    unsafe { libc::raise(sig) };
     crate::msg::exit(128 + sig)
 }
 

@@ -536,6 +536,20 @@ mod tests {
     }
 
     #[test]
+    fn tain_arithmetic() {
+        let t = Tain { label: (1 << 62) + 100, nanos: 900_000_000 };
+        assert_eq!(Tain::unpack(&t.pack()), t);
+        assert_eq!(&t.text()[..], b"@400000000000006435a4e900");
+        let u = t.add_ms(1_250);
+        assert_eq!(u, Tain { label: (1 << 62) + 102, nanos: 150_000_000 });
+        assert_eq!(u.secs_since(&t), 1);
+        assert_eq!(t.secs_since(&u), 0);
+        assert_eq!(t.ms_until(&u), 1_250);
+        assert_eq!(t.ms_until(&Tain { nanos: t.nanos + 1, ..t }), 1);
+        assert_eq!(u.ms_until(&t), 0);
+    }
+
+    #[test]
     fn newline_search() {
         let mut b = vec![b'x'; 100];
         assert_eq!(find_newline(&b), None);

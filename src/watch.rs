@@ -66,12 +66,37 @@ mod imp {
         }
     }
 
-    pub fn event_fd(_: &Handle) -> Option<BorrowedFd<'_>> {
-        None
+    pub fn event_fd(h: &Handle) -> Option<BorrowedFd<'_>> {
+        use rustix::fd::AsFd;
+        h.pidfd.as_ref().map(|fd| fd.as_fd())
     }
 
-    pub fn exit_event(_: &Handle) -> Option<i32> {
-        None
+    pub fn ended(h: &Handle, pid: Pid) -> super::Ended {
+        use super::{Ended, Found};
+        match super::check(pid) {
+            Ok(Found::Ended(st)) => return Ended::Status(st),
+            Ok(Found::Running) => return Ended::Running,
+            Ok(Found::NotOurs) => {}
+            Err(_) => return Ended::Unknown,
+        }
+        // Not our child (yet): a descendant held by its pidfd, which is
+        // readable once it has exited. A zombie still shows its status.
+        let exited = match &h.pidfd {
+            Some(fd) => {
+                use rustix::event::{PollFd, PollFlags};
+                let mut fds = [PollFd::new(fd, PollFlags::IN)];
+                let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+                matches!(rustix::event::poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+            }
+            None => !super::descends(pid),
+        };
+        if !exited {
+            return Ended::Running;
+        }
+        match super::zombie_status(pid) {
+            Some(st) => Ended::Status(st),
+            None => Ended::Unknown,
+        }
     }
 }
 
@@ -116,8 +141,13 @@ mod imp {
         None
     }
 
-    pub fn exit_event(_: &Handle) -> Option<i32> {
-        None
+    pub fn ended(_: &Handle, pid: Pid) -> super::Ended {
+        use super::{Ended, Found};
+        match super::check(pid) {
+            Ok(Found::Ended(st)) => Ended::Status(st),
+            Ok(Found::Running) => Ended::Running,
+            _ => Ended::Unknown,
+        }
     }
 }
 
@@ -172,14 +202,14 @@ mod imp {
         Some(h.kq.as_fd())
     }
 
-    pub fn exit_event(h: &Handle) -> Option<i32> {
+    pub fn ended(h: &Handle, _: Pid) -> super::Ended {
         let mut out: Vec<Event> = Vec::with_capacity(1);
         let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
         // SAFETY: as in `open`, only process events are registered.
         let got = unsafe { kqueue::kevent_timespec(&h.kq, &[], &mut out, Some(&zero)) };
-        match got {
-            Ok(_) => out.first().map(|e| e.data() as i32),
-            Err(_) => None,
+        match got.ok().and(out.first()) {
+            Some(e) => super::Ended::Status(e.data() as i32),
+            None => super::Ended::Running,
         }
     }
 }
@@ -216,8 +246,8 @@ mod imp {
         None
     }
 
-    pub fn exit_event(_: &Handle) -> Option<i32> {
-        None
+    pub fn ended(_: &Handle, _: Pid) -> super::Ended {
+        super::Ended::Unknown
     }
 }
 
@@ -330,70 +360,102 @@ impl Daemon {
     }
 
     /// `event_fd()`: a descriptor that becomes readable when the daemon
-    /// exits, on systems where its exit does not come as SIGCHLD.
+    /// exits (Linux: its pidfd, which also tells the exit of a descendant
+    /// that is not our child; kqueue systems: `NOTE_EXIT`). `None`: its
+    /// exit comes as SIGCHLD only.
     pub fn event_fd(&self) -> Option<BorrowedFd<'_>> {
         imp::event_fd(&self.handle)
     }
 
-    /// `exit_fd()`: a descriptor that becomes readable when the daemon
-    /// exits (its pidfd on Linux, the kqueue elsewhere), to learn of the
-    /// end of a daemon that is not our child (yet).
-    pub fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        {
-            use rustix::fd::AsFd;
-            self.handle.pidfd.as_ref().map(|f| f.as_fd())
-        }
-        #[cfg(not(any(target_os = "linux", target_os = "android")))]
-        {
-            self.event_fd()
-        }
-    }
-
-    /// `exit_event()`: after `event_fd` became readable, the daemon's raw
-    /// wait status if it has exited.
-    pub fn exit_event(&self) -> Option<i32> {
-        imp::exit_event(&self.handle)
+    /// `ended()`: after `event_fd` became readable or a SIGCHLD: whether
+    /// the daemon still runs, and its raw wait status if it has ended (it
+    /// is then reaped if it was our child; a descendant that is not our
+    /// child yet shows its status as a zombie, on Linux).
+    pub fn ended(&self) -> Ended {
+        imp::ended(&self.handle, self.pid)
     }
 }
 
-/// `read_pidfile(path)`: the pid on the first line of a pid file (decimal
-/// digits, then a newline or the end of the file). `Ok(None)`: the file is
-/// empty; `Errno::INVAL`: anything else than a pid. Read without blocking,
-/// so a fifo with no writer reads as empty.
-pub fn read_pidfile(path: &std::ffi::OsStr) -> Result<Option<Pid>, Errno> {
-    use rustix::fs::{Mode, OFlags};
-    const LINE_MAX: usize = 32;
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
-    let fd = rustix::fs::open(path, flags, Mode::empty())?;
-    let mut buf = [0u8; LINE_MAX + 1];
-    let got = read_head(&fd, &mut buf)?;
-    if got == 0 {
-        return Ok(None);
-    }
-    let line = buf[..got].split(|&c| c == b'\n').next().unwrap_or(&[]);
-    if line.is_empty() || line.len() > LINE_MAX || !line.iter().all(u8::is_ascii_digit) {
-        return Err(Errno::INVAL);
-    }
-    let n: i32 = std::str::from_utf8(line).ok().and_then(|t| t.parse().ok()).ok_or(Errno::INVAL)?;
-    Pid::from_raw(n).map(Some).ok_or(Errno::INVAL)
+/// What `Daemon::ended` found.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// Still running.
+    Running,
+    /// Ended with this raw wait status.
+    Status(i32),
+    /// Gone, its status unknown (a descendant reaped by its own parent).
+    Unknown,
 }
 
-/// `dir_watch(dir)`: a non-blocking descriptor that becomes readable when a
-/// file in `dir` is closed after writing or renamed into it (inotify on
-/// Linux; `ENOSYS` elsewhere). Drain it by reading.
-pub fn dir_watch(dir: &std::ffi::OsStr) -> Result<OwnedFd, Errno> {
+/// `has_children()`: whether this process has a child, running or ended
+/// but not reaped.
+pub fn has_children() -> bool {
+    use rustix::process::{WaitId, WaitIdOptions};
+    let opts = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+    loop {
+        return match rustix::process::waitid(WaitId::All, opts) {
+            Err(Errno::INTR) => continue,
+            Err(Errno::CHILD) => false,
+            _ => true,
+        };
+    }
+}
+
+/// `children(f)`: calls `f` on the pid of each child of ours that Linux
+/// lists in /proc/self/task/PID/children (nothing elsewhere, or when the
+/// kernel lacks the file).
+pub fn children(mut f: impl FnMut(Pid)) {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
-        use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
-        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
-        inotify::add_watch(&fd, dir, WatchFlags::CLOSE_WRITE | WatchFlags::MOVED_TO)?;
-        Ok(fd)
+        use rustix::fs::{Mode, OFlags};
+        use std::os::unix::ffi::OsStrExt;
+        let me = rustix::process::getpid().as_raw_nonzero().get();
+        let mut path = b"/proc/self/task/".to_vec();
+        path.extend_from_slice(&crate::fmt::dec(me.into()));
+        path.extend_from_slice(b"/children");
+        let Ok(fd) = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())
+        else {
+            return;
+        };
+        let mut all = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n @ 1..) = rustix::io::read(&fd, &mut buf) {
+            all.extend_from_slice(&buf[..n]);
+        }
+        for word in all.split(|&c| c == b' ' || c == b'\n') {
+            let n = crate::cli::parse_decimal::<i32>(std::ffi::OsStr::from_bytes(word));
+            if let Some(pid) = n.and_then(Pid::from_raw) {
+                f(pid);
+            }
+        }
     }
     #[cfg(not(any(target_os = "linux", target_os = "android")))]
     {
-        let _ = dir;
-        Err(Errno::NOSYS)
+        let _ = &mut f;
+    }
+}
+
+/// `zombie_status(pid)`: the raw wait status of `pid` if it is a zombie
+/// (ended, not reaped), from field 52 of /proc/PID/stat (Linux 3.5 and
+/// later); `None` otherwise or elsewhere.
+pub fn zombie_status(pid: Pid) -> Option<i32> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let stat = proc_stat(pid.as_raw_nonzero().get())?;
+        let close = stat.iter().rposition(|&c| c == b')')?;
+        let mut fields =
+            stat[close + 1..].split(|&c| c == b' ' || c == b'\n').filter(|f| !f.is_empty());
+        // Field 3 is the state; the exit code is field 52.
+        if fields.next()? != b"Z" {
+            return None;
+        }
+        let code = fields.nth(52 - 4)?;
+        std::str::from_utf8(code).ok()?.parse().ok()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = pid;
+        None
     }
 }
 
@@ -501,6 +563,12 @@ pub fn descends(pid: Pid) -> bool {
 /// `ppid(pid)`: the parent of `pid`, from /proc/PID/stat.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn ppid(pid: i32) -> Option<i32> {
+    stat_ppid(&proc_stat(pid)?)
+}
+
+/// `proc_stat(pid)`: the text of /proc/PID/stat.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn proc_stat(pid: i32) -> Option<Vec<u8>> {
     use rustix::fs::{Mode, OFlags};
     let mut path = b"/proc/".to_vec();
     let start = path.len();
@@ -514,9 +582,9 @@ fn ppid(pid: i32) -> Option<i32> {
     }
     path.extend_from_slice(b"/stat");
     let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let mut buf = [0u8; 512];
+    let mut buf = [0u8; 1024];
     let got = read_head(&fd, &mut buf).ok()?;
-    stat_ppid(&buf[..got])
+    Some(buf[..got].to_vec())
 }
 
 /// `read_head(fd, buf)`: reads until `buf` is full or the end of the file;

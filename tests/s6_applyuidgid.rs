@@ -174,20 +174,21 @@ fn unprivileged_caller_cannot_half_drop() {
     assert!(out.stdout.is_empty());
 }
 
-/// Beyond s6: already running as the target credentials succeeds.
+/// Beyond s6: already running as the target credentials (uid, gid and
+/// the list itself: here `65534`, as a container's USER gets) succeeds.
 #[test]
 fn already_the_target_succeeds_where_s6_fails() {
     let args = ["-u", "65534", "-g", "65534", "-G", "", "id"];
     let mut c = cmd("s6-applyuidgid");
     c.args(args);
-    as_user(&mut c, NOBODY.0, NOBODY.1);
+    with_creds(&mut c, [65534; 3], [65534; 3], &[65534]);
     let out = run(&mut c);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     assert!(text(&out.stdout).starts_with("uid=65534(nobody) gid=65534("));
     if let Some(deb) = debian("s6-applyuidgid") {
         let mut c = Command::new(deb);
         c.args(args);
-        as_user(&mut c, NOBODY.0, NOBODY.1);
+        with_creds(&mut c, [65534; 3], [65534; 3], &[65534]);
         let out = run(&mut c);
         assert_eq!(code(&out), 111, "upstream is expected to fail here");
         assert!(text(&out.stderr).contains("unable to set supplementary group list"));
@@ -425,14 +426,8 @@ fn same_as_debian() {
     }
 }
 
-/// `with_ids(c, uids, gids)`: the command starts with these real,
-/// effective and saved uids and gids, and no supplementary groups.
-fn with_ids(c: &mut Command, uids: [u32; 3], gids: [u32; 3]) {
-    with_creds(c, uids, gids, &[]);
-}
-
-/// `with_creds(c, uids, gids, groups)`: `with_ids`, with this
-/// supplementary list.
+/// `with_creds(c, uids, gids, groups)`: the command starts with these
+/// real, effective and saved uids and gids, and this supplementary list.
 fn with_creds(c: &mut Command, uids: [u32; 3], gids: [u32; 3], groups: &[u32]) {
     let groups: Vec<libc::gid_t> = groups.to_vec();
     // SAFETY: runs in the child before exec; setgroups, setresgid and
@@ -474,7 +469,10 @@ fn mixed_ids_are_dropped_whole() {
     for (applet, uids, gids, args) in cases {
         let mut c = cmd(applet);
         c.args(*args).args(["cat", "/proc/self/status"]);
-        with_ids(&mut c, *uids, *gids);
+        // s6-setuidgid sets the list too: already in place here, or the
+        // unprivileged setgroups would be refused.
+        let groups: &[u32] = if *applet == "s6-setuidgid" { &[65534] } else { &[] };
+        with_creds(&mut c, *uids, *gids, groups);
         let out = run(&mut c);
         let what = format!("{applet} {args:?} from uids {uids:?} gids {gids:?}");
         assert_eq!(code(&out), 0, "{what}: {}", text(&out.stderr));
@@ -487,19 +485,20 @@ fn mixed_ids_are_dropped_whole() {
     }
 }
 
-/// The group list counts as in place when, with the target gid added, it
-/// is the same set as the one asked for: order, repeats and the gid's own
-/// place do not matter (the process has exactly those groups either way).
-/// As nobody, where setgroups would fail, so a skip shows as success.
+/// The group list counts as in place when it is the same set as the one
+/// asked for (the target gid added first when missing): order, repeats
+/// and the gid's own place do not matter (the kernel keeps the list
+/// sorted), but the gid must be in the list itself: an effective gid that
+/// grants the same access is not the list asked for. As nobody, where
+/// setgroups would fail, so a skip shows as success.
 #[test]
 fn group_list_already_in_place_is_a_set_comparison() {
     let nobody = [65534; 3];
     let ok: &[(&[u32], &str)] = &[
-        (&[2, 1, 1], "1,2"),
-        (&[1, 2], "2,1,2,1"),
-        (&[1, 2], "65534,1,2"),
+        (&[2, 1, 1, 65534], "1,2"),
+        (&[65534, 1, 2], "2,1,2,1"),
+        (&[1, 2, 65534], "65534,1,2"),
         (&[1, 2, 65534], "1,2"),
-        (&[], ""),
         (&[65534], ""),
     ];
     for (have, ask) in ok {
@@ -513,7 +512,14 @@ fn group_list_already_in_place_is_a_set_comparison() {
         assert_eq!(status_field(&t, "Gid"), "65534\t65534\t65534\t65534");
     }
     // A group more or a group less is a real change: refused, nothing runs.
-    let refused: &[(&[u32], &str)] = &[(&[1, 2], "1"), (&[1], "1,2"), (&[1, 2], "1,3"), (&[1], "")];
+    let refused: &[(&[u32], &str)] = &[
+        (&[1, 2, 65534], "1"),
+        (&[1, 65534], "1,2"),
+        (&[1, 2], "1,3"),
+        (&[1], ""),
+        (&[], ""),
+        (&[1, 2], "1,2"),
+    ];
     for (have, ask) in refused {
         let mut c = cmd("s6-applyuidgid");
         c.args(["-u", "65534", "-g", "65534", "-G", ask, "echo", "ran"]);
@@ -525,5 +531,35 @@ fn group_list_already_in_place_is_a_set_comparison() {
             text(&out.stderr),
             "s6-applyuidgid: fatal: unable to set supplementary group list: Operation not permitted\n"
         );
+    }
+}
+
+#[test]
+fn supplementary_list_set_when_the_caller_has_none() {
+    // An empty list at start does not count as "already in place": -G (or
+    // -g alone with an empty -G) gives the list that was asked for.
+    let deb = common::debian("s6-applyuidgid");
+    for args in [
+        &["-u", "65534", "-g", "65534", "-G", "65534"][..],
+        &["-g", "0", "-G", "0"],
+        &["-g", "0", "-G", ""],
+    ] {
+        for program in std::iter::once(common::applet("s6-applyuidgid")).chain(deb.clone()) {
+            let out = common::run(
+                std::process::Command::new("setpriv")
+                    .arg("--clear-groups")
+                    .arg(&program)
+                    .args(args)
+                    .args(["grep", "^Groups:", "/proc/self/status"]),
+            );
+            assert_eq!(common::code(&out), 0, "{}", common::text(&out.stderr));
+            let want = format!("Groups:\t{}", args[args.len() - 3]);
+            assert_eq!(
+                common::text(&out.stdout).trim_end(),
+                want,
+                "{} {args:?}",
+                program.display()
+            );
+        }
     }
 }

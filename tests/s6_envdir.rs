@@ -311,3 +311,56 @@ fn no_descriptor_added_and_signals_kept() {
     assert_eq!(ign & (1 << (libc::SIGPIPE - 1)), 1 << (libc::SIGPIPE - 1), "SIGPIPE stays ignored");
     assert_eq!(blk, 1 << (libc::SIGUSR1 - 1));
 }
+
+#[test]
+fn many_files_applied_in_one_pass() {
+    // 20,000 files (set, unset, overriding inherited variables): the
+    // environment prog gets is Debian's, whatever the number of files
+    // (applied in one pass: bench/envdir.sh has the timings).
+    let dir = common::tmpdir("envdir-many");
+    let e = dir.join("env");
+    std::fs::create_dir(&e).unwrap();
+    for i in 0..20_000 {
+        let content = match i % 3 {
+            0 => format!("value {i}\n"),
+            1 => String::new(),
+            _ => format!("v{i}  \nsecond\n"),
+        };
+        std::fs::write(e.join(format!("V{i}")), content).unwrap();
+    }
+    std::fs::write(e.join("HOME"), "/elsewhere\n").unwrap();
+    std::fs::write(e.join("GONE"), "").unwrap();
+    let run_with = |program: &std::path::Path| {
+        let out = common::run(
+            std::process::Command::new(program)
+                .arg(&e)
+                .arg("env")
+                .env_clear()
+                .env("HOME", "/root")
+                .env("GONE", "x")
+                .env("V1", "inherited")
+                .env("V4", "inherited")
+                .env("KEEP", "kept"),
+        );
+        assert_eq!(common::code(&out), 0, "{}", common::text(&out.stderr));
+        let mut lines: Vec<String> =
+            common::text(&out.stdout).lines().map(str::to_string).collect();
+        lines.sort();
+        lines
+    };
+    let ours = run_with(&common::applet("s6-envdir"));
+    assert!(ours.contains(&"HOME=/elsewhere".to_string()));
+    assert!(ours.contains(&"KEEP=kept".to_string()));
+    assert!(ours.contains(&"V19997=v19997".to_string()));
+    assert!(ours.contains(&"V0=value 0".to_string()));
+    assert!(
+        !ours
+            .iter()
+            .any(|l| l.starts_with("GONE=") || l.starts_with("V1=") || l.starts_with("V4="))
+    );
+    assert_eq!(ours.len(), 2 + 20_000 - 6667);
+    if let Some(deb) = common::debian("s6-envdir") {
+        assert_eq!(ours, run_with(&deb));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

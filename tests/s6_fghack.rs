@@ -306,3 +306,28 @@ fn waits_for_every_holder_without_a_zombie() {
     cleanup.0.clear();
     assert_eq!(status.code(), Some(3));
 }
+
+#[test]
+fn runs_with_few_free_descriptors() {
+    // With fewer free descriptors than the 31 write ends, prog still runs
+    // with as many as fit (Debian: down to `-o 7`), and its status is
+    // still reported.
+    let deb = common::debian("s6-fghack");
+    for n in ["10", "12", "20", "36"] {
+        for program in std::iter::once(common::applet("s6-fghack")).chain(deb.clone()) {
+            let out = common::run(
+                common::cmd("s6-softlimit")
+                    .args(["-o", n])
+                    .arg(&program)
+                    .args(["sh", "-c", "exit 3"]),
+            );
+            assert_eq!(
+                common::code(&out),
+                3,
+                "{} -o {n}: {}",
+                program.display(),
+                common::text(&out.stderr)
+            );
+        }
+    }
+}

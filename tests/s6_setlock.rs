@@ -2,7 +2,7 @@
 //! ways, shared locks, waiting, -t, -d, the descriptor prog gets, failures.
 mod common;
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -364,4 +364,131 @@ fn lock_on_stderr_keeps_messages_out_of_the_lock_file() {
     let mut seen: Vec<String> = lines.join(" ").split_whitespace().map(str::to_string).collect();
     seen.sort();
     assert_eq!(seen, direct);
+}
+
+/// `with_closed(cmd, fds)`: the command starts with descriptors `fds` closed.
+fn with_closed(cmd: &mut Command, fds: &'static [i32]) {
+    // SAFETY: close is async-signal-safe; runs in the child before exec.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(cmd, move || {
+            for &fd in fds {
+                libc::close(fd);
+            }
+            Ok(())
+        });
+    }
+}
+
+#[test]
+fn lock_descriptor_never_takes_a_closed_standard_slot() {
+    // Started with 0, 1 or 2 closed, the lock must not land there: prog's
+    // output (or a "busy" message) would go into the locked file.
+    let dir = common::tmpdir("setlock-closed-std");
+    let file = dir.join("lock");
+    for fds in [&[0][..], &[1], &[2], &[0, 1, 2]] {
+        let fds: &'static [i32] = Box::leak(fds.to_vec().into_boxed_slice());
+        let mut cmd = Command::new(ours());
+        cmd.arg(&file).args(["sh", "-c", "echo out; echo err >&2; exit 0"]);
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        with_closed(&mut cmd, fds);
+        let st = cmd.status().unwrap();
+        assert_eq!(st.code(), Some(0), "{fds:?}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"", "{fds:?}: prog wrote into the lock file");
+        // And a refusal's message does not go into it either.
+        let h = Holder::start(&ours(), &[], &file);
+        let mut cmd = Command::new(ours());
+        cmd.arg("-n").arg(&file).arg("true");
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        with_closed(&mut cmd, fds);
+        assert_eq!(cmd.status().unwrap().code(), Some(1), "{fds:?}");
+        assert_eq!(std::fs::read(&file).unwrap(), b"", "{fds:?}: busy message in the lock file");
+        h.release();
+    }
+    // prog sees the lock on 3 when 0 is closed (the lowest free slot >= 3).
+    let mut cmd = Command::new(ours());
+    cmd.arg(&file).args(["sh", "-c", "readlink /proc/self/fd/3"]);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    with_closed(&mut cmd, &[0]);
+    let out = cmd.output().unwrap();
+    assert_eq!(common::text(&out.stdout).trim(), file.display().to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fifo_as_lock_file_never_blocks_in_open() {
+    // Anyone who can create the lock path must not hang a root job: a
+    // fifo with no other side is opened without blocking, as Debian does
+    // (-w: 111, no reader; -r: the shared lock).
+    let dir = common::tmpdir("setlock-fifo");
+    let fifo = dir.join("fifo");
+    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: c is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let deb = common::debian("s6-setlock");
+    for program in std::iter::once(ours()).chain(deb) {
+        for (args, want) in [
+            (&["-n"][..], 111),
+            (&["-w"][..], 111),
+            (&["-t", "100"][..], 111),
+            (&["-r"][..], 0),
+            (&["-r", "-n"][..], 0),
+        ] {
+            let mut cmd = Command::new(&program);
+            cmd.args(args).arg(&fifo).args(["echo", "ran"]).stdin(Stdio::null());
+            cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+            let mut child = Reaped(cmd.spawn().unwrap());
+            let status = common::poll(DEADLINE, "s6-setlock on a fifo to exit", || {
+                child.0.try_wait().unwrap()
+            });
+            let mut out = (Vec::new(), String::new());
+            child.0.stdout.take().unwrap().read_to_end(&mut out.0).unwrap();
+            child.0.stderr.take().unwrap().read_to_string(&mut out.1).unwrap();
+            assert_eq!(status.code(), Some(want), "{} {args:?}", program.display());
+            if want == 111 && program == ours() {
+                assert_eq!(
+                    out.1,
+                    format!(
+                        "s6-setlock: fatal: unable to open {} for writing: No such device or address\n",
+                        fifo.display()
+                    )
+                );
+            } else if want == 0 {
+                assert_eq!(out.0, b"ran\n");
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A child killed and reaped on drop.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn shared_lock_on_a_directory() {
+    // -r on a directory takes the shared lock, as Debian does; -w cannot
+    // open a directory for writing.
+    let dir = common::tmpdir("setlock-dir");
+    let deb = common::debian("s6-setlock");
+    for program in std::iter::once(ours()).chain(deb) {
+        let out = run(&program, &["-r"], &dir, &["echo", "ran"]);
+        assert_eq!(common::code(&out), 0, "{}: {}", program.display(), common::text(&out.stderr));
+        assert_eq!(out.stdout, b"ran\n");
+        let out = run(&program, &["-w"], &dir, &["echo", "ran"]);
+        assert_eq!(common::code(&out), 111);
+        assert_eq!(
+            common::text(&out.stderr),
+            format!(
+                "s6-setlock: fatal: unable to open {} for writing: Is a directory\n",
+                dir.display()
+            )
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

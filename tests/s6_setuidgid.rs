@@ -188,14 +188,14 @@ fn other_account_as_nobody_fails_whole() {
     for (account, call) in [
         ("alice", "set supplementary group list"),
         ("carol", "set supplementary group list"),
-        // Once the gid is the target's, the (empty) list already gives
-        // exactly the groups asked for: the first call actually needed is
-        // setgid, or setuid when the gid is right too. Debian fails on
+        // The list itself ([65534]) must be the one asked for: any other
+        // gid means another list. Only when the list is already right is
+        // the first call actually needed setuid. Debian fails on
         // setgroups, with the same code.
-        ("bob", "setgid"),
-        ("root", "setgid"),
-        ("65534:1", "setgid"),
-        ("0:0", "setgid"),
+        ("bob", "set supplementary group list"),
+        ("root", "set supplementary group list"),
+        ("65534:1", "set supplementary group list"),
+        ("0:0", "set supplementary group list"),
         ("1:65534", "setuid"),
     ] {
         let out = db.run(&applet("s6-setuidgid"), &args(account), true);
@@ -336,5 +336,26 @@ fn odd_accounts_like_debian() {
             assert_eq!(code(&theirs), 0, "Debian {name} {account:?}");
             assert_eq!(text(&theirs.stdout), *want, "Debian {name} {account:?}");
         }
+    }
+}
+
+#[test]
+fn supplementary_list_set_when_the_caller_has_none() {
+    // Started with an empty supplementary list, the target's list must
+    // still be put in place (the skip-if-in-place rule compares the list
+    // itself, not the groups that grant access).
+    for program in
+        std::iter::once(common::applet("s6-setuidgid")).chain(common::debian("s6-setuidgid"))
+    {
+        let out = common::run(
+            std::process::Command::new("setpriv").arg("--clear-groups").arg(&program).args([
+                "nobody",
+                "grep",
+                "^Groups:",
+                "/proc/self/status",
+            ]),
+        );
+        assert_eq!(common::code(&out), 0, "{}", common::text(&out.stderr));
+        assert_eq!(common::text(&out.stdout).trim_end(), "Groups:\t65534", "{}", program.display());
     }
 }

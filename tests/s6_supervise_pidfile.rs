@@ -168,7 +168,7 @@ fn stranger_pid_is_refused_and_left_alone() {
 fn garbage_and_missing_pidfiles() {
     for (tag, body, why) in [
         ("pf-garbage", "echo 12x > daemon.pid", "does not contain a valid pid"),
-        ("pf-zero", "echo 0 > daemon.pid", "does not contain a valid pid"),
+        ("pf-zero", "echo 0 > daemon.pid", "invalid pid 0"),
         ("pf-missing", ":", "missing, and no descendant of ./run is left"),
     ] {
         let mut s = Svc::new(

@@ -245,3 +245,18 @@ fn full_disk_is_a_write_error() {
     // (Debian's program says "unable to read from stdin" here.)
     tai_common::check_full_disk("s6-tai64n");
 }
+
+#[test]
+fn lines_read_before_a_read_error_are_written() {
+    // A pty whose other side closed: the typed lines come, then EIO. Every
+    // accepted line is written before the 111 (Debian prints them all).
+    let deb = debian("s6-tai64n");
+    for program in std::iter::once(common::applet("s6-tai64n")).chain(deb) {
+        let out = tai_common::from_hung_up_pty(&mut std::process::Command::new(&program), 50);
+        assert_eq!(code(&out), 111, "{}", program.display());
+        let got = text(&out.stdout);
+        assert_eq!(got.lines().count(), 50, "{}: {got:?}", program.display());
+        assert!(got.lines().last().unwrap().ends_with(" line 49"), "{got:?}");
+        assert!(text(&out.stderr).contains("unable to read from stdin"), "{}", text(&out.stderr));
+    }
+}

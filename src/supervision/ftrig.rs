@@ -17,9 +17,9 @@ pub const PREFIX: &[u8] = b"ftrig1:@";
 /// The length of a listener fifo's name.
 pub const NAME_LEN: usize = 39;
 /// Mode of a public fifodir (anyone may listen).
-pub const PUBLIC_MODE: u32 = 0o1733;
+pub const PUBLIC_MODE: rustix::fs::RawMode = 0o1733;
 /// Mode of a group fifodir (only the group may listen).
-pub const GROUP_MODE: u32 = 0o3730;
+pub const GROUP_MODE: rustix::fs::RawMode = 0o3730;
 
 /// `is_listener(name)`: whether a directory entry is a listener fifo.
 pub fn is_listener(name: &[u8]) -> bool {

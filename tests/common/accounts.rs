@@ -67,7 +67,9 @@ impl Db {
         c.arg(r#"mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/group && shift 2 && exec "$@""#);
         c.arg("sh").arg(&self.passwd).arg(&self.group);
         if nobody {
-            c.args(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]);
+            // nobody as after a login (initgroups): supplementary list
+            // [65534], which is what "already the target" means.
+            c.args(["setpriv", "--reuid=65534", "--regid=65534", "--groups=65534"]);
         } else {
             // Root as after a login (initgroups): supplementary list [0].
             c.args(["setpriv", "--groups=0"]);

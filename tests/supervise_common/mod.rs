@@ -232,7 +232,15 @@ impl Svc {
 
     /// `wait_err(what)`: waits until the supervisor printed `what`.
     pub fn wait_err(&self, what: &str) {
-        poll(LONG, &format!("{what:?} on stderr"), || self.err().contains(what).then_some(()));
+        let end = std::time::Instant::now() + LONG;
+        while !self.err().contains(what) {
+            assert!(
+                std::time::Instant::now() < end,
+                "want {what:?} on stderr, got {:?}",
+                self.err()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 
     pub fn sup_pid(&self) -> i32 {

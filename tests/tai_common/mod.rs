@@ -211,3 +211,34 @@ pub fn check_full_disk(name: &str) {
     let want = format!("{name}: fatal: unable to write to stdout: No space left on device\n");
     assert_eq!(common::text(&out.stderr), want);
 }
+
+/// `from_hung_up_pty(cmd, lines)`: runs `cmd` with stdin on a pty master
+/// whose slave wrote `lines` lines and was then closed: the lines can be
+/// read, then read(2) fails with EIO.
+#[allow(dead_code)]
+pub fn from_hung_up_pty(cmd: &mut Command, lines: usize) -> Output {
+    // SAFETY: posix_openpt/grantpt/unlockpt/ptsname_r on a descriptor we
+    // own; the buffers are ours and sized; tcgetattr/tcsetattr get an
+    // initialised termios.
+    let (master, slave) = unsafe {
+        let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(m >= 0);
+        assert_eq!(libc::grantpt(m), 0);
+        assert_eq!(libc::unlockpt(m), 0);
+        let mut name = [0 as libc::c_char; 128];
+        assert_eq!(libc::ptsname_r(m, name.as_mut_ptr(), name.len()), 0);
+        let s = libc::open(name.as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
+        assert!(s >= 0);
+        let mut t: libc::termios = std::mem::zeroed();
+        assert_eq!(libc::tcgetattr(s, &mut t), 0);
+        t.c_oflag &= !libc::OPOST;
+        assert_eq!(libc::tcsetattr(s, libc::TCSANOW, &t), 0);
+        (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s))
+    };
+    let mut s = slave;
+    for i in 0..lines {
+        writeln!(s, "line {i}").unwrap();
+    }
+    drop(s);
+    cmd.stdin(Stdio::from(master)).output().expect("spawn")
+}

@@ -1,0 +1,672 @@
+//! s6-log: scripts and outputs against Debian's s6-log and the 2.15
+//! reference, logdirs handed between s6's s6-log and ours, signals,
+//! processors, a full disk, and kill -9 at any moment.
+
+mod common;
+
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// A temporary directory removed at the end of the test.
+struct Dir(PathBuf);
+
+impl Dir {
+    fn new(tag: &str) -> Dir {
+        Dir(common::tmpdir(&format!("s6log-{tag}")))
+    }
+    fn join(&self, p: &str) -> PathBuf {
+        self.0.join(p)
+    }
+}
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A running logger, killed and reaped when dropped.
+struct Running(Child);
+
+impl Running {
+    fn stdin(&mut self) -> &mut std::process::ChildStdin {
+        self.0.stdin.as_mut().unwrap()
+    }
+    /// Bytes written to its stdin and not read yet.
+    fn unread(&self) -> i32 {
+        use std::os::fd::AsRawFd;
+        let fd = self.0.stdin.as_ref().unwrap().as_raw_fd();
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD writes one int through a valid pointer.
+        unsafe { libc::ioctl(fd, libc::FIONREAD, &mut n) };
+        n
+    }
+    fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(self.0.id() as i32, sig) };
+    }
+    fn wait_output(mut self) -> Output {
+        drop(self.0.stdin.take());
+        let child = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap());
+        child.wait_with_output().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(prog: &Path, args: &[&str], cwd: &Path) -> Running {
+    let mut c = Command::new(prog);
+    c.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    Running(c.spawn().unwrap())
+}
+
+fn ours() -> PathBuf {
+    common::applet("s6-log")
+}
+
+/// `feed(prog, args, input, cwd)`: runs to completion on `input`.
+fn feed(prog: &Path, args: &[&str], input: &[u8], cwd: &Path) -> Output {
+    let mut r = spawn(prog, args, cwd);
+    let mut stdin = r.0.stdin.take().unwrap();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = r.wait_output();
+    writer.join().unwrap();
+    out
+}
+
+fn show(o: &Output) -> String {
+    format!(
+        "rc={:?}\nstdout:\n{}\nstderr:\n{}",
+        o.status.code(),
+        common::text(&o.stdout),
+        common::text(&o.stderr)
+    )
+}
+
+fn input() -> Vec<u8> {
+    let mut v = Vec::new();
+    v.extend_from_slice(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefghijklmnopqrstuvwxyz\n");
+    v.extend_from_slice(b"fatal: oops\nSTAT ok\nxyz line\n\n\nlast one\nbinary \x01\xff\x7f ok\n");
+    v.extend_from_slice(&[b'L'; 9000]);
+    v.extend_from_slice(b"\nend\n");
+    v
+}
+
+/// Scripts whose results involve no time: byte-identical to the 2.15
+/// reference (and to Debian's 2.11 where it knows the directives).
+#[test]
+fn outputs_and_script_errors_match_s6() {
+    let dir = Dir::new("cmp");
+    let cases: &[&str] = &[
+        "",
+        "x",
+        "R",
+        "+( 1",
+        "nx 1",
+        "n 1",
+        "s10 1",
+        "1 2",
+        "E5 2",
+        "E0 2",
+        "E1 2",
+        "E100 2",
+        "- +a 1",
+        "-- -a 1",
+        "f",
+        "fx 1",
+        "tt 1",
+        "12 1",
+        "1x",
+        "n1x 1",
+        "-d 1 1",
+        "-d 7 1",
+        "E5 pfoo 2",
+        "-l 50 1",
+        "-l 10 1",
+        "-l 0 1",
+        "-l 48 1 2",
+        "^5 =",
+        "=",
+        "-v 1 +a",
+        "1 +a",
+        "-q 1 +a",
+        "s4096 l3000 1",
+        "l3000 s4096 1",
+        "- +fatal: 2 - +^STAT 1 f pX 1",
+        "-x 1",
+        "-lx 1",
+        "-q -v 1",
+        "-Z 1",
+        "+ 1",
+        "p 1",
+        "pfoo 1",
+        "-b -p 1",
+        "-- 1",
+        "1 s",
+        "1 1",
+        "2 1 2",
+        "-t 5 1",
+        "-t 1",
+        "R10 1",
+    ];
+    let mut refs = vec![];
+    if let Some(r) = common::reference("s6-log") {
+        refs.push((r, true));
+    }
+    if let Some(d) = common::debian("s6-log") {
+        refs.push((d, false));
+    }
+    // Lines around the limits, split the same way.
+    let mut around = Vec::new();
+    for len in 40..120 {
+        around.extend(std::iter::repeat_n(b'a' + (len % 26) as u8, len));
+        around.push(b'\n');
+    }
+    for case in ["-l 48 1", "-l 50 1", "-l 64 E20 1 2", "-l 100 pPFX 1"] {
+        let args: Vec<&str> = case.split_whitespace().collect();
+        let a = feed(&ours(), &args, &around, &dir.0);
+        for (r, _) in &refs {
+            let b = feed(r, &args, &around, &dir.0);
+            assert_eq!(show(&a), show(&b), "script {case:?} vs {}", r.display());
+        }
+    }
+    for case in cases {
+        let args: Vec<&str> = case.split_whitespace().collect();
+        let a = feed(&ours(), &args, &input(), &dir.0);
+        for (r, is215) in &refs {
+            // Debian's 2.11 has no -t nor R, and its usage line says so.
+            if !is215 && (case.contains('R') || case.contains("-t") || a.status.code() == Some(100))
+            {
+                continue;
+            }
+            let b = feed(r, &args, &input(), &dir.0);
+            assert_eq!(show(&a), show(&b), "script {case:?} vs {}", r.display());
+        }
+    }
+}
+
+/// Status files: same bytes as s6's.
+#[test]
+fn status_files_match_s6() {
+    let Some(r) = common::reference("s6-log") else { return };
+    let dir = Dir::new("status");
+    for script in ["=./st", "^5 =./st", "^0 =./st", "pfoo ^30 =./st", "- +STAT =./st"] {
+        let args: Vec<&str> = script.split_whitespace().collect();
+        feed(&ours(), &args, &input(), &dir.0);
+        let a = std::fs::read(dir.join("st")).unwrap();
+        std::fs::remove_file(dir.join("st")).unwrap();
+        feed(&r, &args, &input(), &dir.0);
+        let b = std::fs::read(dir.join("st")).unwrap();
+        std::fs::remove_file(dir.join("st")).unwrap();
+        assert_eq!(a, b, "{script}");
+    }
+}
+
+fn is_tai(s: &str) -> bool {
+    s.len() == 25 && s.starts_with("@4000") && s[1..].bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// `t` and `T`: the format of the stamps, in order, TAI64N first.
+#[test]
+fn stamps_have_s6s_format_and_order() {
+    let dir = Dir::new("stamps");
+    let lines: Vec<u8> = (0..2000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
+    let out = feed(&ours(), &["t", "T", "pP", "1"], &lines, &dir.0);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let text = common::text(&out.stdout);
+    let mut last = String::new();
+    for (i, l) in text.lines().enumerate() {
+        let (tai, rest) = l.split_at(25);
+        assert!(is_tai(tai), "{l}");
+        assert!(*tai >= *last, "stamps out of order at {l}");
+        last = tai.to_string();
+        // " YYYY-MM-DD HH:MM:SS.nnnnnnnnn  P line N"
+        let b = rest.as_bytes();
+        assert_eq!(b[0], b' ');
+        let iso = &rest[1..30];
+        assert!(
+            iso.as_bytes()[4] == b'-' && iso.as_bytes()[10] == b' ' && iso.as_bytes()[19] == b'.',
+            "{l}"
+        );
+        assert_eq!(&rest[30..], format!("  P line {i}"), "{l}");
+    }
+    assert_eq!(text.lines().count(), 2000);
+}
+
+fn archives(d: &Path) -> Vec<PathBuf> {
+    let Ok(rd) = std::fs::read_dir(d) else { return Vec::new() };
+    let mut v: Vec<PathBuf> = rd
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.file_name().unwrap().to_str().unwrap().starts_with('@'))
+        .collect();
+    v.sort();
+    v
+}
+
+fn mode(p: &Path) -> u32 {
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o7777
+}
+
+/// Everything a logdir holds, oldest first.
+fn logdir_content(d: &Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for a in archives(d) {
+        all.extend(std::fs::read(a).unwrap());
+    }
+    if let Ok(p) = std::fs::read(d.join("previous")) {
+        all.extend(p);
+    }
+    all.extend(std::fs::read(d.join("current")).unwrap_or_default());
+    all
+}
+
+fn numbered(from: usize, to: usize) -> Vec<u8> {
+    (from..to)
+        .flat_map(|i| format!("line {i:08} abcdefghijklmnopqrstuvwxyz\n").into_bytes())
+        .collect()
+}
+
+/// s6's layout, names and modes; size rotation and the archive count.
+#[test]
+fn logdir_layout_and_rotation() {
+    let dir = Dir::new("layout");
+    let data = numbered(0, 3000);
+    let out = feed(&ours(), &["n5", "s4096", "./L"], &data, &dir.0);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let l = dir.join("L");
+    assert_eq!(mode(&l), 0o2700 & !0o2000 | (mode(&l) & 0o2000));
+    assert_eq!(mode(&l.join("current")), 0o744);
+    assert_eq!(mode(&l.join("lock")), 0o644);
+    assert_eq!(mode(&l.join("state")), 0o644);
+    let arch = archives(&l);
+    assert_eq!(arch.len(), 5, "{arch:?}");
+    for a in &arch {
+        let name = a.file_name().unwrap().to_str().unwrap();
+        assert!(is_tai(&name[..25]) && name.ends_with(".s"), "{name}");
+        assert_eq!(mode(a), 0o744);
+        let len = std::fs::metadata(a).unwrap().len();
+        assert!((4096 - 2000..=4096).contains(&len), "{name}: {len}");
+        assert!(std::fs::read(a).unwrap().ends_with(b"\n"));
+    }
+    // The newest lines are all there, in order, whole.
+    let content = logdir_content(&l);
+    assert!(data.ends_with(&content));
+    // Total size cap: S.
+    let out = feed(&ours(), &["n100", "s4096", "S9000", "./M"], &data, &dir.0);
+    assert_eq!(out.status.code(), Some(0));
+    let total: u64 =
+        archives(&dir.join("M")).iter().map(|a| std::fs::metadata(a).unwrap().len()).sum();
+    assert!(total <= 9000 && total > 0, "{total}");
+}
+
+/// A logdir handed from s6's s6-log to ours and back, cleanly and after
+/// a kill -9: each reads the other's `current` and archives.
+#[test]
+fn logdir_handed_between_s6_and_s6box() {
+    let Some(r) = common::reference("s6-log") else { return };
+    let dir = Dir::new("handover");
+    let l = dir.join("H");
+    let args = ["n100", "s4096", "./H"];
+    let deb = common::debian("s6-log").unwrap_or_else(|| r.clone());
+    let progs = [ours(), r.clone(), ours(), deb, ours(), r.clone(), ours()];
+    let mut n = 0;
+    for p in &progs {
+        let out = feed(p, &args, &numbered(n, n + 500), &dir.0);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        n += 500;
+    }
+    assert_eq!(logdir_content(&l), numbered(0, n));
+    // Killed writers: the next one (either) archives an unfinished
+    // current as @….u and goes on.
+    for (killed, next) in [(ours(), r.clone()), (r.clone(), ours())] {
+        let mut w = spawn(&killed, &args, &dir.0);
+        w.stdin().write_all(&numbered(n, n + 10)).unwrap();
+        w.stdin().flush().unwrap();
+        let want = numbered(n, n + 10);
+        common::poll(WAIT, "lines in current", || {
+            std::fs::read(l.join("current")).ok().filter(|c| c.ends_with(&want))
+        });
+        n += 10;
+        w.signal(libc::SIGKILL);
+        drop(w);
+        assert_eq!(mode(&l.join("current")) & 0o100, 0);
+        let out = feed(&next, &args, &numbered(n, n + 10), &dir.0);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        n += 10;
+        assert!(archives(&l).iter().any(|a| a.to_str().unwrap().ends_with(".u")));
+    }
+    assert_eq!(logdir_content(&l), numbered(0, n));
+}
+
+/// A second logger on a locked logdir fails as s6's does.
+#[test]
+fn locked_logdir_is_refused() {
+    let dir = Dir::new("lock");
+    let mut first = spawn(&ours(), &["./D"], &dir.0);
+    first.stdin().write_all(b"x\n").unwrap();
+    common::poll(WAIT, "current", || {
+        std::fs::read(dir.join("D/current")).ok().filter(|c| c == b"x\n")
+    });
+    let out = feed(&ours(), &["./D"], b"", &dir.0);
+    assert_eq!(out.status.code(), Some(111));
+    assert!(
+        common::text(&out.stderr).starts_with("s6-log: fatal: unable to lock ./D/lock: "),
+        "{}",
+        show(&out)
+    );
+}
+
+/// SIGTERM waits for the last line's end (at most -t), SIGHUP ends too,
+/// -p ignores SIGTERM, SIGALRM rotates.
+#[test]
+fn signals() {
+    let dir = Dir::new("signals");
+    // TERM with a line in progress: the rest arrives, then exit.
+    let mut w = spawn(&ours(), &["-t", "60000", "1"], &dir.0);
+    w.stdin().write_all(b"one\ntw").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "first line read", || (w.unread() == 0).then_some(()));
+    w.signal(libc::SIGTERM);
+    w.stdin().write_all(b"o\nthree\n").unwrap();
+    let out = w.wait_output();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(common::text(&out.stdout).starts_with("one\ntwo\n"), "{}", show(&out));
+    // TERM with an unfinished line and a short -t: the newline is added.
+    let mut w = spawn(&ours(), &["-t", "100", "1"], &dir.0);
+    w.stdin().write_all(b"half").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "read", || (w.unread() == 0).then_some(()));
+    w.signal(libc::SIGTERM);
+    let out = w.wait_output();
+    assert_eq!(out.stdout, b"half\n");
+    // -p: TERM ignored, HUP ends.
+    let mut w = spawn(&ours(), &["-p", "1"], &dir.0);
+    w.stdin().write_all(b"a\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "read", || (w.unread() == 0).then_some(()));
+    w.signal(libc::SIGTERM);
+    w.stdin().write_all(b"b\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "b read", || (w.unread() == 0).then_some(()));
+    w.signal(libc::SIGHUP);
+    let id = w.0.id();
+    common::poll(WAIT, "exit on HUP", || {
+        std::fs::read_to_string(format!("/proc/{id}/status"))
+            .ok()
+            .filter(|s| s.contains("State:\tZ"))
+            .map(|_| ())
+    });
+    let out = w.wait_output();
+    assert_eq!(out.stdout, b"a\nb\n");
+    assert_eq!(out.status.code(), Some(0));
+    // ALRM: rotation now.
+    let mut w = spawn(&ours(), &["./A"], &dir.0);
+    w.stdin().write_all(b"x\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "x in current", || {
+        std::fs::read(dir.join("A/current")).ok().filter(|c| c == b"x\n")
+    });
+    w.signal(libc::SIGALRM);
+    common::poll(WAIT, "rotation", || (archives(&dir.join("A")).len() == 1).then_some(()));
+    let out = w.wait_output();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read(&archives(&dir.join("A"))[0]).unwrap(), b"x\n");
+}
+
+/// Beyond s6: an unterminated last line is kept, with a newline.
+#[test]
+fn last_line_without_newline_is_kept() {
+    let dir = Dir::new("eof");
+    let out = feed(&ours(), &["1", "./E"], b"a\nb", &dir.0);
+    assert_eq!(out.stdout, b"a\nb\n");
+    assert_eq!(std::fs::read(dir.join("E/current")).unwrap(), b"a\nb\n");
+}
+
+/// -d: a newline on the descriptor once ready.
+#[test]
+fn readiness_notification() {
+    let dir = Dir::new("notif");
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("echo hi | {} -d 3 ./N 3>&1 >/dev/null; cat ./N/current", ours().display()))
+        .current_dir(&dir.0)
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout, b"\nhi\n", "{}", show(&out));
+}
+
+/// Processors: `?` through /bin/sh, `!` through execlineb; stdin
+/// previous, stdout processed, fd 4 state, fd 5 newstate, in the logdir;
+/// a failing one is retried after `r` with a warning, and nothing is lost.
+#[test]
+fn processors() {
+    let dir = Dir::new("proc");
+    let data = numbered(0, 1000);
+    let script = "tr a-z A-Z; n=$(cat <&4); echo $((n+1)) >&5";
+    let out = feed(&ours(), &["n1000", "s4096", &format!("?{script}"), "./P"], &data, &dir.0);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let p = dir.join("P");
+    let arch = archives(&p);
+    assert!(arch.len() >= 2, "{arch:?}");
+    let upper = String::from_utf8(data.clone()).unwrap().to_uppercase().into_bytes();
+    let mut all: Vec<u8> = arch.iter().flat_map(|a| std::fs::read(a).unwrap()).collect();
+    let cur = std::fs::read(p.join("current")).unwrap();
+    all.extend(String::from_utf8(cur).unwrap().to_uppercase().into_bytes());
+    assert_eq!(all, upper);
+    let state = std::fs::read_to_string(p.join("state")).unwrap();
+    assert_eq!(state.trim(), arch.len().to_string());
+    for f in ["previous", "processed", "newstate"] {
+        assert!(!p.join(f).exists(), "{f} left");
+    }
+    if Path::new("/usr/bin/execlineb").exists() {
+        let out = feed(&ours(), &["n1000", "s4096", "!tr a-z A-Z", "./X"], &data, &dir.0);
+        assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+        let a = archives(&dir.join("X"));
+        assert!(!a.is_empty());
+        assert!(std::fs::read(&a[0]).unwrap().starts_with(b"LINE 00000000"));
+    }
+    // Fails once, then works.
+    std::fs::write(dir.join("failonce"), b"").unwrap();
+    let script =
+        format!("if [ -e {0} ]; then rm {0}; exit 1; fi; cat", dir.join("failonce").display());
+    let out =
+        feed(&ours(), &["r100", "s4096", &format!("?{script}"), "./F"], &numbered(0, 200), &dir.0);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(common::text(&out.stderr).contains("processor failed in ./F"), "{}", show(&out));
+    assert_eq!(logdir_content(&dir.join("F")), numbered(0, 200));
+}
+
+/// A full disk: a warning, retries every `r`, and every line once space
+/// returns. A small tmpfs in a private mount namespace.
+#[test]
+fn full_disk_is_retried_without_loss() {
+    let dir = Dir::new("enospc");
+    let have_unshare =
+        Command::new("unshare").args(["-m", "true"]).status().map(|s| s.success()).unwrap_or(false);
+    if !have_unshare {
+        eprintln!("SKIP: unshare -m unavailable");
+        return;
+    }
+    let script = r#"
+set -e
+mount -t tmpfs -o size=64k tmpfs "$D/mnt"
+head -c 60000 /dev/zero > "$D/mnt/filler" 2>/dev/null || true
+mkfifo "$D/fifo"
+"$LOG" r50 s100000 "$D/mnt/L" < "$D/fifo" 2> "$D/err" &
+pid=$!
+exec 3> "$D/fifo"
+i=0
+while [ $i -lt 400 ]; do echo "line $i xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" >&3; i=$((i+1)); done
+n=0
+until grep -q "No space left" "$D/err"; do n=$((n+1)); [ $n -lt 2000 ] || exit 9; sleep 0.01; done
+rm "$D/mnt/filler"
+exec 3>&-
+wait $pid
+cat "$D/mnt/L/current"
+"#;
+    std::fs::create_dir(dir.join("mnt")).unwrap();
+    let out = Command::new("unshare")
+        .args(["-m", "--propagation", "private", "sh", "-c", script])
+        .env("D", &dir.0)
+        .env("LOG", ours())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let want: Vec<u8> = (0..400)
+        .flat_map(|i| format!("line {i} xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n").into_bytes())
+        .collect();
+    assert_eq!(common::text(&out.stdout), common::text(&want));
+    let err = std::fs::read_to_string(dir.join("err")).unwrap();
+    assert!(err.starts_with("s6-log: warning: unable to write to current in logdir "), "{err}");
+    assert_eq!(err.lines().count(), 1, "one warning, not one per retry: {err}");
+}
+
+/// kill -9 at any moment: every line that reached the logdir is there
+/// exactly once, whole, in order, across restarts; lines acknowledged
+/// (seen in the logdir) before a kill are never lost.
+#[test]
+fn kill_9_loop_loses_and_doubles_nothing() {
+    let dir = Dir::new("kill9");
+    let args = ["n1000", "s4096", "./K"];
+    let mut next = 0usize;
+    let mut acked = 0usize;
+    for round in 0..30 {
+        let mut w = spawn(&ours(), &args, &dir.0);
+        let batch = numbered(next, next + 300);
+        next += 300;
+        if round % 2 == 0 {
+            // Killed after its lines are in the logdir.
+            w.stdin().write_all(&batch).unwrap();
+            w.stdin().flush().unwrap();
+            let last = numbered(next - 1, next);
+            common::poll(WAIT, "batch written", || {
+                std::fs::read(dir.join("K/current")).ok().filter(|c| c.ends_with(&last))
+            });
+            acked = next;
+        } else {
+            // Killed while writing and rotating.
+            let mut stdin = w.0.stdin.take().unwrap();
+            let t = std::thread::spawn(move || {
+                let _ = stdin.write_all(&batch);
+            });
+            std::thread::sleep(Duration::from_micros(300 * round as u64));
+            w.signal(libc::SIGKILL);
+            t.join().unwrap();
+        }
+        w.signal(libc::SIGKILL);
+        drop(w);
+    }
+    // A clean last run finalises.
+    let out = feed(&ours(), &args, b"", &dir.0);
+    assert_eq!(out.status.code(), Some(0));
+    let content = common::text(&logdir_content(&dir.join("K")));
+    let mut prev: Option<usize> = None;
+    let mut seen = std::collections::BTreeSet::new();
+    for l in content.lines() {
+        assert!(l.len() == 40 && l.starts_with("line ") && l.ends_with("xyz"), "cut line {l:?}");
+        let n: usize = l[5..13].parse().unwrap();
+        assert!(seen.insert(n), "line {n} twice");
+        assert!(prev.is_none_or(|p| n > p), "line {n} out of order");
+        prev = Some(n);
+    }
+    // Every even round's batch was acknowledged before its kill.
+    for round in (0..30).step_by(2) {
+        for n in round * 300..round * 300 + 300 {
+            assert!(seen.contains(&n), "acknowledged line {n} lost");
+        }
+    }
+    let _ = acked;
+    assert!(!dir.join("K/previous").exists());
+}
+
+/// Periodic rotation: `R` seconds after the first line of a `current`.
+#[test]
+fn periodic_rotation() {
+    let dir = Dir::new("period");
+    let mut w = spawn(&ours(), &["R1", "./R"], &dir.0);
+    w.stdin().write_all(b"a\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "rotation after R1", || (archives(&dir.join("R")).len() == 1).then_some(()));
+    let out = w.wait_output();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read(&archives(&dir.join("R"))[0]).unwrap(), b"a\n");
+}
+
+/// Memory stays bounded: long lines are split under the default -l.
+#[test]
+fn long_lines_are_split_and_memory_bounded() {
+    let dir = Dir::new("long");
+    let mut data = vec![b'x'; 3_000_000];
+    data.push(b'\n');
+    let out = feed(&ours(), &["n1000", "./B"], &data, &dir.0);
+    assert_eq!(out.status.code(), Some(0));
+    let content = logdir_content(&dir.join("B"));
+    let lines: Vec<&[u8]> = content.split(|&c| c == b'\n').filter(|l| !l.is_empty()).collect();
+    assert!(lines.iter().all(|l| l.len() <= 8192));
+    assert_eq!(lines.iter().map(|l| l.len()).sum::<usize>(), 3_000_000);
+}
+
+/// kill -9 while a processor works: the next logger processes `previous`
+/// again, its archive sorts before the `.u` of the old `current`, and
+/// nothing is lost or doubled.
+#[test]
+fn kill_9_during_processing() {
+    let dir = Dir::new("killproc");
+    let gate = dir.join("gate");
+    assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
+    let slow = format!("?cat {} >/dev/null; cat", gate.display());
+    // Whatever happens, the processor (orphaned by the kill) is let go.
+    struct Open(PathBuf);
+    impl Drop for Open {
+        fn drop(&mut self) {
+            use std::os::unix::fs::OpenOptionsExt;
+            let _ = std::fs::OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_NONBLOCK)
+                .open(&self.0);
+        }
+    }
+    let open_gate = Open(gate.clone());
+    // Input from a file: one read takes it all, then the rotation waits
+    // for the processor (reading stops, every line is in `current`).
+    std::fs::write(dir.join("input"), numbered(0, 2000)).unwrap();
+    let w = Running(
+        Command::new(ours())
+            .args(["s4096", "n100", &slow, "./KP"])
+            .current_dir(&dir.0)
+            .stdin(std::fs::File::open(dir.join("input")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let last = numbered(1999, 2000);
+    let kp = dir.join("KP");
+    common::poll(WAIT, "previous and every line written", || {
+        (kp.join("previous").exists()
+            && std::fs::read(kp.join("current")).is_ok_and(|c| c.ends_with(&last)))
+        .then_some(())
+    });
+    w.signal(libc::SIGKILL);
+    drop(w);
+    // Let the orphaned processor finish.
+    drop(open_gate);
+    let out = feed(&ours(), &["s4096", "n100", "?cat", "./KP"], &numbered(2000, 2100), &dir.0);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert_eq!(common::text(&logdir_content(&kp)), common::text(&numbered(0, 2100)));
+}
