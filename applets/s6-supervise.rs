@@ -419,7 +419,8 @@ impl Sup {
             },
             None => None,
         };
-        let since = pidfile::now();
+        // Only for a pidfile (rustix's clock: one more static written).
+        let since = pidfile.as_ref().map(|_| pidfile::now());
         let args = OwnedArgv::new([OsStr::new("./run"), OsStr::from_bytes(&self.name)]);
         let wr = pipe.as_ref().map(|(_, w)| w.as_fd());
         let setup = |child: &mut Child| -> Result<(), Errno> {
@@ -441,9 +442,11 @@ impl Sup {
                 self.pgid = raw(pid);
                 self.state = State::Up;
                 self.ready_at = None;
-                self.phase = match pidfile {
-                    Some(path) => Phase::Parent(Pf { path, since, early: Vec::new() }),
-                    None => Phase::Plain,
+                self.phase = match (pidfile, since) {
+                    (Some(path), Some(since)) => {
+                        Phase::Parent(Pf { path, since, early: Vec::new() })
+                    }
+                    _ => Phase::Plain,
                 };
                 self.st.pid = raw(pid) as u64;
                 self.st.stamp = Tain::now();
