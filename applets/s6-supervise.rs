@@ -161,7 +161,7 @@ fn null_onto(n: i32) -> Result<(), Errno> {
 
 /// `mkdir_or_target(dir, mode)`: creates `dir`, or the target of a
 /// dangling symlink named `dir`. `Ok(true)` if it was created.
-fn mkdir_or_target(dir: &str, mode: u32) -> Result<bool, Errno> {
+fn mkdir_or_target(dir: &str, mode: rustix::fs::RawMode) -> Result<bool, Errno> {
     match rustix::fs::mkdir(dir, Mode::from_raw_mode(mode)) {
         Ok(()) => Ok(true),
         Err(Errno::EXIST) => match rustix::fs::stat(dir) {
