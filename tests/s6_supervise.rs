@@ -223,7 +223,9 @@ fn signals_to_the_supervisor(tag: &str, bin: &Path) -> Vec<String> {
     s.signal(libc::SIGINT);
     t.push(s.wait_exit().to_string());
     poll(LONG, "the service killed by SIGINT", || (!alive(pid)).then_some(()));
-    t.push(s.events());
+    // 2.15 reports the death too (`dD` before `x`) when it is already
+    // pending as it exits, which depends on timing: not compared.
+    t.push(s.events().replace("dD", ""));
     t
 }
 
@@ -352,8 +354,16 @@ close($o);
 rename("$f.out.tmp", "$f.out");
 if ($f eq "run") { open(my $n, ">&=5"); print $n "\n"; close($n); exec("sleep", "1000"); }
 "#;
-    let mut s =
-        Svc::new("state", &[("x:run", record), ("x:finish", record), ("notification-fd", "5\n")]);
+    let mut s = Svc::new(
+        "state",
+        &[
+            ("x:run", record),
+            ("x:finish", record),
+            ("notification-fd", "5\n"),
+            // perl may start slowly on a loaded machine: no time limit.
+            ("timeout-finish", "0\n"),
+        ],
+    );
     let mut c = Command::new(ours());
     c.env("S6BOX_T", "kept");
     sigstate(&mut c, &[libc::SIGUSR1, libc::SIGPIPE], &[libc::SIGUSR2]);
