@@ -368,7 +368,8 @@ if ($f eq "run") { open(my $n, ">&=5"); print $n "\n"; close($n); exec("sleep", 
     c.env("S6BOX_T", "kept");
     sigstate(&mut c, &[libc::SIGUSR1, libc::SIGPIPE], &[libc::SIGUSR2]);
     s.start_cmd(&mut c);
-    s.wait_status("ready", St::ready);
+    // Up and ready (the first record, before run, is "ready" too).
+    s.wait_status("ready", |s| s.up() && s.ready());
     poll(LONG, "run.out", || {
         std::fs::read_to_string(s.path("run.out")).ok().filter(|t| t.contains("SigIgn"))
     });
