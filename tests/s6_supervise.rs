@@ -644,3 +644,44 @@ fn other_signals_and_dangling_links_as_reference() {
     assert!(t[0].contains("10"), "killed by SIGUSR1: {t:?}");
     same_as_reference("oth", other_signals_and_dangling_links);
 }
+
+fn process_group_commands(tag: &str, bin: &Path) -> Vec<String> {
+    let mut t = Vec::new();
+    let Some(svc) = reference("s6-svc") else { return t };
+    // run and a child of its, in run's process group.
+    let mut s = Svc::new(
+        tag,
+        &[("x:run", "#!/bin/sh\nsleep 1000 &\necho $! > kid\nexec sleep 1000\n"), ("down", "")],
+    );
+    s.start(bin);
+    s.svc("-o");
+    let pid = s.wait_status("up", St::up).pid as i32;
+    let kid: i32 = poll(LONG, "kid", || {
+        std::fs::read_to_string(s.path("kid")).ok().and_then(|t| t.trim().parse().ok())
+    });
+    let send = |opt: &str| {
+        let out = s.client(&svc, &[opt]);
+        assert!(out.status.success(), "s6-svc {opt}: {}", text(&out.stderr));
+    };
+    send("-P");
+    poll(LONG, "both stopped", || {
+        (state(pid) == Some('T') && state(kid) == Some('T')).then_some(())
+    });
+    t.push(s.wait_status("paused", St::paused).shape());
+    send("-C");
+    poll(LONG, "both running", || {
+        (state(pid) != Some('T') && state(kid) != Some('T')).then_some(())
+    });
+    t.push(s.wait_status("continued", |s| !s.paused()).shape());
+    send("-K");
+    t.push(s.wait_status("down", |s| s.pid == 0).shape());
+    poll(LONG, "the child killed too", || (!alive(kid)).then_some(()));
+    s.wait_events("sudD");
+    t.push(s.events());
+    t
+}
+
+#[test]
+fn process_group_commands_as_reference() {
+    same_as_reference("pg", process_group_commands);
+}
