@@ -685,3 +685,26 @@ fn process_group_commands(tag: &str, bin: &Path) -> Vec<String> {
 fn process_group_commands_as_reference() {
     same_as_reference("pg", process_group_commands);
 }
+
+#[test]
+fn timeout_kill_to_the_process_group() {
+    // run ignores SIGTERM, and so does its child: flag-timeout-killpg makes
+    // the SIGKILL reach both.
+    let mut s = Svc::new(
+        "killpg",
+        &[
+            ("x:run", "#!/bin/sh\ntrap '' TERM\nsleep 1000 &\necho $! > kid\nexec sleep 1000\n"),
+            ("timeout-kill", "100\n"),
+            ("flag-timeout-killpg", ""),
+        ],
+    );
+    s.start(&ours());
+    s.wait_status("up", St::up);
+    let kid: i32 = poll(LONG, "kid", || {
+        std::fs::read_to_string(s.path("kid")).ok().and_then(|t| t.trim().parse().ok())
+    });
+    s.svc("-d");
+    let st = s.wait_status("killed", |s| s.pid == 0);
+    assert_eq!(st.wstat, libc::SIGKILL as u16);
+    poll(LONG, "the child killed too", || (!alive(kid)).then_some(()));
+}

@@ -245,3 +245,35 @@ fn orphans_are_reaped() {
     });
     s.no_zombies();
 }
+
+#[test]
+fn parent_killed_and_idle_daemon_phase() {
+    let mut s = Svc::new(
+        "pf-killed",
+        &[("x:run", "#!/bin/sh\nkill -9 $$\n"), ("pidfile", "daemon.pid\n"), ("down", "")],
+    );
+    s.start(&ours());
+    s.svc("-o");
+    let st = s.wait_status("down", |st| st.pid == 0 && st.wstat == 9);
+    assert!(!st.want_up());
+    s.wait_err("warning: ./run (parent) did not exit 0: the daemon is not watched");
+    drop(s);
+    // While the daemon runs, the supervisor sleeps.
+    let mut s = Svc::new("pf-idle", &[("x:run", SINGLE), ("pidfile", "daemon.pid\n")]);
+    s.start(&ours());
+    poll(LONG, "status pid = the daemon", || {
+        let st = s.status();
+        std::fs::read_to_string(s.path("daemon.pid"))
+            .is_ok_and(|t| st.up() && t.trim() == st.pid.to_string())
+            .then_some(())
+    });
+    let pid = s.sup_pid();
+    let sw = || proc_field(pid, "voluntary_ctxt_switches").parse::<u64>().unwrap();
+    poll(LONG, "the supervisor asleep in poll", || {
+        let w = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+        (w.contains("poll") && state(pid) == Some('S')).then_some(())
+    });
+    let before = sw();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert_eq!(sw(), before, "woke up while the daemon ran");
+}
