@@ -72,6 +72,10 @@ pub mod s6_setuidgid;
 #[path = "s6-softlimit.rs"]
 pub mod s6_softlimit;
 
+#[cfg(feature = "s6-supervise")]
+#[path = "s6-supervise.rs"]
+pub mod s6_supervise;
+
 #[cfg(feature = "s6-svlink")]
 #[path = "s6-svlink.rs"]
 pub mod s6_svlink;

@@ -58,10 +58,28 @@ fn reserve(layout: Layout) -> *mut u8 {
     }
 }
 
+/// `release(p, size)`: gives back the arena block `p` if it is the last
+/// one handed out (otherwise it stays used).
+fn release(p: *mut u8, size: usize) {
+    let start = p as usize - base();
+    let _ = TOP.compare_exchange(start + size, start, Ordering::Relaxed, Ordering::Relaxed);
+}
+
+/// `resize_last(p, old, new)`: grows or shrinks the arena block `p` in
+/// place if it is the last one handed out and the arena has room.
+fn resize_last(p: *mut u8, old: usize, new: usize) -> bool {
+    let start = p as usize - base();
+    start + new <= ARENA
+        && TOP
+            .compare_exchange(start + old, start + new, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+}
+
 // SAFETY: blocks from the arena are disjoint, aligned as asked (start is
-// rounded up to layout.align()) and at least layout.size() long; they are
-// never reused, so dealloc of one is a no-op. Everything else is malloc's,
-// and goes back to it.
+// rounded up to layout.align()) and at least layout.size() long; a block is
+// given back (TOP moved down to its start) only by its own dealloc, and only
+// when nothing was handed out after it, so live blocks never overlap.
+// Everything else is malloc's, and goes back to it.
 unsafe impl GlobalAlloc for BumpThenMalloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let p = reserve(layout);
@@ -73,7 +91,9 @@ unsafe impl GlobalAlloc for BumpThenMalloc {
     }
 
     unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
-        if !in_arena(p) {
+        if in_arena(p) {
+            release(p, layout.size());
+        } else {
             // SAFETY: p came from System.alloc with this layout.
             unsafe { System.dealloc(p, layout) }
         }
@@ -85,6 +105,9 @@ unsafe impl GlobalAlloc for BumpThenMalloc {
             // guarantees new_size is valid for layout.align().
             return unsafe { System.realloc(p, layout, new_size) };
         }
+        if new_size <= SMALL && resize_last(p, layout.size(), new_size) {
+            return p;
+        }
         // SAFETY: same alignment, new_size valid (caller's guarantee).
         let new = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         // SAFETY: new has a non-zero size.
@@ -93,6 +116,7 @@ unsafe impl GlobalAlloc for BumpThenMalloc {
             // SAFETY: both blocks are at least min(old, new) long and disjoint
             // (q is a fresh block).
             unsafe { std::ptr::copy_nonoverlapping(p, q, layout.size().min(new_size)) };
+            release(p, layout.size());
         }
         q
     }
@@ -105,7 +129,8 @@ mod tests {
     #[test]
     fn blocks_are_aligned_disjoint_and_fall_back() {
         let a = BumpThenMalloc;
-        let mut seen: Vec<(usize, usize)> = Vec::new();
+        // Live blocks: (address, size, align).
+        let mut live: Vec<(usize, usize, usize)> = Vec::new();
         for (size, align) in [(1, 1), (24, 8), (3, 1), (64, 64), (16, 16), (5000, 8), (100, 4096)] {
             let l = Layout::from_size_align(size, align).unwrap();
             // SAFETY: non-zero sizes; each block is freed below with its layout.
@@ -113,18 +138,22 @@ mod tests {
             assert!(!p.is_null());
             assert_eq!(p as usize % align, 0);
             assert_eq!(in_arena(p), size <= SMALL, "size {size}");
-            for &(s, n) in &seen {
-                assert!(p as usize + size <= s || s + n <= p as usize, "overlap");
-            }
-            seen.push((p as usize, size));
             // SAFETY: p is valid for `size` bytes.
             unsafe { p.write_bytes(0xa5, size) };
             // SAFETY: p came from a.alloc(l).
             let q = unsafe { a.realloc(p, l, size * 3) };
+            assert_eq!(q as usize % align, 0);
             // SAFETY: q is valid for size*3 bytes and kept the first `size`.
             assert!(unsafe { std::slice::from_raw_parts(q, size) }.iter().all(|&b| b == 0xa5));
+            for &(s, n, _) in &live {
+                assert!(q as usize + size * 3 <= s || s + n <= q as usize, "overlap");
+            }
+            live.push((q as usize, size * 3, align));
+        }
+        // Freed last first: each is the arena's last block in turn.
+        for &(q, n, align) in live.iter().rev() {
             // SAFETY: q came from a.realloc with this size and alignment.
-            unsafe { a.dealloc(q, Layout::from_size_align(size * 3, align).unwrap()) };
+            unsafe { a.dealloc(q as *mut u8, Layout::from_size_align(n, align).unwrap()) };
         }
     }
 }

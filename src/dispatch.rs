@@ -48,6 +48,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-supervise")]
+    ("s6-supervise", applets::s6_supervise::main),
     #[cfg(feature = "s6-svlink")]
     ("s6-svlink", applets::s6_svlink::main),
     #[cfg(feature = "s6-svperms")]

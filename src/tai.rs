@@ -130,8 +130,20 @@ pub fn stamp_prefix(b: &[u8]) -> bool {
 
 /// `now()`: the system clock (UTC): Unix seconds and nanoseconds.
 pub fn now() -> (i64, u32) {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::Realtime);
-    (t.tv_sec, t.tv_nsec as u32)
+    // Through the C library's clock_gettime, whose vDSO pointer is set up
+    // at start anyway: rustix's own vDSO cache is one more static written,
+    // which costs a long-running supervisor a dirty page.
+    use std::time::{SystemTime, UNIX_EPOCH};
+    match SystemTime::now().duration_since(UNIX_EPOCH) {
+        Ok(d) => (d.as_secs() as i64, d.subsec_nanos()),
+        Err(e) => {
+            let d = e.duration();
+            match d.subsec_nanos() {
+                0 => (-(d.as_secs() as i64), 0),
+                n => (-(d.as_secs() as i64) - 1, 1_000_000_000 - n),
+            }
+        }
+    }
 }
 
 /// A TAI64N moment in binary form: the label (2^62 + TAI seconds) and

@@ -40,6 +40,21 @@ fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
     let fd =
         rustix::fs::open(dir, OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())?;
     let mut names = Vec::new();
+    // Linux: entries read into a small stack buffer, so a supervisor's
+    // every event allocates nothing unless there are listeners.
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 512];
+        let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
+        while let Some(e) = dir.next() {
+            let e = e?;
+            let name = e.file_name().to_bytes();
+            if is_listener(name) {
+                names.push(name.to_vec());
+            }
+        }
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
     for e in rustix::fs::Dir::read_from(&fd)? {
         let e = e?;
         if is_listener(e.file_name().to_bytes()) {

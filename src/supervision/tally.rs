@@ -76,16 +76,39 @@ pub fn read_dir(servicedir: &OsStr) -> Result<Vec<Death>, Errno> {
 /// and replaces the file atomically. With `max` 0 the file is emptied.
 pub fn append(path: &OsStr, death: &Death, max: u64) -> Result<(), Errno> {
     let max = max.min(MAX) as usize;
-    let mut b = match atomic::read_small(path, (MAX as usize) * LEN) {
+    // Only the newest max - 1 records are read (a supervisor appends at
+    // every death: no buffer larger than what is kept).
+    let mut b = match newest(path, max.saturating_sub(1) * LEN) {
         Ok(b) => b,
         Err(Errno::NOENT) => Vec::new(),
         Err(e) => return Err(e),
     };
-    b.truncate(b.len() - b.len() % LEN);
-    b.extend_from_slice(&death.encode());
-    let keep = max * LEN;
-    let start = b.len().saturating_sub(keep);
-    atomic::replace(path, &b[start..])
+    if max > 0 {
+        b.extend_from_slice(&death.encode());
+    }
+    atomic::replace(path, &b)
+}
+
+/// `newest(path, bytes)`: the last whole records of the file, at most
+/// `bytes` of them.
+fn newest(path: &OsStr, bytes: usize) -> Result<Vec<u8>, Errno> {
+    use rustix::fs::{Mode, OFlags};
+    let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
+    let size = rustix::fs::fstat(&fd)?.st_size.max(0) as usize;
+    let whole = size - size % LEN;
+    let start = whole - whole.min(bytes);
+    let mut b = vec![0u8; whole - start];
+    let mut got = 0;
+    while got < b.len() {
+        match rustix::io::pread(&fd, &mut b[got..], (start + got) as u64) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    b.truncate(got - got % LEN);
+    Ok(b)
 }
 
 /// `clear(path)`: empties the tally atomically.
@@ -112,5 +135,25 @@ mod tests {
         let core = Death::of_wstat(d.stamp, 0x80 | 11);
         assert_eq!((core.code, core.sig), (139, 11));
         assert_eq!(decode_all(&[REF_KILL.as_slice(), &REF_KILL[..5]].concat()).len(), 1);
+    }
+
+    #[test]
+    fn append_keeps_the_newest() {
+        let dir = std::env::temp_dir().join(format!("s6box-tally-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("death_tally");
+        let p = path.as_os_str();
+        let d = Death::decode(&REF_KILL).unwrap();
+        for code in 1..=5u8 {
+            append(p, &Death { code, ..d }, 3).unwrap();
+        }
+        let codes: Vec<u8> = read(p).unwrap().iter().map(|d| d.code).collect();
+        assert_eq!(codes, [3, 4, 5]);
+        append(p, &Death { code: 6, ..d }, 1).unwrap();
+        assert_eq!(read(p).unwrap().iter().map(|d| d.code).collect::<Vec<_>>(), [6]);
+        append(p, &Death { code: 7, ..d }, 0).unwrap();
+        assert!(read(p).unwrap().is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
