@@ -30,6 +30,10 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-svscan")]
+    ("s6-svscan", applets::s6_svscan::main),
+    #[cfg(feature = "s6-svscanctl")]
+    ("s6-svscanctl", applets::s6_svscanctl::main),
     #[cfg(feature = "s6-tai64n")]
     ("s6-tai64n", applets::s6_tai64n::main),
     #[cfg(feature = "s6-tai64nlocal")]

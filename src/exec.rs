@@ -74,9 +74,23 @@ fn execv(file: &CStr, argv: Argv) -> Errno {
 /// state; returns its pid once the exec succeeded, or the exec error (the
 /// failed child is already reaped).
 pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
+    spawn_with(None, argv, &[])
+}
+
+/// `spawn_with(path, argv, fds)`: as `spawn`, but runs the program at
+/// `path` when given (argv[0] is then only the name it sees; no PATH
+/// search), and first makes, for each `(from, to)` in `fds`, descriptor
+/// `to` a copy of `from` (not close-on-exec) in the child. `to` numbers
+/// must not be used as a later `from`.
+pub fn spawn_with(
+    path: Option<&CStr>,
+    argv: Argv,
+    fds: &[(i32, i32)],
+) -> Result<rustix::process::Pid, Errno> {
     let (rd, wr) = crate::fd::pipe_cloexec()?;
     // SAFETY: s6box is single-threaded, so the child may run any code; it
-    // only restores signal state, execs, and _exits on failure.
+    // only restores signal state, moves descriptors, execs, and _exits on
+    // failure.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(crate::msg::errno());
@@ -84,7 +98,23 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
     if pid == 0 {
         drop(rd);
         sig::restore();
-        let e = try_exec(argv);
+        let mut e = None;
+        for &(from, to) in fds {
+            let r = if from == to {
+                rustix::io::fcntl_setfd(crate::fd::borrow(from), rustix::io::FdFlags::empty())
+            } else {
+                crate::fd::copy_to(crate::fd::borrow(from), to)
+            };
+            if let Err(err) = r {
+                e = Some(err);
+                break;
+            }
+        }
+        let e = match (e, path) {
+            (Some(e), _) => e,
+            (None, Some(p)) => execv(p, argv),
+            (None, None) => try_exec(argv),
+        };
         msg::write_all(&wr, &e.raw_os_error().to_ne_bytes());
         // SAFETY: _exit ends the child at once, without running the parent's
         // exit handlers or flushing its copied buffers.
