@@ -118,14 +118,12 @@ pub fn main(argv: Argv) -> i32 {
     let rest = cli.rest();
     let services_max = services_max.max(SERVICES_MIN);
     let name_max = name_max.max(1);
-    if let Some(n) = notif
-        && rustix::io::fcntl_getfd(fd::borrow(n)).is_err()
-    {
-        msg::fatal(exitcode::USAGE, &[b"invalid notification fd"]);
+    if let Some(Err(e)) = notif.map(|n| rustix::io::fcntl_getfd(fd::borrow(n))) {
+        msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)]);
     }
     if let Some(n) = console {
-        if rustix::io::fcntl_getfd(fd::borrow(n)).is_err() {
-            msg::fatal(exitcode::USAGE, &[b"invalid console holder fd"]);
+        if let Err(e) = rustix::io::fcntl_getfd(fd::borrow(n)) {
+            msg::fatal(exitcode::USAGE, &[b"invalid console holder fd: ", &msg::strerror(e)]);
         }
         if let Err(e) = rustix::io::fcntl_setfd(fd::borrow(n), rustix::io::FdFlags::CLOEXEC) {
             msg::fatal_sys(exitcode::SYS, &[b"coe console holder"], e);
@@ -436,7 +434,8 @@ impl Scanner {
                 msg::warn(&[b"name too long - not spawning service: ", &name]);
                 continue;
             }
-            let i = match self.services.iter().position(|s| s.dev == dev && s.ino == ino) {
+            let known = self.services.iter().position(|s| s.dev == dev && s.ino == ino);
+            let i = match known {
                 Some(i) => {
                     let s = &mut self.services[i];
                     s.active = true;
@@ -465,7 +464,7 @@ impl Scanner {
                     self.services.len() - 1
                 }
             };
-            self.check_logger(i);
+            self.check_logger(i, known.is_none());
         }
         self.drop_dead();
         for i in 0..self.services.len() {
@@ -473,14 +472,14 @@ impl Scanner {
         }
     }
 
-    /// `check_logger(i)`: gives service `i` a logger (and its pipe) when
-    /// `NAME/log` is a directory it does not have yet.
-    fn check_logger(&mut self, i: usize) {
+    /// `check_logger(i, new)`: gives service `i` a logger (and its pipe)
+    /// when `NAME/log` is a directory it does not have yet.
+    fn check_logger(&mut self, i: usize, new: bool) {
         let lp = log_path(&self.services[i].name);
         let id = match stat_dir(&lp) {
             Ok(Some(id)) => id,
             Ok(None) => {
-                if self.services[i].log.is_none() {
+                if new {
                     msg::warn(&[&lp, b" is not a directory - no logger"]);
                 }
                 return;
@@ -550,13 +549,7 @@ impl Scanner {
             && l.sup.pid.is_none()
         {
             let lp = log_path(&s.name);
-            let mut fds = vec![(l.rd.as_raw_fd(), 0)];
-            if let Some(c) = self.console
-                && s.name == b"s6-svscan-log"
-            {
-                fds.push((c, 2));
-            }
-            match self.spawn(&lp, &fds) {
+            match self.spawn(&lp, &[(l.rd.as_raw_fd(), 0)]) {
                 Ok(p) => self.services[i].log.as_mut().map_or((), |l| l.sup.pid = Some(p)),
                 Err(e) => {
                     msg::warn_sys(&[b"spawn s6-supervise for ", &lp], e);
@@ -566,10 +559,17 @@ impl Scanner {
         }
         let s = &self.services[i];
         if s.sup.pid.is_none() {
-            let fds: Vec<(i32, i32)> = match s.log.as_ref().and_then(|l| l.wr.as_ref()) {
+            let mut fds: Vec<(i32, i32)> = match s.log.as_ref().and_then(|l| l.wr.as_ref()) {
                 Some(wr) => vec![(wr.as_raw_fd(), 1)],
                 None => Vec::new(),
             };
+            // The catch-all logger of an s6-linux-init style tree writes
+            // its own errors to the console.
+            if let Some(c) = self.console
+                && s.name == b"s6-svscan-log"
+            {
+                fds.push((c, 2));
+            }
             let name = s.name.clone();
             match self.spawn(&name, &fds) {
                 Ok(p) => self.services[i].sup.pid = Some(p),
