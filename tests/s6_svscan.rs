@@ -759,3 +759,39 @@ fn container_ends_with_the_exit_code_of_a_service_that_fails_for_good() {
     assert_eq!(fs::read_to_string(c.dir.join("app.log")).unwrap().matches("failing\n").count(), 3);
     assert!(text(&fs::read(c.dir.join("err")).unwrap()).contains("PERMANENT FAILURE"));
 }
+
+/// 2.11's forms (`-c max`, no scandir: the current directory) and 2.15's
+/// long options; `--timeout` rescans without being asked.
+#[test]
+fn old_and_long_option_forms() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-forms");
+    service(&t.scan, "a", "exec sleep 100000");
+    let err = fs::File::create(t.dir.join("err")).unwrap();
+    let child = cmd("s6-svscan")
+        .args(["-c", "10", "--timeout=100", "--name-max=20", "--services-max=30"])
+        .current_dir(&t.scan)
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    t.wait_sup("a");
+    // Picked up by the periodic scan, no s6-svscanctl -a.
+    service(&t.scan, "b", "exec sleep 100000");
+    t.wait_sup("b");
+    service(&t.scan, "name-longer-than-twenty", "exec sleep 100000");
+    poll(LONG, "name too long", || {
+        t.err()
+            .contains(
+                "s6-svscan: warning: name too long - not spawning service: name-longer-than-twenty\n",
+            )
+            .then_some(())
+    });
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
