@@ -35,12 +35,10 @@ struct Sup {
     pid: Option<Pid>,
 }
 
-/// The logger of a service: `NAME/log`, its supervisor, and the pipe from
-/// the service's stdout to the logger's stdin, held here for the life of
-/// the pair.
+/// The logger of a service: the supervisor of `NAME/log`, and the pipe
+/// from the service's stdout to the logger's stdin, held here for the
+/// life of the pair.
 struct Logger {
-    dev: u64,
-    ino: u64,
     sup: Sup,
     rd: OwnedFd,
     /// Dropped when the tree (or this pair) is brought down, so the logger
@@ -77,7 +75,10 @@ enum Stop {
 }
 
 struct Scanner {
+    /// Sorted by (dev, ino).
     services: Vec<Service>,
+    /// Supervisors of `services` (loggers included), running or not.
+    supervisors: usize,
     services_max: usize,
     name_max: usize,
     /// The s6-supervise to run: s6box's own executable, or `None` for a
@@ -118,9 +119,14 @@ pub fn main(argv: Argv) -> i32 {
     let rest = cli.rest();
     let services_max = services_max.max(SERVICES_MIN);
     let name_max = name_max.max(1);
-    if let Some(Err(e)) = notif.map(|n| rustix::io::fcntl_getfd(fd::borrow(n))) {
-        msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)]);
-    }
+    // Close-on-exec from now on: no supervisor inherits it.
+    let notif = match notif.map(crate::watch::adopt_fd) {
+        Some(Err(e)) => {
+            msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
+        }
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
     if let Some(n) = console {
         if let Err(e) = rustix::io::fcntl_getfd(fd::borrow(n)) {
             msg::fatal(exitcode::USAGE, &[b"invalid console holder fd: ", &msg::strerror(e)]);
@@ -146,6 +152,7 @@ pub fn main(argv: Argv) -> i32 {
     remove_dangling();
     let mut sc = Scanner {
         services: Vec::new(),
+        supervisors: 0,
         services_max,
         name_max,
         supervise,
@@ -154,7 +161,7 @@ pub fn main(argv: Argv) -> i32 {
         stopping: None,
     };
     sc.scan();
-    if let Some(Ok(f)) = notif.map(crate::watch::adopt_fd) {
+    if let Some(f) = notif {
         let _ = crate::watch::notify(f);
     }
     let rescan = (rescan > 0).then(|| Duration::from_millis(rescan));
@@ -345,13 +352,17 @@ fn send(pid: Option<Pid>, s: Signal) {
     }
 }
 
+/// `dev_ino(st)`: the identity of a file (the field types vary by system).
+#[allow(clippy::unnecessary_cast)]
+fn dev_ino(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
 /// `stat_dir(path)`: (dev, ino) of `path` if it is a directory (following
 /// symbolic links).
 fn stat_dir(path: &[u8]) -> Result<Option<(u64, u64)>, Errno> {
     let st = rustix::fs::stat(OsStr::from_bytes(path))?;
-    Ok(rustix::fs::FileType::from_raw_mode(st.st_mode)
-        .is_dir()
-        .then_some((st.st_dev as u64, st.st_ino as u64)))
+    Ok(rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir().then_some(dev_ino(&st)))
 }
 
 fn log_path(name: &[u8]) -> Vec<u8> {
@@ -361,123 +372,112 @@ fn log_path(name: &[u8]) -> Vec<u8> {
 }
 
 impl Scanner {
-    fn supervisors(&self) -> usize {
-        self.services.iter().map(|s| 1 + usize::from(s.log.is_some())).sum()
-    }
-
     /// `scan()`: reads the scan directory; new entries get their
     /// supervisors, known ones are marked active (and renamed), missing
     /// ones inactive; every active supervisor that is not running is
-    /// started.
+    /// started. Services are kept sorted by (device, inode).
     fn scan(&mut self) {
-        for s in &mut self.services {
-            s.active = false;
-        }
         let dir = match rustix::fs::open(
             ".",
             OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
         ) {
             Ok(d) => d,
-            Err(e) => {
-                msg::warn_sys(&[b"opendir ."], e);
-                // Nothing learnt: keep every entry as it was.
-                for s in &mut self.services {
-                    s.active = true;
-                }
-                self.retry();
-                return;
-            }
+            Err(e) => return self.scan_failed(b"opendir .", e),
         };
-        let mut names = Vec::new();
-        match rustix::fs::Dir::read_from(&dir) {
-            Ok(entries) => {
-                for e in entries {
-                    match e {
-                        Ok(e) => {
-                            let n = e.file_name().to_bytes();
-                            if !n.starts_with(b".") {
-                                names.push(n.to_vec());
-                            }
-                        }
-                        Err(e) => {
-                            msg::warn_sys(&[b"readdir ."], e);
-                            for s in &mut self.services {
-                                s.active = true;
-                            }
-                            self.retry();
-                            return;
-                        }
-                    }
-                }
-            }
-            Err(e) => {
-                msg::warn_sys(&[b"readdir ."], e);
-                for s in &mut self.services {
-                    s.active = true;
-                }
-                self.retry();
-                return;
-            }
+        let mut entries = match rustix::fs::Dir::read_from(&dir) {
+            Ok(d) => d,
+            Err(e) => return self.scan_failed(b"readdir .", e),
+        };
+        for s in &mut self.services {
+            s.active = false;
         }
-        drop(dir);
-        for name in names {
-            let (dev, ino) = match stat_dir(&name) {
-                Ok(Some(id)) => id,
-                Ok(None) | Err(Errno::NOENT) => continue,
+        for e in &mut entries {
+            let e = match e {
+                Ok(e) => e,
                 Err(e) => {
-                    msg::warn_sys(&[b"stat ", &name], e);
+                    // Nothing certain about what was not read: keep it all.
+                    for s in &mut self.services {
+                        s.active = true;
+                    }
+                    return self.scan_failed(b"readdir .", e);
+                }
+            };
+            let name = e.file_name();
+            if name.to_bytes().starts_with(b".") {
+                continue;
+            }
+            let (dev, ino) = match rustix::fs::statat(&dir, name, AtFlags::empty()) {
+                Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => dev_ino(&st),
+                Ok(_) | Err(Errno::NOENT) => continue,
+                Err(e) => {
+                    msg::warn_sys(&[b"stat ", name.to_bytes()], e);
                     continue;
                 }
             };
+            let name = name.to_bytes();
             if name.len() > self.name_max {
-                msg::warn(&[b"name too long - not spawning service: ", &name]);
+                msg::warn(&[b"name too long - not spawning service: ", name]);
                 continue;
             }
-            let known = self.services.iter().position(|s| s.dev == dev && s.ino == ino);
-            let i = match known {
-                Some(i) => {
+            let (i, new) = match self.services.binary_search_by_key(&(dev, ino), |s| (s.dev, s.ino))
+            {
+                Ok(i) => {
                     let s = &mut self.services[i];
                     s.active = true;
                     if s.name != name {
-                        s.name = name;
+                        s.name = name.to_vec();
                     }
-                    i
+                    (i, false)
                 }
-                None => {
-                    if self.supervisors() + 1 > self.services_max {
+                Err(i) => {
+                    if self.supervisors + 1 > self.services_max {
                         msg::warn(&[
                             b"unable to start supervisor for ",
-                            &name,
+                            name,
                             b": too many services",
                         ]);
                         continue;
                     }
-                    self.services.push(Service {
+                    self.supervisors += 1;
+                    let s = Service {
                         dev,
                         ino,
-                        name,
+                        name: name.to_vec(),
                         active: true,
                         sup: Sup::default(),
                         log: None,
-                    });
-                    self.services.len() - 1
+                    };
+                    self.services.insert(i, s);
+                    (i, true)
                 }
             };
-            self.check_logger(i, known.is_none());
+            // A logger is looked for when the service is new or about to
+            // get a new supervisor (which is when a pipe can be put in).
+            let s = &self.services[i];
+            if s.log.is_none() && s.sup.pid.is_none() {
+                self.check_logger(i, new);
+            }
         }
+        drop(entries);
+        drop(dir);
         self.drop_dead();
         for i in 0..self.services.len() {
             self.start(i);
         }
     }
 
+    fn scan_failed(&mut self, what: &[u8], e: Errno) {
+        msg::warn_sys(&[what], e);
+        self.retry();
+    }
+
     /// `check_logger(i, new)`: gives service `i` a logger (and its pipe)
     /// when `NAME/log` is a directory it does not have yet.
     fn check_logger(&mut self, i: usize, new: bool) {
         let lp = log_path(&self.services[i].name);
-        let id = match stat_dir(&lp) {
-            Ok(Some(id)) => id,
+        match stat_dir(&lp) {
+            Ok(Some(_)) => {}
             Ok(None) => {
                 if new {
                     msg::warn(&[&lp, b" is not a directory - no logger"]);
@@ -489,46 +489,33 @@ impl Scanner {
                 msg::warn_sys(&[b"stat ", &lp], e);
                 return;
             }
-        };
-        let full = self.supervisors() + 1 > self.services_max;
+        }
+        if self.supervisors + 1 > self.services_max {
+            msg::warn(&[b"unable to start supervisor for ", &lp, b": too many services"]);
+            return;
+        }
         let s = &mut self.services[i];
-        match &mut s.log {
-            Some(l) => {
-                // A logger directory replaced by another: the pipe stays,
-                // the next supervisor runs on the new one.
-                l.dev = id.0;
-                l.ino = id.1;
+        match fd::pipe_cloexec() {
+            Ok((rd, wr)) => {
+                s.log = Some(Logger { sup: Sup::default(), rd, wr: Some(wr) });
+                self.supervisors += 1;
             }
-            None => {
-                if s.sup.pid.is_some() {
-                    // The service already writes somewhere else: the
-                    // logger comes with the service's next supervisor.
-                    return;
-                }
-                if full {
-                    msg::warn(&[b"unable to start supervisor for ", &lp, b": too many services"]);
-                    return;
-                }
-                match fd::pipe_cloexec() {
-                    Ok((rd, wr)) => {
-                        s.log = Some(Logger {
-                            dev: id.0,
-                            ino: id.1,
-                            sup: Sup::default(),
-                            rd,
-                            wr: Some(wr),
-                        })
-                    }
-                    Err(e) => msg::warn_sys(&[b"create pipe for ", &s.name], e),
-                }
-            }
+            Err(e) => msg::warn_sys(&[b"create pipe for ", &s.name], e),
         }
     }
 
     /// `drop_dead()`: forgets inactive services whose supervisors are all
     /// gone (their pipe is closed with them).
     fn drop_dead(&mut self) {
-        self.services.retain(|s| s.active || s.running() > 0);
+        let mut gone = 0;
+        self.services.retain(|s| {
+            let keep = s.active || s.running() > 0;
+            if !keep {
+                gone += 1 + usize::from(s.log.is_some());
+            }
+            keep
+        });
+        self.supervisors -= gone;
     }
 
     /// `retry()`: a scan in one second, after something failed.
