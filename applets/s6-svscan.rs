@@ -571,17 +571,28 @@ impl Scanner {
         }
     }
 
-    /// `spawn(dir, fds)`: `s6-supervise DIR` with the descriptor moves.
+    /// `spawn(dir, fds)`: `s6-supervise DIR` with the descriptor moves:
+    /// s6box's own executable, else (or if it is gone) from PATH.
     fn spawn(&self, dir: &[u8], fds: &[(i32, i32)]) -> Result<Pid, Errno> {
         let argv = OwnedArgv::new([OsStr::new("s6-supervise"), OsStr::from_bytes(dir)]);
-        match &self.supervise {
-            Some(p) => match exec::spawn_with(Some(p.as_c_str()), argv.argv(), fds) {
-                // s6box moved away or gone since: s6-supervise from PATH.
-                Err(Errno::NOENT) => exec::spawn_with(None, argv.argv(), fds),
-                r => r,
-            },
-            None => exec::spawn_with(None, argv.argv(), fds),
-        }
+        let argv = argv.argv();
+        exec::spawn_with(argv, false, |_| {
+            for &(from, to) in fds {
+                if from == to {
+                    rustix::io::fcntl_setfd(fd::borrow(from), rustix::io::FdFlags::empty())?;
+                } else {
+                    fd::copy_to(fd::borrow(from), to)?;
+                }
+            }
+            match &self.supervise {
+                Some(p) => match exec::try_exec_file(p, argv) {
+                    // s6box moved away since: s6-supervise from PATH.
+                    Errno::NOENT => Ok(()),
+                    e => Err(e),
+                },
+                None => Ok(()),
+            }
+        })
     }
 
     /// `reap()`: collects every ended child; a dead supervisor of an active

@@ -795,3 +795,29 @@ fn old_and_long_option_forms() {
     t.ctl("t");
     assert_eq!(t.wait_exit(), 0);
 }
+
+/// s6box's s6-svscan runs its own s6-supervise (by executable path, with
+/// any PATH) when the binary carries it.
+#[test]
+fn supervisors_are_s6box_itself_whatever_path_says() {
+    if !ours_supervise() {
+        eprintln!("SKIP: s6box has no s6-supervise yet");
+        return;
+    }
+    let mut t = Tree::new("svscan-ownpath");
+    service(&t.scan, "a", "exec /bin/sleep 100000");
+    let err = fs::File::create(t.dir.join("err")).unwrap();
+    let child = cmd("s6-svscan")
+        .arg(&t.scan)
+        .env("PATH", "/nonexistent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    let a = t.wait_sup("a");
+    assert_eq!(fs::read_link(format!("/proc/{a}/exe")).unwrap(), bin().canonicalize().unwrap());
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
