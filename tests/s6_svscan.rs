@@ -391,10 +391,12 @@ fn logger_pipe_survives_restarts_of_both_sides() {
     }
     let mut t = Tree::new("svscan-pipe");
     // Numbered lines, one every 20 ms; `written` holds the last one sent.
+    // While `pause` exists, it writes nothing (and says so in `paused`).
     service(
         &t.scan,
         "a",
-        "i=0\nwhile :; do i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.02; done",
+        "i=0\nwhile :; do\n  if [ -e ../../pause ]; then : > ../../paused; sleep 0.02; continue; fi\n  \
+         i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.02\ndone",
     );
     script(&t.scan.join("a/log/run"), "exec cat >> ../../../a.log");
     t.start();
@@ -408,10 +410,8 @@ fn logger_pipe_survives_restarts_of_both_sides() {
     let written = || -> u64 {
         fs::read_to_string(t.dir.join("written")).unwrap_or_default().trim().parse().unwrap_or(0)
     };
-    let run_a = descendants(t.wait_sup("a"));
-    for &p in &run_a {
-        kill(p, libc::SIGSTOP);
-    }
+    fs::write(t.dir.join("pause"), "").unwrap();
+    poll(LONG, "service paused", || t.dir.join("paused").exists().then_some(()));
     poll(LONG, "logger caught up", || (count() as u64 == written()).then_some(()));
     let lsup = t.wait_sup("a/log");
     let loggers: Vec<u32> = descendants(lsup);
@@ -423,9 +423,7 @@ fn logger_pipe_survives_restarts_of_both_sides() {
     poll(LONG, "old logger gone", || {
         loggers.iter().all(|&p| stat_of(p).is_none_or(|(_, s)| s == 'Z')).then_some(())
     });
-    for &p in &run_a {
-        kill(p, libc::SIGCONT);
-    }
+    fs::remove_file(t.dir.join("pause")).unwrap();
     let new_lsup = poll(LONG, "logger supervisor back", || t.sup("a/log").filter(|&p| p != lsup));
     assert_ne!(new_lsup, lsup);
     let n = count();
