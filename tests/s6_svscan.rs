@@ -819,3 +819,52 @@ fn supervisors_are_s6box_itself_whatever_path_says() {
     t.ctl("t");
     assert_eq!(t.wait_exit(), 0);
 }
+
+/// `-d 3`: a newline once commands are accepted, and no supervisor holds
+/// the descriptor. `-X 4`: the console holder is s6-svscan-log's
+/// supervisor's stderr and finish's stdout.
+#[test]
+fn notification_and_console_holder() {
+    if !usable() {
+        return;
+    }
+    use std::os::unix::io::AsRawFd;
+    let mut t = Tree::new("svscan-notif");
+    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan, "s6-svscan-log", "echo to-console >&2\nexec sleep 100000");
+    script(&t.scan.join(".s6-svscan/finish"), "echo finish-on-console");
+    let (rd, wr) = std::io::pipe().unwrap();
+    let console = fs::File::create(t.dir.join("console")).unwrap();
+    let (wfd, cfd) = (wr.as_raw_fd(), console.as_raw_fd());
+    let mut c = cmd("s6-svscan");
+    c.args(["-d", "3", "-X", "4"])
+        .arg(&t.scan)
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(t.dir.join("err")).unwrap());
+    // SAFETY: dup2 in the child before exec, on descriptors open in the
+    // parent.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
+            if libc::dup2(wfd, 3) < 0 || libc::dup2(cfd, 4) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    t.child = Some(c.spawn().unwrap());
+    drop(wr);
+    drop(console);
+    // The newline, then end-of-file: nobody else holds the write end.
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut &rd, &mut got).unwrap();
+    assert_eq!(got, b"\n");
+    t.wait_sup("a");
+    poll(LONG, "console output", || {
+        fs::read_to_string(t.dir.join("console")).unwrap().contains("to-console\n").then_some(())
+    });
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+    assert!(fs::read_to_string(t.dir.join("console")).unwrap().ends_with("finish-on-console\n"));
+}
