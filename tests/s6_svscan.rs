@@ -868,3 +868,41 @@ fn notification_and_console_holder() {
     assert_eq!(t.wait_exit(), 0);
     assert!(fs::read_to_string(t.dir.join("console")).unwrap().ends_with("finish-on-console\n"));
 }
+
+/// A scan directory on a read-only file system (its `.s6-svscan` a link
+/// to a writable place): the supervisors cannot make `supervise/` and
+/// die; s6-svscan restarts them once a second, and neither exits nor
+/// spins.
+#[test]
+fn read_only_scandir_is_retried_without_spinning() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-rofs");
+    fs::create_dir_all(t.dir.join("state")).unwrap();
+    std::os::unix::fs::symlink("../state", t.scan.join(".s6-svscan")).unwrap();
+    service(&t.scan, "a", "exec sleep 100000");
+    let scan = t.scan.display().to_string();
+    let setup = format!(
+        "mount --bind '{scan}' '{scan}' && mount -o remount,bind,ro '{scan}' && exec \"$0\" '{scan}'"
+    );
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &setup])
+        .arg(applet("s6-svscan"))
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(t.dir.join("err")).unwrap())
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    poll(LONG, "supervisor started three times", || {
+        (t.err().lines().filter(|l| l.starts_with("s6-supervise a")).count() >= 3).then_some(())
+    });
+    assert!(t.child.as_mut().unwrap().try_wait().unwrap().is_none(), "s6-svscan exited");
+    let cpu0 = cpu_ticks(t.pid());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
