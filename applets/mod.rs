@@ -95,3 +95,11 @@ pub mod s6_tai64n;
 #[cfg(feature = "s6-tai64nlocal")]
 #[path = "s6-tai64nlocal.rs"]
 pub mod s6_tai64nlocal;
+
+#[cfg(feature = "s6-svscan")]
+#[path = "s6-svscan.rs"]
+pub mod s6_svscan;
+
+#[cfg(feature = "s6-svscanctl")]
+#[path = "s6-svscanctl.rs"]
+pub mod s6_svscanctl;

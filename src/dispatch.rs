@@ -54,6 +54,10 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-svlink", applets::s6_svlink::main),
     #[cfg(feature = "s6-svperms")]
     ("s6-svperms", applets::s6_svperms::main),
+    #[cfg(feature = "s6-svscan")]
+    ("s6-svscan", applets::s6_svscan::main),
+    #[cfg(feature = "s6-svscanctl")]
+    ("s6-svscanctl", applets::s6_svscanctl::main),
     #[cfg(feature = "s6-svunlink")]
     ("s6-svunlink", applets::s6_svunlink::main),
     #[cfg(feature = "s6-tai64n")]

@@ -62,6 +62,13 @@ pub fn try_exec(argv: Argv) -> Errno {
     saved
 }
 
+/// `try_exec_file(file, argv)`: execs the program at `file` (no PATH
+/// search; `argv[0]` is only the name it sees); returns only with the
+/// error.
+pub fn try_exec_file(file: &CStr, argv: Argv) -> Errno {
+    execv(file, argv)
+}
+
 fn execv(file: &CStr, argv: Argv) -> Errno {
     // SAFETY: file is NUL-terminated; argv.as_ptr() is a null-terminated
     // array of NUL-terminated strings (Argv's invariant). execv only returns

@@ -1,0 +1,715 @@
+//! s6-svscan: the root of a supervision tree. One `s6-supervise` per
+//! service directory of the scan directory (and one per `log/`, fed by a
+//! pipe this process holds so that neither side's restart loses it), the
+//! `.s6-svscan/control` fifo, and process-1 duty: every ended child is
+//! reaped. One event loop sleeping in `poll::wait` on the signal
+//! descriptor and the control fifo, with a deadline only for the timers
+//! the contract names (`-t` rescans, the restart of a dead supervisor one
+//! second later).
+
+use crate::argv::{Argv, OwnedArgv};
+use crate::cli::{Cli, Opt};
+use crate::supervision::control;
+use crate::{exec, exitcode, fd, msg, poll, sig};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
+use rustix::fs::{AtFlags, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::process::{Pid, Signal};
+use std::ffi::{CString, OsStr};
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+const USAGE: &str = "s6-svscan [ -c max | -C services_max ] [ -L name_max ] [ -t timeout ] [ -d notif ] [ -X consoleholder ] [ scandir ]";
+
+/// Default and lowest supervisor count (services and loggers), as 2.15.
+const SERVICES_MAX: usize = 1000;
+const SERVICES_MIN: usize = 4;
+/// Default longest service name, as 2.15.
+const NAME_MAX: usize = 251;
+/// How long a dead active supervisor waits before its restart.
+const RESTART_DELAY: Duration = Duration::from_secs(1);
+
+/// One supervisor: its pid while it runs.
+#[derive(Default)]
+struct Sup {
+    pid: Option<Pid>,
+}
+
+/// The logger of a service: the supervisor of `NAME/log`, and the pipe
+/// from the service's stdout to the logger's stdin, held here for the
+/// life of the pair.
+struct Logger {
+    sup: Sup,
+    rd: OwnedFd,
+    /// Dropped when the tree (or this pair) is brought down, so the logger
+    /// sees end-of-file once its producers are gone.
+    wr: Option<OwnedFd>,
+}
+
+/// A service directory found by a scan, identified by device and inode.
+struct Service {
+    dev: u64,
+    ino: u64,
+    /// Its name in the scan directory at the last scan that saw it.
+    name: Vec<u8>,
+    /// Seen by the last scan.
+    active: bool,
+    sup: Sup,
+    log: Option<Logger>,
+}
+
+impl Service {
+    fn running(&self) -> usize {
+        usize::from(self.sup.pid.is_some())
+            + self.log.as_ref().map_or(0, |l| usize::from(l.sup.pid.is_some()))
+    }
+}
+
+/// How the tree is being brought down.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// Services get SIGTERM, loggers SIGHUP (`t`, `i`).
+    Clean,
+    /// Everything gets SIGTERM (`q`).
+    Quit,
+}
+
+struct Scanner {
+    /// Sorted by (dev, ino).
+    services: Vec<Service>,
+    /// Supervisors of `services` (loggers included), running or not.
+    supervisors: usize,
+    services_max: usize,
+    name_max: usize,
+    /// The s6-supervise to run: s6box's own executable, or `None` for a
+    /// PATH search.
+    supervise: Option<CString>,
+    console: Option<i32>,
+    /// When the next scan is due because a supervisor died.
+    scan_at: Option<Instant>,
+    stopping: Option<Stop>,
+}
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let mut services_max = SERVICES_MAX;
+    let mut name_max = NAME_MAX;
+    let mut rescan = 0u64;
+    let mut notif = None::<i32>;
+    let mut console = None::<i32>;
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('C') => services_max = number(&mut cli, "services_max"),
+            Opt::Long(l) if l == "services-max" => services_max = number(&mut cli, "services_max"),
+            Opt::Short('c') => services_max = number::<usize>(&mut cli, "max").saturating_mul(2),
+            Opt::Short('L') => name_max = number(&mut cli, "name_max"),
+            Opt::Long(l) if l == "name-max" => name_max = number(&mut cli, "name_max"),
+            Opt::Short('t') => rescan = number(&mut cli, "timeout"),
+            Opt::Long(l) if l == "timeout" => rescan = number(&mut cli, "timeout"),
+            Opt::Short('d') => notif = Some(fd_number(&mut cli, "notif")),
+            Opt::Long(l) if l == "notification-fd" => notif = Some(fd_number(&mut cli, "notif")),
+            Opt::Short('X') => console = Some(fd_number(&mut cli, "consoleholder")),
+            Opt::Long(l) if l == "console-holder" => {
+                console = Some(fd_number(&mut cli, "consoleholder"))
+            }
+            _ => cli.usage(),
+        }
+    }
+    let rest = cli.rest();
+    let services_max = services_max.max(SERVICES_MIN);
+    let name_max = name_max.max(1);
+    // Close-on-exec from now on: no supervisor inherits it.
+    let notif = match notif.map(crate::watch::adopt_fd) {
+        Some(Err(e)) => {
+            msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
+        }
+        Some(Ok(f)) => Some(f),
+        None => None,
+    };
+    if let Some(n) = console {
+        if let Err(e) = rustix::io::fcntl_getfd(fd::borrow(n)) {
+            msg::fatal(exitcode::USAGE, &[b"invalid console holder fd: ", &msg::strerror(e)]);
+        }
+        if let Err(e) = rustix::io::fcntl_setfd(fd::borrow(n), rustix::io::FdFlags::CLOEXEC) {
+            msg::fatal_sys(exitcode::SYS, &[b"coe console holder"], e);
+        }
+    }
+    sanitize_std_fds();
+    if !rest.is_empty()
+        && let Err(e) = rustix::process::chdir(rest.os(0))
+    {
+        msg::fatal_sys(exitcode::SYS, &[b"chdir to ", rest.os(0).as_bytes()], e);
+    }
+    // Resolved once: the tree keeps using the path s6box was started
+    // from, so a binary replaced there is picked up by the next supervisor.
+    let supervise = own_supervise();
+    let (_lock, ctl_rd, _ctl_wr) = setup();
+    if let Err(e) = sig::keep_children() {
+        msg::fatal_sys(exitcode::SYS, &[b"trap signals"], e);
+    }
+    let signals = sig::catch_all().unwrap_or_else(|e| crash(&[b"trap signals"], e));
+    remove_dangling();
+    let mut sc = Scanner {
+        services: Vec::new(),
+        supervisors: 0,
+        services_max,
+        name_max,
+        supervise,
+        console,
+        scan_at: None,
+        stopping: None,
+    };
+    sc.scan();
+    if let Some(f) = notif {
+        let _ = crate::watch::notify(f);
+    }
+    let rescan = (rescan > 0).then(|| Duration::from_millis(rescan));
+    let mut next_rescan = rescan.map(|d| Instant::now() + d);
+    let me = rustix::process::getpid();
+    let mut buf = [0u8; 64];
+    loop {
+        if sc.stopping.is_some() {
+            sc.reap();
+            if sc.services.iter().all(|s| s.running() == 0) {
+                finish(sc.console);
+            }
+        }
+        let deadline = if sc.stopping.is_some() {
+            None
+        } else {
+            match (sc.scan_at, next_rescan) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            }
+        };
+        let ready = poll::wait(&[signals.as_fd(), ctl_rd.as_fd()], deadline);
+        if ready & 1 != 0 {
+            while let Some(s) = signals.next_from_others(me) {
+                sc.signal(s);
+            }
+        }
+        if ready & 2 != 0 {
+            match control::read(&ctl_rd, &mut buf) {
+                Ok(cmds) => {
+                    let cmds = cmds.to_vec();
+                    for c in cmds {
+                        sc.command(c);
+                    }
+                }
+                Err(e) => crash(&[b"read control pipe"], e),
+            }
+        }
+        if sc.stopping.is_none() {
+            let now = Instant::now();
+            if sc.scan_at.is_some_and(|t| t <= now) {
+                sc.scan_at = None;
+                sc.scan();
+            }
+            if let (Some(t), Some(d)) = (next_rescan, rescan)
+                && t <= now
+            {
+                next_rescan = Some(now + d);
+                sc.scan();
+            }
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(cli: &mut Cli, what: &str) -> T {
+    let v = cli.value();
+    crate::cli::parse_decimal(&v).unwrap_or_else(|| {
+        msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be an unsigned integer"])
+    })
+}
+
+fn fd_number(cli: &mut Cli, what: &str) -> i32 {
+    let n: i32 = number(cli, what);
+    if n < 3 {
+        msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be 3 or more"]);
+    }
+    n
+}
+
+/// `sanitize_std_fds()`: a closed stdin, stdout or stderr is opened on
+/// /dev/null, so no pipe or fifo of ours ever takes its number.
+fn sanitize_std_fds() {
+    for n in 0..3 {
+        if rustix::io::fcntl_getfd(fd::borrow(n)) == Err(Errno::BADF) {
+            let flags = if n == 0 { OFlags::RDONLY } else { OFlags::WRONLY };
+            match rustix::fs::open("/dev/null", flags, Mode::empty()) {
+                Ok(f) => {
+                    let _ = fd::move_to(f, n);
+                }
+                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"sanitize standard fds"], e),
+            }
+        }
+    }
+}
+
+/// `own_supervise()`: the path of this executable, when it carries the
+/// s6-supervise applet; `None` (PATH search) otherwise.
+fn own_supervise() -> Option<CString> {
+    crate::dispatch::find(b"s6-supervise")?;
+    let p = rustix::fs::readlink("/proc/self/exe", Vec::new()).ok()?;
+    let b = p.as_bytes();
+    // A binary already replaced when we started: its old path is still
+    // where the upgrade put the new one.
+    let b = b.strip_suffix(b" (deleted)").unwrap_or(b);
+    if !b.starts_with(b"/") {
+        return None;
+    }
+    CString::new(b).ok()
+}
+
+/// `setup()`: `.s6-svscan/` (0700), its lock (held: exit 100) and the
+/// control fifo; returns the lock and the fifo's two ends.
+fn setup() -> (OwnedFd, OwnedFd, OwnedFd) {
+    match rustix::fs::mkdir(".s6-svscan", Mode::from_raw_mode(0o700)) {
+        Ok(()) => {}
+        Err(Errno::EXIST) => match rustix::fs::stat(".s6-svscan") {
+            Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => {}
+            Ok(_) => msg::fatal(exitcode::SYS, &[b".s6-svscan exists and is not a directory"]),
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"stat .s6-svscan"], e),
+        },
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"mkdir .s6-svscan"], e),
+    }
+    let lock = match crate::supervision::svlock::take(OsStr::new(".s6-svscan/lock")) {
+        Ok(l) => l,
+        Err(Errno::BUSY) => msg::fatal(
+            exitcode::USAGE,
+            &[b"another instance of s6-svscan is already running on the same directory"],
+        ),
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"lock .s6-svscan/lock"], e),
+    };
+    match control::serve(OsStr::new(".s6-svscan/control")) {
+        Ok((rd, wr)) => (lock, rd, wr),
+        Err(Errno::NOTSUP) => msg::fatal(exitcode::SYS, &[b".s6-svscan/control is not a FIFO"]),
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"open .s6-svscan/control"], e),
+    }
+}
+
+/// `remove_dangling()`: removes the symbolic links of the scan directory
+/// that point nowhere (2.14).
+fn remove_dangling() {
+    let Ok(dir) =
+        rustix::fs::open(".", OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+    else {
+        return;
+    };
+    let Ok(entries) = rustix::fs::Dir::read_from(&dir) else { return };
+    let mut gone = Vec::new();
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if name.to_bytes().starts_with(b".") {
+            continue;
+        }
+        let Ok(st) = rustix::fs::lstat(name) else { continue };
+        if rustix::fs::FileType::from_raw_mode(st.st_mode).is_symlink()
+            && matches!(rustix::fs::stat(name), Err(Errno::NOENT))
+        {
+            gone.push(name.to_owned());
+        }
+    }
+    for n in gone {
+        if let Err(e) = rustix::fs::unlinkat(rustix::fs::CWD, &n, AtFlags::empty()) {
+            msg::warn_sys(&[b"remove dangling link ", n.to_bytes()], e);
+        }
+    }
+}
+
+/// `crash(parts, e)`: a system call that must not fail did: the warning,
+/// then exec `.s6-svscan/crash`; 111 if that fails too.
+fn crash(parts: &[&[u8]], e: Errno) -> ! {
+    msg::warn_sys(parts, e);
+    let argv = OwnedArgv::new([".s6-svscan/crash"]);
+    sig::restore();
+    let e = exec::try_exec(argv.argv());
+    msg::fatal_sys(exitcode::SYS, &[b"exec .s6-svscan/crash"], e)
+}
+
+/// `finish(console)`: the tree is down (or `b` was asked): exec
+/// `.s6-svscan/finish`, or exit 0 without one. Its exit code is ours. The
+/// lock, like every descriptor of ours, closes at the exec.
+fn finish(console: Option<i32>) -> ! {
+    if let Some(c) = console {
+        // The console comes back to stdout and stderr for the last words.
+        let _ = fd::copy_to(fd::borrow(c), 1);
+        let _ = fd::copy_to(fd::borrow(c), 2);
+    }
+    let argv = OwnedArgv::new([".s6-svscan/finish"]);
+    sig::restore();
+    let e = exec::try_exec(argv.argv());
+    if e == Errno::NOENT {
+        msg::exit(0)
+    }
+    msg::fatal_sys(exitcode::SYS, &[b"exec finish script .s6-svscan/finish"], e)
+}
+
+fn send(pid: Option<Pid>, s: Signal) {
+    if let Some(p) = pid {
+        let _ = rustix::process::kill_process(p, s);
+    }
+}
+
+/// `dev_ino(st)`: the identity of a file (the field types vary by system).
+#[allow(clippy::unnecessary_cast)]
+fn dev_ino(st: &rustix::fs::Stat) -> (u64, u64) {
+    (st.st_dev as u64, st.st_ino as u64)
+}
+
+/// `stat_dir(path)`: (dev, ino) of `path` if it is a directory (following
+/// symbolic links).
+fn stat_dir(path: &[u8]) -> Result<Option<(u64, u64)>, Errno> {
+    let st = rustix::fs::stat(OsStr::from_bytes(path))?;
+    Ok(rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir().then_some(dev_ino(&st)))
+}
+
+fn log_path(name: &[u8]) -> Vec<u8> {
+    let mut p = name.to_vec();
+    p.extend_from_slice(b"/log");
+    p
+}
+
+impl Scanner {
+    /// `scan()`: reads the scan directory; new entries get their
+    /// supervisors, known ones are marked active (and renamed), missing
+    /// ones inactive; every active supervisor that is not running is
+    /// started. Services are kept sorted by (device, inode).
+    fn scan(&mut self) {
+        let dir = match rustix::fs::open(
+            ".",
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Ok(d) => d,
+            Err(e) => return self.scan_failed(b"opendir .", e),
+        };
+        let mut entries = match rustix::fs::Dir::read_from(&dir) {
+            Ok(d) => d,
+            Err(e) => return self.scan_failed(b"readdir .", e),
+        };
+        for s in &mut self.services {
+            s.active = false;
+        }
+        for e in &mut entries {
+            let e = match e {
+                Ok(e) => e,
+                Err(e) => {
+                    // Nothing certain about what was not read: keep it all.
+                    for s in &mut self.services {
+                        s.active = true;
+                    }
+                    return self.scan_failed(b"readdir .", e);
+                }
+            };
+            let name = e.file_name();
+            if name.to_bytes().starts_with(b".") {
+                continue;
+            }
+            let (dev, ino) = match rustix::fs::statat(&dir, name, AtFlags::empty()) {
+                Ok(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_dir() => dev_ino(&st),
+                Ok(_) | Err(Errno::NOENT) => continue,
+                Err(e) => {
+                    msg::warn_sys(&[b"stat ", name.to_bytes()], e);
+                    continue;
+                }
+            };
+            let name = name.to_bytes();
+            if name.len() > self.name_max {
+                msg::warn(&[b"name too long - not spawning service: ", name]);
+                continue;
+            }
+            let (i, new) = match self.services.binary_search_by_key(&(dev, ino), |s| (s.dev, s.ino))
+            {
+                Ok(i) => {
+                    let s = &mut self.services[i];
+                    s.active = true;
+                    if s.name != name {
+                        s.name = name.to_vec();
+                    }
+                    (i, false)
+                }
+                Err(i) => {
+                    if self.supervisors + 1 > self.services_max {
+                        msg::warn(&[
+                            b"unable to start supervisor for ",
+                            name,
+                            b": too many services",
+                        ]);
+                        continue;
+                    }
+                    self.supervisors += 1;
+                    let s = Service {
+                        dev,
+                        ino,
+                        name: name.to_vec(),
+                        active: true,
+                        sup: Sup::default(),
+                        log: None,
+                    };
+                    self.services.insert(i, s);
+                    (i, true)
+                }
+            };
+            // A logger is looked for when the service is new or about to
+            // get a new supervisor (which is when a pipe can be put in).
+            let s = &self.services[i];
+            if s.log.is_none() && s.sup.pid.is_none() {
+                self.check_logger(i, new);
+            }
+        }
+        drop(entries);
+        drop(dir);
+        self.drop_dead();
+        for i in 0..self.services.len() {
+            self.start(i);
+        }
+    }
+
+    fn scan_failed(&mut self, what: &[u8], e: Errno) {
+        msg::warn_sys(&[what], e);
+        self.retry();
+    }
+
+    /// `check_logger(i, new)`: gives service `i` a logger (and its pipe)
+    /// when `NAME/log` is a directory it does not have yet.
+    fn check_logger(&mut self, i: usize, new: bool) {
+        let lp = log_path(&self.services[i].name);
+        match stat_dir(&lp) {
+            Ok(Some(_)) => {}
+            Ok(None) => {
+                if new {
+                    msg::warn(&[&lp, b" is not a directory - no logger"]);
+                }
+                return;
+            }
+            Err(Errno::NOENT) => return,
+            Err(e) => {
+                msg::warn_sys(&[b"stat ", &lp], e);
+                return;
+            }
+        }
+        if self.supervisors + 1 > self.services_max {
+            msg::warn(&[b"unable to start supervisor for ", &lp, b": too many services"]);
+            return;
+        }
+        let s = &mut self.services[i];
+        match fd::pipe_cloexec() {
+            Ok((rd, wr)) => {
+                s.log = Some(Logger { sup: Sup::default(), rd, wr: Some(wr) });
+                self.supervisors += 1;
+            }
+            Err(e) => msg::warn_sys(&[b"create pipe for ", &s.name], e),
+        }
+    }
+
+    /// `drop_dead()`: forgets inactive services whose supervisors are all
+    /// gone (their pipe is closed with them).
+    fn drop_dead(&mut self) {
+        let mut gone = 0;
+        self.services.retain(|s| {
+            let keep = s.active || s.running() > 0;
+            if !keep {
+                gone += 1 + usize::from(s.log.is_some());
+            }
+            keep
+        });
+        self.supervisors -= gone;
+    }
+
+    /// `retry()`: a scan in one second, after something failed.
+    fn retry(&mut self) {
+        let t = Instant::now() + RESTART_DELAY;
+        self.scan_at = Some(self.scan_at.map_or(t, |a| a.min(t)));
+    }
+
+    /// `start(i)`: starts the supervisors of active service `i` that are
+    /// not running, the logger first.
+    fn start(&mut self, i: usize) {
+        if !self.services[i].active {
+            return;
+        }
+        let mut failed = false;
+        let s = &self.services[i];
+        if let Some(l) = &s.log
+            && l.sup.pid.is_none()
+        {
+            let lp = log_path(&s.name);
+            match self.spawn(&lp, &[(l.rd.as_raw_fd(), 0)]) {
+                Ok(p) => self.services[i].log.as_mut().map_or((), |l| l.sup.pid = Some(p)),
+                Err(e) => {
+                    msg::warn_sys(&[b"spawn s6-supervise for ", &lp], e);
+                    failed = true;
+                }
+            }
+        }
+        let s = &self.services[i];
+        if s.sup.pid.is_none() {
+            let mut fds: Vec<(i32, i32)> = match s.log.as_ref().and_then(|l| l.wr.as_ref()) {
+                Some(wr) => vec![(wr.as_raw_fd(), 1)],
+                None => Vec::new(),
+            };
+            // The catch-all logger of an s6-linux-init style tree writes
+            // its own errors to the console.
+            if let Some(c) = self.console
+                && s.name == b"s6-svscan-log"
+            {
+                fds.push((c, 2));
+            }
+            let name = s.name.clone();
+            match self.spawn(&name, &fds) {
+                Ok(p) => self.services[i].sup.pid = Some(p),
+                Err(e) => {
+                    msg::warn_sys(&[b"spawn s6-supervise for ", &name], e);
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            self.retry();
+        }
+    }
+
+    /// `spawn(dir, fds)`: `s6-supervise DIR` with the descriptor moves:
+    /// s6box's own executable, else (or if it is gone) from PATH.
+    fn spawn(&self, dir: &[u8], fds: &[(i32, i32)]) -> Result<Pid, Errno> {
+        let argv = OwnedArgv::new([OsStr::new("s6-supervise"), OsStr::from_bytes(dir)]);
+        let argv = argv.argv();
+        exec::spawn_with(argv, false, |_| {
+            for &(from, to) in fds {
+                if from == to {
+                    rustix::io::fcntl_setfd(fd::borrow(from), rustix::io::FdFlags::empty())?;
+                } else {
+                    fd::copy_to(fd::borrow(from), to)?;
+                }
+            }
+            match &self.supervise {
+                Some(p) => match exec::try_exec_file(p, argv) {
+                    // s6box moved away since: s6-supervise from PATH.
+                    Errno::NOENT => Ok(()),
+                    e => Err(e),
+                },
+                None => Ok(()),
+            }
+        })
+    }
+
+    /// `reap()`: collects every ended child; a dead supervisor of an active
+    /// service is started again one second later.
+    fn reap(&mut self) {
+        let mut died = false;
+        let stopping = self.stopping.is_some();
+        crate::watch::reap(|pid, _| {
+            for s in &mut self.services {
+                if s.sup.pid == Some(pid) {
+                    s.sup.pid = None;
+                    died |= s.active && !stopping;
+                    return;
+                }
+                if let Some(l) = &mut s.log
+                    && l.sup.pid == Some(pid)
+                {
+                    l.sup.pid = None;
+                    died |= s.active && !stopping;
+                    return;
+                }
+            }
+        });
+        if !stopping {
+            self.drop_dead();
+        }
+        if died && self.scan_at.is_none() {
+            self.scan_at = Some(Instant::now() + RESTART_DELAY);
+        }
+    }
+
+    /// `kill_inactive(all_term)`: stops the supervisors of the services the
+    /// last scan did not see: services with SIGTERM, loggers with SIGHUP
+    /// (or SIGTERM with `all_term`).
+    fn kill_inactive(&mut self, all_term: bool) {
+        for s in self.services.iter_mut().filter(|s| !s.active) {
+            send(s.sup.pid, Signal::TERM);
+            if let Some(l) = &mut s.log {
+                l.wr = None;
+                send(l.sup.pid, if all_term { Signal::TERM } else { Signal::HUP });
+            }
+        }
+    }
+
+    /// `stop(how)`: brings the whole tree down; `finish` runs when the last
+    /// supervisor is gone.
+    fn stop(&mut self, how: Stop) {
+        self.stopping = Some(match (self.stopping, how) {
+            (Some(Stop::Quit), _) | (_, Stop::Quit) => Stop::Quit,
+            _ => Stop::Clean,
+        });
+        for s in &mut self.services {
+            send(s.sup.pid, Signal::TERM);
+            if let Some(l) = &mut s.log {
+                // The logger ends once its producers are gone and the pipe
+                // is drained: our copy of the write end must go.
+                l.wr = None;
+                send(l.sup.pid, if how == Stop::Quit { Signal::TERM } else { Signal::HUP });
+            }
+        }
+    }
+
+    /// `command(c, lock)`: one control byte.
+    fn command(&mut self, c: u8) {
+        match c {
+            b'z' => self.reap(),
+            b'a' => self.scan_unless_stopping(),
+            b'b' => finish(self.console),
+            b'h' => {
+                self.scan_unless_stopping();
+                self.kill_inactive(false);
+            }
+            b'n' => self.kill_inactive(false),
+            b'N' => self.kill_inactive(true),
+            b't' | b'i' => self.stop(Stop::Clean),
+            b'q' => self.stop(Stop::Quit),
+            _ => msg::warn(&[b"received unknown control command: ", &[c]]),
+        }
+    }
+
+    fn scan_unless_stopping(&mut self) {
+        if self.stopping.is_none() {
+            self.scan();
+        }
+    }
+
+    /// `signal(s, lock)`: one signal; for the configurable ones, an
+    /// executable `.s6-svscan/SIGNAME` runs instead of the default action.
+    fn signal(&mut self, s: i32) {
+        let (name, default): (&str, Option<u8>) = match s {
+            libc::SIGCHLD => return self.reap(),
+            libc::SIGALRM => return self.command(b'a'),
+            libc::SIGABRT => return self.command(b'b'),
+            libc::SIGHUP => ("SIGHUP", Some(b'h')),
+            libc::SIGINT => ("SIGINT", Some(b'i')),
+            libc::SIGTERM => ("SIGTERM", Some(b't')),
+            libc::SIGQUIT => ("SIGQUIT", Some(b'q')),
+            libc::SIGUSR1 => ("SIGUSR1", None),
+            libc::SIGUSR2 => ("SIGUSR2", None),
+            #[cfg(any(target_os = "linux", target_os = "android"))]
+            libc::SIGPWR => ("SIGPWR", None),
+            libc::SIGWINCH => ("SIGWINCH", None),
+            _ => return,
+        };
+        let mut path = b".s6-svscan/".to_vec();
+        path.extend_from_slice(name.as_bytes());
+        let argv = OwnedArgv::new([OsStr::from_bytes(&path)]);
+        match exec::spawn(argv.argv()) {
+            Ok(_) => {}
+            Err(e) => {
+                if e != Errno::NOENT {
+                    msg::warn_sys(&[b"spawn ", &path], e);
+                }
+                if let Some(c) = default {
+                    self.command(c);
+                }
+            }
+        }
+    }
+}

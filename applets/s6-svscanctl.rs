@@ -1,0 +1,38 @@
+//! s6-svscanctl: sends command bytes to the s6-svscan running on a scan
+//! directory, through its `.s6-svscan/control` fifo.
+
+use crate::argv::Argv;
+use crate::cli::{Cli, Opt};
+use crate::supervision::{atomic, control};
+use crate::{exitcode, msg};
+use rustix::io::Errno;
+use std::os::unix::ffi::OsStrExt;
+
+const USAGE: &str = "s6-svscanctl [ -zabhitqnN ] svscandir";
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let mut cmds = Vec::new();
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short(c @ ('z' | 'a' | 'b' | 'h' | 'i' | 't' | 'q' | 'n' | 'N')) => {
+                cmds.push(c as u8)
+            }
+            _ => cli.usage(),
+        }
+    }
+    let rest = cli.rest();
+    if rest.is_empty() {
+        cli.usage();
+    }
+    let dir = rest.os(0);
+    match control::send(&atomic::join(dir, ".s6-svscan/control"), &cmds) {
+        Ok(()) => exitcode::OK,
+        Err(Errno::NXIO) => msg::fatal(
+            exitcode::USAGE,
+            &[b"unable to control ", dir.as_bytes(), b": supervisor not listening"],
+        ),
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"control ", dir.as_bytes()], e),
+    }
+}

@@ -1,0 +1,915 @@
+//! s6-svscan and s6-svscanctl: the tree, its control, and process-1 duty
+//! in a PID namespace. The supervisors are s6box's own s6-supervise when
+//! the binary carries it, else the 2.15 reference's (first in PATH).
+
+mod common;
+
+use common::*;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const LONG: Duration = Duration::from_secs(20);
+
+/// `ours_supervise()`: whether s6box carries s6-supervise (else the tree
+/// runs the reference's).
+fn ours_supervise() -> bool {
+    let out = Command::new(bin()).arg("--list").output().unwrap();
+    text(&out.stdout).lines().any(|l| l == "s6-supervise")
+}
+
+/// `path_env()`: s6box's applets first, then the reference, then the
+/// system.
+fn path_env() -> String {
+    format!(
+        "{}:{}:{}",
+        links().display(),
+        REFERENCE_BIN,
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
+    )
+}
+
+/// `usable()`: false (with a SKIP note) when the tree cannot run here.
+fn usable() -> bool {
+    if ours_supervise() {
+        return true;
+    }
+    reference("s6-supervise").is_some()
+}
+
+fn script(path: &Path, body: &str) {
+    if let Some(d) = path.parent() {
+        fs::create_dir_all(d).unwrap();
+    }
+    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+fn service(scan: &Path, name: &str, body: &str) {
+    script(&scan.join(name).join("run"), body);
+}
+
+/// Every pid whose parent chain reaches `root` (root excluded).
+fn descendants(root: u32) -> Vec<u32> {
+    let mut parent = Vec::new();
+    for e in fs::read_dir("/proc").unwrap().flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
+            continue;
+        };
+        if let Some((ppid, _)) = stat_of(pid) {
+            parent.push((pid, ppid));
+        }
+    }
+    let mut out = Vec::new();
+    let mut frontier = vec![root];
+    while let Some(p) = frontier.pop() {
+        for &(c, pp) in &parent {
+            if pp == p && !out.contains(&c) {
+                out.push(c);
+                frontier.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// (ppid, state) of `pid`.
+fn stat_of(pid: u32) -> Option<(u32, char)> {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut it = rest.split(' ');
+    let state = it.next()?.chars().next()?;
+    Some((it.next()?.parse().ok()?, state))
+}
+
+fn cmdline(pid: u32) -> String {
+    fs::read(format!("/proc/{pid}/cmdline"))
+        .map(|b| text(&b).replace('\0', " ").trim().to_string())
+        .unwrap_or_default()
+}
+
+fn kill(pid: u32, sig: i32) {
+    // SAFETY: kill takes two integers; the pid is a positive process id.
+    unsafe { libc::kill(pid as i32, sig) };
+}
+
+/// Kills `root`'s whole tree, leaves first: stop everything until no new
+/// descendant appears, then SIGKILL each.
+fn kill_tree(root: u32) {
+    let mut seen: Vec<u32> = Vec::new();
+    for _ in 0..50 {
+        let d = descendants(root);
+        let new: Vec<u32> = d.iter().copied().filter(|p| !seen.contains(p)).collect();
+        if new.is_empty() {
+            break;
+        }
+        for &p in &new {
+            kill(p, libc::SIGSTOP);
+        }
+        seen.extend(new);
+    }
+    for &p in &seen {
+        kill(p, libc::SIGKILL);
+    }
+    kill(root, libc::SIGKILL);
+}
+
+/// A running s6-svscan on a scan directory of its own.
+struct Tree {
+    dir: PathBuf,
+    scan: PathBuf,
+    child: Option<Child>,
+}
+
+impl Tree {
+    fn new(tag: &str) -> Tree {
+        let dir = tmpdir(tag);
+        let scan = dir.join("scan");
+        fs::create_dir_all(&scan).unwrap();
+        Tree { dir, scan, child: None }
+    }
+
+    fn start_with(&mut self, prog: &Path, args: &[&str]) {
+        let err = fs::File::create(self.dir.join("err")).unwrap();
+        let child = Command::new(prog)
+            .args(args)
+            .arg(&self.scan)
+            .env("PATH", path_env())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(self.dir.join("out")).unwrap())
+            .stderr(err)
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        poll(LONG, "control fifo listened to", || {
+            Command::new(applet("s6-svscanctl"))
+                .arg(&self.scan)
+                .stderr(Stdio::null())
+                .status()
+                .ok()
+                .filter(|s| s.success())
+        });
+    }
+
+    fn start(&mut self) {
+        self.start_with(&applet("s6-svscan"), &[]);
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().unwrap().id()
+    }
+
+    fn err(&self) -> String {
+        fs::read_to_string(self.dir.join("err")).unwrap_or_default()
+    }
+
+    /// The supervisor of `name` (`s6-supervise NAME`).
+    fn sup(&self, name: &str) -> Option<u32> {
+        let want = format!("s6-supervise {name}");
+        descendants(self.pid()).into_iter().find(|&p| {
+            stat_of(p).is_some_and(|(pp, st)| pp == self.pid() && st != 'Z') && cmdline(p) == want
+        })
+    }
+
+    fn wait_sup(&self, name: &str) -> u32 {
+        poll(LONG, &format!("supervisor of {name}"), || self.sup(name))
+    }
+
+    fn wait_up(&self, name: &str) {
+        let svc = self.scan.join(name);
+        poll(LONG, &format!("{name} up"), || {
+            let out = Command::new(applet_or_ref("s6-svstat")).arg(&svc).output().ok()?;
+            text(&out.stdout).starts_with("up ").then_some(())
+        });
+    }
+
+    fn ctl(&self, letters: &str) {
+        let st = Command::new(applet("s6-svscanctl"))
+            .arg(format!("-{letters}"))
+            .arg(&self.scan)
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+
+    /// Waits for s6-svscan's exit; its code.
+    fn wait_exit(&mut self) -> i32 {
+        let child = self.child.as_mut().unwrap();
+        let st = poll(LONG, "s6-svscan exit", || child.try_wait().unwrap());
+        self.child = None;
+        st.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Tree {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            kill_tree(c.id());
+            let _ = c.wait();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// s6-svstat: s6box's when it has one, else the reference's.
+fn applet_or_ref(name: &str) -> PathBuf {
+    let p = links().join(name);
+    if p.exists() { p } else { PathBuf::from(REFERENCE_BIN).join(name) }
+}
+
+/// `kill_sup(p)`: SIGKILL to a supervisor and to what it runs (which
+/// would otherwise outlive the test).
+fn kill_sup(p: u32) {
+    let below = descendants(p);
+    kill(p, libc::SIGKILL);
+    for q in below {
+        kill(q, libc::SIGKILL);
+    }
+}
+
+fn voluntary_switches(pid: u32) -> u64 {
+    let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status_field(&s, "voluntary_ctxt_switches").parse().unwrap()
+}
+
+#[test]
+fn usage_and_option_errors_match_the_reference() {
+    let dir = tmpdir("svscan-usage");
+    let cases: &[&[&str]] = &[
+        &["-C", "x", "."],
+        &["-t", "x", "."],
+        &["-d", "1", "."],
+        &["-X", "2", "."],
+        &["-d", "7", "."],
+        &["--timeout=x", "."],
+        &["nosuch"],
+    ];
+    for args in cases {
+        let ours = run(cmd("s6-svscan").args(*args).current_dir(&dir));
+        assert_eq!(code(&ours), if args[0] == "nosuch" { 111 } else { 100 }, "{args:?}");
+        if let Some(r) = reference("s6-svscan") {
+            let theirs = run(Command::new(r).args(*args).current_dir(&dir));
+            assert_eq!(code(&ours), code(&theirs), "{args:?}");
+            assert_eq!(text(&ours.stderr), text(&theirs.stderr), "{args:?}");
+        }
+    }
+    let ours = run(cmd("s6-svscan").arg("-Z"));
+    assert_eq!(code(&ours), 100);
+    assert!(text(&ours.stderr).starts_with("s6-svscan: usage: s6-svscan "));
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn svscanctl_errors_match_the_reference() {
+    let dir = tmpdir("svscanctl-errors");
+    fs::create_dir_all(dir.join(".s6-svscan")).unwrap();
+    let fifo = dir.join(".s6-svscan/control");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let d = dir.to_str().unwrap();
+    let cases: &[&[&str]] = &[&["-a", d], &["-a", "/nonexistent-scandir"], &["-x", d], &["-a"]];
+    for args in cases {
+        let ours = run(cmd("s6-svscanctl").args(*args));
+        for r in [reference("s6-svscanctl")].into_iter().flatten() {
+            let theirs = run(Command::new(r).args(*args));
+            assert_eq!(code(&ours), code(&theirs), "{args:?}");
+            assert_eq!(text(&ours.stderr), text(&theirs.stderr), "{args:?}");
+        }
+    }
+    let ours = run(cmd("s6-svscanctl").args(["-a", d]));
+    assert_eq!(code(&ours), 100);
+    let _ = fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn tree_with_logger_driven_by_s6_tools_both_ways() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-tools");
+    service(&t.scan, "a", "echo hello\nexec sleep 100000");
+    script(&t.scan.join("a/log/run"), "exec cat >> ../../../a.log");
+    service(&t.scan, "b", "exec sleep 100000");
+    std::os::unix::fs::symlink("/nonexistent-target", t.scan.join("dangling")).unwrap();
+    t.start();
+    for s in ["a", "a/log", "b"] {
+        t.wait_sup(s);
+        t.wait_up(s);
+    }
+    assert!(fs::symlink_metadata(t.scan.join("dangling")).is_err(), "dangling link removed");
+    poll(LONG, "line through the logger pipe", || {
+        (fs::read_to_string(t.dir.join("a.log")).unwrap_or_default() == "hello\n").then_some(())
+    });
+    // s6's tools drive s6box's s6-svscan: status read by both s6-svstat,
+    // scans asked by both s6-svscanctl.
+    for tool in [debian("s6-svstat"), reference("s6-svstat")].into_iter().flatten() {
+        let out = run(Command::new(tool).arg(t.scan.join("b")));
+        assert!(text(&out.stdout).starts_with("up "), "{}", text(&out.stdout));
+    }
+    for (i, tool) in
+        [debian("s6-svscanctl"), reference("s6-svscanctl")].into_iter().flatten().enumerate()
+    {
+        let name = format!("new{i}");
+        service(&t.scan, &name, "exec sleep 100000");
+        let out = run(Command::new(tool).args(["-a"]).arg(&t.scan));
+        assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+        t.wait_sup(&name);
+    }
+    // Unknown bytes: one warning each.
+    fs::write(t.scan.join(".s6-svscan/control"), "xy").unwrap();
+    poll(LONG, "warnings", || {
+        t.err().contains("s6-svscan: warning: received unknown control command: y\n").then_some(())
+    });
+    assert!(t.err().contains("s6-svscan: warning: received unknown control command: x\n"));
+    // Idle: no wake-up at all.
+    let before = voluntary_switches(t.pid());
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(voluntary_switches(t.pid()), before, "s6-svscan woke up while idle");
+    // A second s6-svscan on the same directory: 100.
+    let second = run(cmd("s6-svscan").arg(&t.scan));
+    assert_eq!(code(&second), 100);
+    assert_eq!(
+        text(&second.stderr),
+        "s6-svscan: fatal: another instance of s6-svscan is already running on the same directory\n"
+    );
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn rescans_new_removed_renamed() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-rescan");
+    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan, "b", "exec sleep 100000");
+    t.start();
+    let a = t.wait_sup("a");
+    let b = t.wait_sup("b");
+    service(&t.scan, "c", "exec sleep 100000");
+    t.ctl("a");
+    t.wait_sup("c");
+    // A rename keeps the supervisor (same device and inode)...
+    fs::rename(t.scan.join("a"), t.scan.join("renamed")).unwrap();
+    t.ctl("a");
+    assert!(t.sup("a") == Some(a) && t.sup("renamed").is_none());
+    // ...and its next restart uses the new name, one second later.
+    let killed = Instant::now();
+    kill_sup(a);
+    t.wait_sup("renamed");
+    assert!(killed.elapsed() >= Duration::from_millis(800), "restart was not delayed");
+    // A removed entry is inactive: left running until -n.
+    fs::rename(t.scan.join("b"), t.dir.join("b-out")).unwrap();
+    t.ctl("a");
+    assert_eq!(t.sup("b"), Some(b));
+    t.ctl("n");
+    poll(LONG, "inactive supervisor stopped", || t.sup("b").is_none().then_some(()));
+    // -h: scan, then stop what disappeared.
+    fs::rename(t.scan.join("c"), t.dir.join("c-out")).unwrap();
+    t.ctl("h");
+    poll(LONG, "c stopped by -h", || t.sup("c").is_none().then_some(()));
+    // An inactive supervisor that dies is not restarted.
+    service(&t.scan, "d", "exec sleep 100000");
+    t.ctl("a");
+    let d = t.wait_sup("d");
+    fs::rename(t.scan.join("d"), t.dir.join("d-out")).unwrap();
+    t.ctl("a");
+    kill_sup(d);
+    poll(LONG, "d reaped", || stat_of(d).is_none().then_some(()));
+    t.ctl("a");
+    assert!(t.sup("d").is_none());
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+#[test]
+fn logger_pipe_survives_restarts_of_both_sides() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-pipe");
+    // Numbered lines, one every 20 ms; `written` holds the last one sent.
+    // While `pause` exists, it writes nothing (and says so in `paused`).
+    service(
+        &t.scan,
+        "a",
+        "i=0\nwhile :; do\n  if [ -e ../../pause ]; then : > ../../paused; sleep 0.02; continue; fi\n  \
+         i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.02\ndone",
+    );
+    script(&t.scan.join("a/log/run"), "exec cat >> ../../../a.log");
+    t.start();
+    let log = t.dir.join("a.log");
+    let count = || fs::read_to_string(&log).unwrap_or_default().lines().count();
+    poll(LONG, "lines", || (count() >= 5).then_some(()));
+    // The logger's supervisor and its logger die; lines keep going into
+    // the pipe held by s6-svscan, and the next logger gets them. The
+    // service pauses while the logger is killed, so the logger dies with
+    // nothing read and not yet written (cat's own window).
+    let written = || -> u64 {
+        fs::read_to_string(t.dir.join("written")).unwrap_or_default().trim().parse().unwrap_or(0)
+    };
+    fs::write(t.dir.join("pause"), "").unwrap();
+    poll(LONG, "service paused", || t.dir.join("paused").exists().then_some(()));
+    poll(LONG, "logger caught up", || (count() as u64 == written()).then_some(()));
+    let lsup = t.wait_sup("a/log");
+    let loggers: Vec<u32> = descendants(lsup);
+    kill(lsup, libc::SIGKILL);
+    for &p in &loggers {
+        kill(p, libc::SIGTERM);
+    }
+    // A reader woken by a signal still takes data that arrives first.
+    poll(LONG, "old logger gone", || {
+        loggers.iter().all(|&p| stat_of(p).is_none_or(|(_, s)| s == 'Z')).then_some(())
+    });
+    fs::remove_file(t.dir.join("pause")).unwrap();
+    let new_lsup = poll(LONG, "logger supervisor back", || t.sup("a/log").filter(|&p| p != lsup));
+    assert_ne!(new_lsup, lsup);
+    let n = count();
+    poll(LONG, "lines after the logger restart", || (count() >= n + 5).then_some(()));
+    // The service's supervisor dies too: the new one writes to the same pipe.
+    let ssup = t.wait_sup("a");
+    let services = descendants(ssup);
+    kill(ssup, libc::SIGKILL);
+    for p in services {
+        kill(p, libc::SIGTERM);
+    }
+    poll(LONG, "service supervisor back", || t.sup("a").filter(|&p| p != ssup));
+    let n = count();
+    poll(LONG, "lines after the service restart", || (count() >= n + 5).then_some(()));
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+    // Every line, in order, none lost: the first run counted 1..k, the
+    // second starts again at 1.
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n'));
+    let nums: Vec<u64> = text.lines().map(|l| l.parse().unwrap()).collect();
+    let restarts = nums.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    assert_eq!(restarts, 1, "one gap only (the service's restart): {nums:?}");
+    let last: u64 = // (empty when killed between the truncation and the write)
+        fs::read_to_string(t.dir.join("written")).unwrap().trim().parse().unwrap_or(0);
+    assert!(*nums.last().unwrap() >= last, "lines lost at the end");
+}
+
+#[test]
+fn signals_and_scripts() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-signals");
+    service(&t.scan, "a", "exec sleep 100000");
+    script(&t.scan.join(".s6-svscan/SIGUSR1"), "echo usr1 >> ../usr1");
+    script(&t.scan.join(".s6-svscan/SIGHUP"), "echo hup >> ../hup");
+    script(&t.scan.join(".s6-svscan/SIGTERM"), "echo term >> ../term");
+    script(&t.scan.join(".s6-svscan/finish"), "echo finish > ../finish\nexit 42");
+    t.start();
+    let a = t.wait_sup("a");
+    kill(t.pid(), libc::SIGUSR1);
+    poll(LONG, "SIGUSR1 script", || t.dir.join("usr1").exists().then_some(()));
+    // A script replaces the default action: SIGHUP and SIGTERM do nothing else.
+    service(&t.scan, "b", "exec sleep 100000");
+    kill(t.pid(), libc::SIGHUP);
+    kill(t.pid(), libc::SIGTERM);
+    poll(LONG, "SIGHUP and SIGTERM scripts", || {
+        (t.dir.join("hup").exists() && t.dir.join("term").exists()).then_some(())
+    });
+    assert_eq!(t.sup("a"), Some(a));
+    assert!(t.sup("b").is_none(), "SIGHUP's scan should have been replaced by the script");
+    // Script children are reaped: no zombie under s6-svscan.
+    poll(LONG, "scripts reaped", || {
+        descendants(t.pid()).iter().all(|&p| stat_of(p).is_none_or(|(_, s)| s != 'Z')).then_some(())
+    });
+    // SIGALRM: a scan.
+    kill(t.pid(), libc::SIGALRM);
+    t.wait_sup("b");
+    // SIGINT (no script): the tree comes down, finish's code is ours.
+    kill(t.pid(), libc::SIGINT);
+    assert_eq!(t.wait_exit(), 42);
+    assert_eq!(fs::read_to_string(t.dir.join("finish")).unwrap(), "finish\n");
+    assert!(stat_of(a).is_none_or(|(_, s)| s == 'Z'));
+}
+
+#[test]
+fn abort_execs_finish_at_once() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-abort");
+    service(&t.scan, "a", "exec sleep 100000");
+    script(&t.scan.join(".s6-svscan/finish"), "exec sleep 100000");
+    t.start();
+    let a = t.wait_sup("a");
+    t.ctl("b");
+    // s6-svscan became finish (same pid) without stopping the supervisor.
+    poll(LONG, "finish exec'd", || cmdline(t.pid()).contains("sleep 100000").then_some(()));
+    assert!(stat_of(a).is_some_and(|(_, s)| s != 'Z'));
+}
+
+/// s6box's s6-svscanctl driving s6's s6-svscan (2.15's, and Debian's
+/// 2.11, which finds s6box's s6-supervise first in PATH when it has one).
+#[test]
+fn our_svscanctl_drives_s6s_svscan() {
+    for (tag, r) in [("ref", reference("s6-svscan")), ("debian", debian("s6-svscan"))] {
+        let Some(r) = r else { continue };
+        if !usable() {
+            return;
+        }
+        let mut t = Tree::new(&format!("svscan-{tag}"));
+        service(&t.scan, "a", "exec sleep 100000");
+        t.start_with(&r, &[]);
+        t.wait_sup("a");
+        service(&t.scan, "b", "exec sleep 100000");
+        t.ctl("a");
+        t.wait_sup("b");
+        fs::rename(t.scan.join("b"), t.dir.join("b-out")).unwrap();
+        t.ctl("h");
+        poll(LONG, "b stopped", || t.sup("b").is_none().then_some(()));
+        t.ctl("t");
+        assert_eq!(t.wait_exit(), 0, "{tag}");
+    }
+}
+
+#[test]
+fn faults_warn_and_retry_without_spinning() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-faults");
+    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan, "b", "exec sleep 100000");
+    fs::write(t.scan.join("b/log"), "not a directory").unwrap();
+    t.start();
+    t.wait_sup("b");
+    assert!(t.err().contains("s6-svscan: warning: b/log is not a directory - no logger\n"));
+    // A service directory that vanishes under its supervisor: the dead
+    // supervisor is not restarted on a directory that is gone.
+    let a = t.wait_sup("a");
+    fs::rename(t.scan.join("a"), t.dir.join("a-out")).unwrap();
+    kill_sup(a);
+    poll(LONG, "a reaped", || stat_of(a).is_none().then_some(()));
+    let cpu0 = cpu_ticks(t.pid());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(t.sup("a").is_none());
+    assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let s = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let rest = &s[s.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split(' ').collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Fork failure: s6-svscan runs as an unused uid whose process limit
+/// leaves no room for the last supervisor: warnings, retries every second,
+/// no exit, no spin; once the limit is raised the supervisor starts.
+#[test]
+fn fork_failure_is_retried() {
+    if !usable() {
+        return;
+    }
+    let uid = 47311;
+    let mut t = Tree::new("svscan-nproc");
+    for s in ["a", "b", "c"] {
+        service(&t.scan, s, "exec sleep 100000");
+    }
+    chown_r(&t.dir, uid);
+    let err = fs::File::create(t.dir.join("err")).unwrap();
+    // 3 processes: s6-svscan and two supervisors at most; the third
+    // supervisor's fork fails.
+    let child = Command::new("prlimit")
+        .args(["--nproc=3:1000", "--"])
+        .args(["setpriv", &format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups"])
+        .arg(applet("s6-svscan"))
+        .arg(&t.scan)
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    poll(LONG, "two fork failures", || {
+        (t.err().matches("unable to spawn s6-supervise for ").count() >= 2).then_some(())
+    });
+    assert!(t.child.as_mut().unwrap().try_wait().unwrap().is_none(), "s6-svscan exited");
+    let cpu0 = cpu_ticks(t.pid());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    // Raised by the same uid (root lacks CAP_SYS_RESOURCE here).
+    let st = Command::new("setpriv")
+        .args([&format!("--reuid={uid}"), &format!("--regid={uid}"), "--clear-groups"])
+        .args(["prlimit", "--pid", &t.pid().to_string(), "--nproc=1000:1000"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    for s in ["a", "b", "c"] {
+        t.wait_sup(s);
+    }
+    t.ctl("t");
+    t.wait_exit();
+}
+
+fn chown_r(p: &Path, uid: u32) {
+    let st = Command::new("chown").arg("-R").arg(format!("{uid}:{uid}")).arg(p).status().unwrap();
+    assert!(st.success());
+}
+
+/// The container recipe of doc/container.md, as pid 1 of a PID namespace.
+struct Container {
+    dir: PathBuf,
+    scan: PathBuf,
+    child: Option<Child>,
+}
+
+impl Container {
+    fn new(tag: &str) -> Container {
+        let dir = tmpdir(tag);
+        let scan = dir.join("scan");
+        let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/container/scandir");
+        fs::create_dir_all(scan.join(".s6-svscan")).unwrap();
+        fs::copy(recipe.join(".s6-svscan/finish"), scan.join(".s6-svscan/finish")).unwrap();
+        Container { dir, scan, child: None }
+    }
+
+    fn start(&mut self) {
+        let child = Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc"])
+            .arg(applet("s6-svscan"))
+            .arg(&self.scan)
+            .env("PATH", path_env())
+            .stdin(Stdio::null())
+            .stdout(fs::File::create(self.dir.join("out")).unwrap())
+            .stderr(fs::File::create(self.dir.join("err")).unwrap())
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+    }
+
+    /// The host pid of the namespace's pid 1.
+    fn init(&self) -> u32 {
+        let u = self.child.as_ref().unwrap().id();
+        poll(LONG, "namespace init", || {
+            descendants(u).into_iter().find(|&p| stat_of(p).is_some_and(|(pp, _)| pp == u))
+        })
+    }
+
+    fn wait_exit(&mut self) -> i32 {
+        let child = self.child.as_mut().unwrap();
+        let st = poll(LONG, "container exit", || child.try_wait().unwrap());
+        self.child = None;
+        st.code().unwrap_or(-1)
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // Killing the namespace's pid 1 kills everything in it.
+            let u = c.id();
+            for p in descendants(u) {
+                if stat_of(p).is_some_and(|(pp, _)| pp == u) {
+                    kill(p, libc::SIGKILL);
+                }
+            }
+            kill(c.id(), libc::SIGKILL);
+            let _ = c.wait();
+        }
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn unshare_works() -> bool {
+    let ok = Command::new("unshare")
+        .args(["--pid", "--fork", "--mount-proc", "true"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        eprintln!("SKIP: unshare --pid --fork --mount-proc unavailable");
+    }
+    ok
+}
+
+#[test]
+fn container_init_reaps_orphans_and_stops_loggers_last() {
+    if !usable() || !unshare_works() {
+        return;
+    }
+    let mut c = Container::new("svscan-pid1");
+    // app: numbered lines to its logger; `written` holds the last one sent.
+    service(
+        &c.scan,
+        "app",
+        "i=0\nwhile :; do i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.01; done",
+    );
+    script(&c.scan.join("app/log/run"), "exec cat >> ../../../app.log");
+    // worker: 100 double forks whose grandchildren end as orphans of pid 1.
+    service(
+        &c.scan,
+        "worker",
+        "for i in $(seq 100); do (sleep 0.05 &); done\necho done > ../../forked\nexec sleep 100000",
+    );
+    c.start();
+    let init = c.init();
+    assert!(cmdline(init).contains("s6-svscan"), "{}", cmdline(init));
+    poll(LONG, "double forks done", || c.dir.join("forked").exists().then_some(()));
+    // Every orphan ends and is reaped by pid 1: no zombie in the namespace.
+    poll(LONG, "no zombies", || {
+        let d = descendants(init);
+        let sleeping = d.iter().any(|&p| cmdline(p) == "sleep 0.05");
+        let zombies = d.iter().any(|&p| stat_of(p).is_some_and(|(_, s)| s == 'Z'));
+        (!sleeping && !zombies).then_some(())
+    });
+    let log = c.dir.join("app.log");
+    poll(LONG, "app logging", || {
+        (fs::read_to_string(&log).unwrap_or_default().lines().count() > 10).then_some(())
+    });
+    // docker stop: SIGTERM to pid 1.
+    kill(init, libc::SIGTERM);
+    assert_eq!(c.wait_exit(), 0);
+    let text = fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n'));
+    let nums: Vec<u64> = text.lines().map(|l| l.parse().unwrap()).collect();
+    assert!(nums.iter().enumerate().all(|(i, &n)| n == i as u64 + 1), "gap in the log");
+    let last: u64 = // (empty when killed between the truncation and the write)
+        fs::read_to_string(c.dir.join("written")).unwrap().trim().parse().unwrap_or(0);
+    assert!(
+        *nums.last().unwrap() >= last,
+        "lines lost: log ends at {:?}, sent {last}",
+        nums.last()
+    );
+}
+
+#[test]
+fn container_ends_with_the_exit_code_of_a_service_that_fails_for_good() {
+    if !usable() || !unshare_works() {
+        return;
+    }
+    if reference("s6-permafailon").is_none() && !links().join("s6-permafailon").exists() {
+        return;
+    }
+    let mut c = Container::new("svscan-permafail");
+    let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/container/scandir");
+    fs::create_dir_all(c.scan.join("app")).unwrap();
+    fs::copy(recipe.join("app/finish"), c.scan.join("app/finish")).unwrap();
+    // app fails at once, every time: the 3rd failure is permanent.
+    service(&c.scan, "app", "echo failing\nexit 3");
+    script(&c.scan.join("app/log/run"), "exec cat >> ../../../app.log");
+    service(&c.scan, "worker", "exec sleep 100000");
+    c.start();
+    assert_eq!(c.wait_exit(), 3);
+    assert_eq!(fs::read_to_string(c.dir.join("app.log")).unwrap().matches("failing\n").count(), 3);
+    assert!(text(&fs::read(c.dir.join("err")).unwrap()).contains("PERMANENT FAILURE"));
+}
+
+/// 2.11's forms (`-c max`, no scandir: the current directory) and 2.15's
+/// long options; `--timeout` rescans without being asked.
+#[test]
+fn old_and_long_option_forms() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-forms");
+    service(&t.scan, "a", "exec sleep 100000");
+    let err = fs::File::create(t.dir.join("err")).unwrap();
+    let child = cmd("s6-svscan")
+        .args(["-c", "10", "--timeout=100", "--name-max=20", "--services-max=30"])
+        .current_dir(&t.scan)
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    t.wait_sup("a");
+    // Picked up by the periodic scan, no s6-svscanctl -a.
+    service(&t.scan, "b", "exec sleep 100000");
+    t.wait_sup("b");
+    service(&t.scan, "name-longer-than-twenty", "exec sleep 100000");
+    poll(LONG, "name too long", || {
+        t.err()
+            .contains(
+                "s6-svscan: warning: name too long - not spawning service: name-longer-than-twenty\n",
+            )
+            .then_some(())
+    });
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// s6box's s6-svscan runs its own s6-supervise (by executable path, with
+/// any PATH) when the binary carries it.
+#[test]
+fn supervisors_are_s6box_itself_whatever_path_says() {
+    if !ours_supervise() {
+        eprintln!("SKIP: s6box has no s6-supervise yet");
+        return;
+    }
+    let mut t = Tree::new("svscan-ownpath");
+    service(&t.scan, "a", "exec /bin/sleep 100000");
+    let err = fs::File::create(t.dir.join("err")).unwrap();
+    let child = cmd("s6-svscan")
+        .arg(&t.scan)
+        .env("PATH", "/nonexistent")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(err)
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    let a = t.wait_sup("a");
+    assert_eq!(fs::read_link(format!("/proc/{a}/exe")).unwrap(), bin().canonicalize().unwrap());
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// `-d 3`: a newline once commands are accepted, and no supervisor holds
+/// the descriptor. `-X 4`: the console holder is s6-svscan-log's
+/// supervisor's stderr and finish's stdout.
+#[test]
+fn notification_and_console_holder() {
+    if !usable() {
+        return;
+    }
+    use std::os::unix::io::AsRawFd;
+    let mut t = Tree::new("svscan-notif");
+    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan, "s6-svscan-log", "echo to-console >&2\nexec sleep 100000");
+    script(&t.scan.join(".s6-svscan/finish"), "echo finish-on-console");
+    let (rd, wr) = std::io::pipe().unwrap();
+    let console = fs::File::create(t.dir.join("console")).unwrap();
+    let (wfd, cfd) = (wr.as_raw_fd(), console.as_raw_fd());
+    let mut c = cmd("s6-svscan");
+    c.args(["-d", "3", "-X", "4"])
+        .arg(&t.scan)
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(t.dir.join("err")).unwrap());
+    // SAFETY: dup2 in the child before exec, on descriptors open in the
+    // parent.
+    unsafe {
+        std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
+            if libc::dup2(wfd, 3) < 0 || libc::dup2(cfd, 4) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    t.child = Some(c.spawn().unwrap());
+    drop(wr);
+    drop(console);
+    // The newline, then end-of-file: nobody else holds the write end.
+    let mut got = Vec::new();
+    std::io::Read::read_to_end(&mut &rd, &mut got).unwrap();
+    assert_eq!(got, b"\n");
+    t.wait_sup("a");
+    poll(LONG, "console output", || {
+        fs::read_to_string(t.dir.join("console")).unwrap().contains("to-console\n").then_some(())
+    });
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+    assert!(fs::read_to_string(t.dir.join("console")).unwrap().ends_with("finish-on-console\n"));
+}
+
+/// A scan directory on a read-only file system (its `.s6-svscan` a link
+/// to a writable place): the supervisors cannot make `supervise/` and
+/// die; s6-svscan restarts them once a second, and neither exits nor
+/// spins.
+#[test]
+fn read_only_scandir_is_retried_without_spinning() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-rofs");
+    fs::create_dir_all(t.dir.join("state")).unwrap();
+    std::os::unix::fs::symlink("../state", t.scan.join(".s6-svscan")).unwrap();
+    service(&t.scan, "a", "exec sleep 100000");
+    let scan = t.scan.display().to_string();
+    let setup = format!(
+        "mount --bind '{scan}' '{scan}' && mount -o remount,bind,ro '{scan}' && exec \"$0\" '{scan}'"
+    );
+    let child = Command::new("unshare")
+        .args(["-m", "sh", "-c", &setup])
+        .arg(applet("s6-svscan"))
+        .env("PATH", path_env())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(fs::File::create(t.dir.join("err")).unwrap())
+        .spawn()
+        .unwrap();
+    t.child = Some(child);
+    poll(LONG, "supervisor started three times", || {
+        (t.err().lines().filter(|l| l.starts_with("s6-supervise a")).count() >= 3).then_some(())
+    });
+    assert!(t.child.as_mut().unwrap().try_wait().unwrap().is_none(), "s6-svscan exited");
+    let cpu0 = cpu_ticks(t.pid());
+    std::thread::sleep(Duration::from_millis(1000));
+    assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
