@@ -43,3 +43,35 @@ pub mod s6_tai64n;
 #[cfg(feature = "s6-tai64nlocal")]
 #[path = "s6-tai64nlocal.rs"]
 pub mod s6_tai64nlocal;
+
+#[cfg(feature = "s6-svc")]
+#[path = "s6-svc.rs"]
+pub mod s6_svc;
+
+#[cfg(feature = "s6-svdt")]
+#[path = "s6-svdt.rs"]
+pub mod s6_svdt;
+
+#[cfg(feature = "s6-svdt-clear")]
+#[path = "s6-svdt-clear.rs"]
+pub mod s6_svdt_clear;
+
+#[cfg(feature = "s6-svlisten")]
+#[path = "s6-svlisten.rs"]
+pub mod s6_svlisten;
+
+#[cfg(feature = "s6-svlisten1")]
+#[path = "s6-svlisten1.rs"]
+pub mod s6_svlisten1;
+
+#[cfg(feature = "s6-svok")]
+#[path = "s6-svok.rs"]
+pub mod s6_svok;
+
+#[cfg(feature = "s6-svstat")]
+#[path = "s6-svstat.rs"]
+pub mod s6_svstat;
+
+#[cfg(feature = "s6-svwait")]
+#[path = "s6-svwait.rs"]
+pub mod s6_svwait;

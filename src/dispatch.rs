@@ -30,6 +30,22 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-svc")]
+    ("s6-svc", applets::s6_svc::main),
+    #[cfg(feature = "s6-svdt")]
+    ("s6-svdt", applets::s6_svdt::main),
+    #[cfg(feature = "s6-svdt-clear")]
+    ("s6-svdt-clear", applets::s6_svdt_clear::main),
+    #[cfg(feature = "s6-svlisten")]
+    ("s6-svlisten", applets::s6_svlisten::main),
+    #[cfg(feature = "s6-svlisten1")]
+    ("s6-svlisten1", applets::s6_svlisten1::main),
+    #[cfg(feature = "s6-svok")]
+    ("s6-svok", applets::s6_svok::main),
+    #[cfg(feature = "s6-svstat")]
+    ("s6-svstat", applets::s6_svstat::main),
+    #[cfg(feature = "s6-svwait")]
+    ("s6-svwait", applets::s6_svwait::main),
     #[cfg(feature = "s6-tai64n")]
     ("s6-tai64n", applets::s6_tai64n::main),
     #[cfg(feature = "s6-tai64nlocal")]
@@ -117,7 +133,10 @@ mod tests {
             let mut longer = name.as_bytes().to_vec();
             longer.push(b'x');
             assert!(find(&longer).is_none());
-            assert!(find(&name.as_bytes()[..name.len() - 1]).is_none());
+            // A shorter name finds only an applet of exactly that name
+            // (s6-svlisten for s6-svlisten1).
+            let shorter = &name.as_bytes()[..name.len() - 1];
+            assert!(find(shorter).is_none_or(|a| a.0.as_bytes() == shorter));
         }
         assert!(find(b"s6box").is_none());
         assert!(find(b"").is_none());
