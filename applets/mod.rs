@@ -36,6 +36,10 @@ pub mod s6_setuidgid;
 #[path = "s6-softlimit.rs"]
 pub mod s6_softlimit;
 
+#[cfg(feature = "s6-supervise")]
+#[path = "s6-supervise.rs"]
+pub mod s6_supervise;
+
 #[cfg(feature = "s6-tai64n")]
 #[path = "s6-tai64n.rs"]
 pub mod s6_tai64n;

@@ -30,6 +30,8 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-setuidgid", applets::s6_setuidgid::main),
     #[cfg(feature = "s6-softlimit")]
     ("s6-softlimit", applets::s6_softlimit::main),
+    #[cfg(feature = "s6-supervise")]
+    ("s6-supervise", applets::s6_supervise::main),
     #[cfg(feature = "s6-svc")]
     ("s6-svc", applets::s6_svc::main),
     #[cfg(feature = "s6-svdt")]

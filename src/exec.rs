@@ -74,21 +74,66 @@ fn execv(file: &CStr, argv: Argv) -> Errno {
 /// state; returns its pid once the exec succeeded, or the exec error (the
 /// failed child is already reaped).
 pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
+    spawn_with(argv, false, |_| Ok(()))
+}
+
+/// The child's side of `spawn_with`, handed to its set-up closure.
+pub struct Child {
+    report: Option<rustix::fd::OwnedFd>,
+}
+
+impl Child {
+    /// `detach()`: lets the parent go on now, as if the exec had succeeded
+    /// (before a set-up step that may block, such as waiting for a lock).
+    /// A later failure is the child's own: it prints
+    /// `unable to exec PROG: REASON` and exits 127 or 126.
+    pub fn detach(&mut self) {
+        self.report = None;
+    }
+
+    /// `keep_clear(n)`: moves the child's report descriptor off number `n`,
+    /// before the set-up puts a descriptor for the program there.
+    pub fn keep_clear(&mut self, n: i32) -> Result<(), Errno> {
+        use rustix::fd::AsRawFd;
+        if let Some(fd) = &self.report
+            && fd.as_raw_fd() == n
+        {
+            let moved = rustix::io::fcntl_dupfd_cloexec(fd, n + 1)?;
+            self.report = Some(moved);
+        }
+        Ok(())
+    }
+}
+
+/// `spawn_with(argv, newpidns, setup)`: as `spawn`, but the child runs
+/// `setup` after restoring the signal state and before the exec (an error
+/// from it comes back to the parent like an exec error). With `newpidns`
+/// (Linux), the child starts in a new PID namespace, as its pid 1.
+pub fn spawn_with(
+    argv: Argv,
+    newpidns: bool,
+    setup: impl FnOnce(&mut Child) -> Result<(), Errno>,
+) -> Result<rustix::process::Pid, Errno> {
     let (rd, wr) = crate::fd::pipe_cloexec()?;
-    // SAFETY: s6box is single-threaded, so the child may run any code; it
-    // only restores signal state, execs, and _exits on failure.
-    let pid = unsafe { libc::fork() };
+    let pid = fork(newpidns);
     if pid < 0 {
         return Err(crate::msg::errno());
     }
     if pid == 0 {
         drop(rd);
         sig::restore();
-        let e = try_exec(argv);
-        msg::write_all(&wr, &e.raw_os_error().to_ne_bytes());
+        let mut child = Child { report: Some(wr) };
+        let e = match setup(&mut child) {
+            Ok(()) => try_exec(argv),
+            Err(e) => e,
+        };
+        match child.report {
+            Some(wr) => msg::write_all(&wr, &e.raw_os_error().to_ne_bytes()),
+            None => msg::warn_sys(&[b"exec ", argv.get(0).to_bytes()], e),
+        }
         // SAFETY: _exit ends the child at once, without running the parent's
         // exit handlers or flushing its copied buffers.
-        unsafe { libc::_exit(exitcode::NOT_FOUND) }
+        unsafe { libc::_exit(fail_code(e)) }
     }
     drop(wr);
     let mut buf = [0u8; 4];
@@ -107,6 +152,32 @@ pub fn spawn(argv: Argv) -> Result<rustix::process::Pid, Errno> {
         return Err(Errno::from_raw_os_error(i32::from_ne_bytes(buf)));
     }
     Ok(child)
+}
+
+/// `fork(newpidns)`: fork(2), or on Linux with `newpidns` a clone(2) whose
+/// child is pid 1 of a new PID namespace.
+fn fork(newpidns: bool) -> i32 {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    if newpidns {
+        // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
+        // stack, behaves as fork(2) (the child continues on a copy of this
+        // stack). s6box is single-threaded, so no lock is held across it,
+        // and the child only restores signals, sets up and execs.
+        return unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
+                0usize,
+                0usize,
+                0usize,
+                0usize,
+            )
+        } as i32;
+    }
+    let _ = newpidns;
+    // SAFETY: s6box is single-threaded, so the child may run any code; it
+    // only restores signal state, sets up, execs, and _exits on failure.
+    unsafe { libc::fork() }
 }
 
 /// `wait_pid(pid)`: blocks until `pid` ends and returns its raw wait status.

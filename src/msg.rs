@@ -13,6 +13,15 @@ pub fn set_prog(name: &'static str) {
     let _ = PROG.set(name);
 }
 
+/// Words printed after the program name (`s6-supervise NAME: ...`).
+static TAIL: OnceLock<Vec<u8>> = OnceLock::new();
+
+/// `set_tail(words)`: from now on, messages start `PROG WORDS: ` (s6-supervise
+/// names its service this way once it is in the service directory).
+pub fn set_tail(words: &[u8]) {
+    let _ = TAIL.set(words.to_vec());
+}
+
 /// `prog()`: the running program's name (`s6box` before an applet starts).
 pub fn prog() -> &'static str {
     PROG.get().copied().unwrap_or("s6box")
@@ -39,6 +48,10 @@ pub fn strerror(e: Errno) -> Vec<u8> {
 fn line(kind: &str, parts: &[&[u8]], err: Option<Errno>) {
     let mut buf = Vec::with_capacity(128);
     buf.extend_from_slice(prog().as_bytes());
+    if let Some(t) = TAIL.get() {
+        buf.push(b' ');
+        buf.extend_from_slice(t);
+    }
     buf.extend_from_slice(b": ");
     buf.extend_from_slice(kind.as_bytes());
     buf.extend_from_slice(b": ");

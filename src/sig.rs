@@ -326,3 +326,40 @@ pub fn die_by(sig: i32) -> ! {
     }
     crate::msg::exit(128 + sig)
 }
+
+/// `act_as_default(sig)`: for a signal that `catch_all` took but the caller
+/// has no use for: if its disposition at start-up was the default one and
+/// that default ends the process, end it the same way; otherwise (ignored,
+/// or a default that ignores or stops) nothing happens.
+pub fn act_as_default(sig: i32) {
+    let ignored_by_default = [libc::SIGCHLD, libc::SIGCONT, libc::SIGURG, libc::SIGWINCH];
+    let stops = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
+    if ignored_by_default.contains(&sig) || stops.contains(&sig) {
+        return;
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        // catch_all put handlers in place: the start-up dispositions are
+        // the ones it recorded.
+        let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
+        if saved.as_ref().is_some_and(|s| s.ignored & (1u128 << sig) != 0) {
+            return;
+        }
+        drop(saved);
+        die_by(sig);
+    }
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        // SAFETY: sigaction with a null new action only reads the current
+        // disposition (catch_all left it unchanged) into an initialised
+        // structure.
+        let default = unsafe {
+            let mut old: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
+                && old.sa_sigaction == libc::SIG_DFL
+        };
+        if default {
+            die_by(sig);
+        }
+    }
+}

@@ -335,10 +335,65 @@ impl Daemon {
         imp::event_fd(&self.handle)
     }
 
+    /// `exit_fd()`: a descriptor that becomes readable when the daemon
+    /// exits (its pidfd on Linux, the kqueue elsewhere), to learn of the
+    /// end of a daemon that is not our child (yet).
+    pub fn exit_fd(&self) -> Option<BorrowedFd<'_>> {
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            use rustix::fd::AsFd;
+            self.handle.pidfd.as_ref().map(|f| f.as_fd())
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            self.event_fd()
+        }
+    }
+
     /// `exit_event()`: after `event_fd` became readable, the daemon's raw
     /// wait status if it has exited.
     pub fn exit_event(&self) -> Option<i32> {
         imp::exit_event(&self.handle)
+    }
+}
+
+/// `read_pidfile(path)`: the pid on the first line of a pid file (decimal
+/// digits, then a newline or the end of the file). `Ok(None)`: the file is
+/// empty; `Errno::INVAL`: anything else than a pid. Read without blocking,
+/// so a fifo with no writer reads as empty.
+pub fn read_pidfile(path: &std::ffi::OsStr) -> Result<Option<Pid>, Errno> {
+    use rustix::fs::{Mode, OFlags};
+    const LINE_MAX: usize = 32;
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK;
+    let fd = rustix::fs::open(path, flags, Mode::empty())?;
+    let mut buf = [0u8; LINE_MAX + 1];
+    let got = read_head(&fd, &mut buf)?;
+    if got == 0 {
+        return Ok(None);
+    }
+    let line = buf[..got].split(|&c| c == b'\n').next().unwrap_or(&[]);
+    if line.is_empty() || line.len() > LINE_MAX || !line.iter().all(u8::is_ascii_digit) {
+        return Err(Errno::INVAL);
+    }
+    let n: i32 = std::str::from_utf8(line).ok().and_then(|t| t.parse().ok()).ok_or(Errno::INVAL)?;
+    Pid::from_raw(n).map(Some).ok_or(Errno::INVAL)
+}
+
+/// `dir_watch(dir)`: a non-blocking descriptor that becomes readable when a
+/// file in `dir` is closed after writing or renamed into it (inotify on
+/// Linux; `ENOSYS` elsewhere). Drain it by reading.
+pub fn dir_watch(dir: &std::ffi::OsStr) -> Result<OwnedFd, Errno> {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        use rustix::fs::inotify::{self, CreateFlags, WatchFlags};
+        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
+        inotify::add_watch(&fd, dir, WatchFlags::CLOSE_WRITE | WatchFlags::MOVED_TO)?;
+        Ok(fd)
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = dir;
+        Err(Errno::NOSYS)
     }
 }
 
