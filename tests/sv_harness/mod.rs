@@ -81,9 +81,14 @@ pub fn permafail_service(dir: &Dir, name: &str) -> PathBuf {
     d
 }
 
-/// The supervisors available: (label, program).
+/// The supervisors available: (label, program): s6box's own (when built
+/// in), the 2.15 reference, Debian's 2.11.
 pub fn supervisors() -> Vec<(&'static str, PathBuf)> {
     let mut v = Vec::new();
+    let ours = common::links().join("s6-supervise");
+    if ours.exists() {
+        v.push(("s6box", ours));
+    }
     if let Some(p) = common::reference("s6-supervise") {
         v.push(("2.15", p));
     }
