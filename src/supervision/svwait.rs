@@ -216,6 +216,7 @@ impl Waiter {
         if let Some(o) = self.check() {
             return o;
         }
+        let me = rustix::process::getpid();
         loop {
             let ready = {
                 let mut fds = Vec::with_capacity(self.services.len() + 1);
@@ -226,7 +227,9 @@ impl Waiter {
             if !ready {
                 return Outcome::TimedOut;
             }
-            while let Ok(Some(signo)) = self.signals.read() {
+            // Signals this process raised on itself (the SIGPIPE of a
+            // command written to a supervisor that just died) are dropped.
+            while let Some(signo) = self.signals.next_from_others(me) {
                 if signo == libc::SIGCHLD {
                     on_child();
                 } else if sig::kills_by_default(signo) && !sig::ignored(signo) {
