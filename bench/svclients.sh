@@ -8,9 +8,9 @@
 #   - round trip `s6-svc -wu -u` on a down service and `s6-svc -wD -d` on an
 #     up one (s6 execs s6-svlisten, which spawns s6-ftrigrd and s6-svc;
 #     s6box waits in one process): each measured alone, the other one
-#     being hyperfine's --prepare step;
+#     being its preparation;
 #   - `s6-svstat` and `s6-svok`: exec and read.
-# Needs: hyperfine, the 2.15 reference in /opt/s6-2.15.0.0.
+# Needs: python3, the 2.15 reference in /opt/s6-2.15.0.0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-200}
@@ -44,30 +44,48 @@ sup=$!
 until "$REF/s6-svok" "$sv" 2>/dev/null; do sleep 0.01; done
 
 export PATH="$ref:$PATH"   # the reference s6-svc -w execs s6-svlisten from PATH
-hf=(hyperfine -N --warmup 10 --runs "$RUNS" --export-json)
-"${hf[@]}" "$work/up.json" \
-  --prepare "$REF/s6-svc -wD -d $sv" -n s6box "$work/bin/s6-svc -wu -u $sv" \
-  --prepare "$REF/s6-svc -wD -d $sv" -n reference "$ref/s6-svc -wu -u $sv" >/dev/null
-"${hf[@]}" "$work/down.json" \
-  --prepare "$REF/s6-svc -wu -u $sv" -n s6box "$work/bin/s6-svc -wD -d $sv" \
-  --prepare "$REF/s6-svc -wu -u $sv" -n reference "$ref/s6-svc -wD -d $sv" >/dev/null
-"$REF/s6-svc" -wu -u "$sv"
-"${hf[@]}" "$work/stat.json" \
-  -n s6box "$work/bin/s6-svstat $sv" -n reference "$ref/s6-svstat $sv" >/dev/null
-"${hf[@]}" "$work/ok.json" \
-  -n s6box "$work/bin/s6-svok $sv" -n reference "$ref/s6-svok $sv" >/dev/null
-
-echo "binary: $bin ($(stat -c %s "$bin") bytes, installed copy); reference: $REF; supervisor: the reference's"
-python3 - "$work" <<'PY'
-import json, sys, os
-d = sys.argv[1]
+# Interleaved: each run of s6box's command is followed by one of the
+# reference's, each after its preparation, so the load of a busy machine
+# weighs on both alike; medians over RUNS pairs.
+python3 - "$work" "$RUNS" "$REF" "$sv" > "$work/table" <<'PY'
+import os, resource, sys, time, statistics
+work, runs, REF, sv = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+ours, ref = work + "/bin", work + "/ref"
+def run(argv):
+    t = time.perf_counter_ns()
+    pid = os.posix_spawn(argv[0], argv, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, "/dev/null", os.O_WRONLY, 0)])
+    _, st = os.waitpid(pid, 0)
+    dt = time.perf_counter_ns() - t
+    if os.waitstatus_to_exitcode(st) != 0:
+        sys.exit(f"{argv} failed")
+    return dt / 1e6
+def cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1e3
+cases = [
+    ("s6-svc -wu -u (down)", [REF + "/s6-svc", "-wD", "-d", sv], ["s6-svc", "-wu", "-u", sv]),
+    ("s6-svc -wD -d (up)", [REF + "/s6-svc", "-wu", "-u", sv], ["s6-svc", "-wD", "-d", sv]),
+    ("s6-svstat", None, ["s6-svstat", sv]),
+    ("s6-svok", None, ["s6-svok", sv]),
+]
 print(f"{'case':24} {'s6box ms':>9} {'ref ms':>9} {'ratio':>6}   {'s6box cpu':>9} {'ref cpu':>9}")
-for name, label in [("up", "s6-svc -wu -u (down)"), ("down", "s6-svc -wD -d (up)"),
-                    ("stat", "s6-svstat"), ("ok", "s6-svok")]:
-    r = {x["command"]: x for x in json.load(open(os.path.join(d, name + ".json")))["results"]}
-    o, t = r["s6box"], r["reference"]
-    cpu = lambda x: (x["user"] + x["system"]) * 1e3
-    print(f"{label:24} {o['median']*1e3:9.3f} {t['median']*1e3:9.3f} {o['median']/t['median']:6.2f}"
-          f"   {cpu(o):9.3f} {cpu(t):9.3f}")
-print("ms: median wall time of one command; ratio: s6box / reference; cpu: mean user+system ms")
+for label, prep, cmd in cases:
+    t = {"o": [], "r": []}
+    c = {"o": 0.0, "r": 0.0}
+    for i in range(runs + 5):
+        for k, d in (("o", ours), ("r", ref)) if i % 2 == 0 else (("r", ref), ("o", ours)):
+            if prep:
+                run(prep)
+            c0 = cpu()
+            dt = run([d + "/" + cmd[0]] + cmd[1:])
+            if i >= 5:
+                t[k].append(dt)
+                c[k] += cpu() - c0
+    mo, mr = statistics.median(t["o"]), statistics.median(t["r"])
+    print(f"{label:24} {mo:9.3f} {mr:9.3f} {mo/mr:6.2f}   {c['o']/runs:9.3f} {c['r']/runs:9.3f}")
+print("ms: median wall time of one command (spawn to reaped); ratio: s6box / reference;")
+print("cpu: mean user+system ms of the command and its children (the reference's helpers)")
 PY
+echo "binary: $bin ($(stat -c %s "$bin") bytes, installed copy); reference: $REF; supervisor: the reference's; $RUNS interleaved pairs"
+cat "$work/table"
