@@ -28,7 +28,7 @@ pub fn main(argv: Argv) -> i32 {
                     _ => cli.usage(),
                 }
             }
-            Opt::Short('T') => timeout = cli.number(),
+            Opt::Short('T') => timeout = u64::from(cli.number::<u32>()),
             Opt::Short('s') => {
                 let v = cli.value();
                 letters.push(signal_letter(v.as_bytes()));

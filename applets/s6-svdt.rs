@@ -19,7 +19,7 @@ pub fn main(argv: Argv) -> i32 {
         match opt {
             Opt::Short('s') => numeric = true,
             Opt::Short('S') => numeric = false,
-            Opt::Short('n') => max = cli.number(),
+            Opt::Short('n') => max = u64::from(cli.number::<u32>()),
             _ => cli.usage(),
         }
     }

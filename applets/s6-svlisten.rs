@@ -19,7 +19,7 @@ pub fn main(argv: Argv) -> i32 {
             Opt::Short(c @ ('U' | 'u' | 'd' | 'D' | 'r' | 'R')) => goal = c as u8,
             Opt::Short('a') => or = false,
             Opt::Short('o') => or = true,
-            Opt::Short('t') => timeout = cli.number(),
+            Opt::Short('t') => timeout = u64::from(cli.number::<u32>()),
             _ => cli.usage(),
         }
     }

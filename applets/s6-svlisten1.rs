@@ -16,7 +16,7 @@ pub fn main(argv: Argv) -> i32 {
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short(c @ ('U' | 'u' | 'd' | 'D' | 'r' | 'R')) => goal = c as u8,
-            Opt::Short('t') => timeout = cli.number(),
+            Opt::Short('t') => timeout = u64::from(cli.number::<u32>()),
             _ => cli.usage(),
         }
     }

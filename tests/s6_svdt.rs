@@ -36,6 +36,8 @@ fn crafted_tally_matches_the_reference() {
         &["-n", "0", "sv"],
         &["-n", "100", "sv"],
         &["-n", "x", "sv"],
+        &["-n", "4294967295", "sv"],
+        &["-n", "4294967296", "sv"],
         &["sv", "extra"],
         &[],
     ] {

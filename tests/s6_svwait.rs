@@ -286,3 +286,32 @@ fn killed_listener_leaves_no_fifo() {
     assert_eq!(child.wait().unwrap().code(), Some(99));
     assert!(listeners(&sv).is_empty());
 }
+
+#[test]
+fn many_directories_and_huge_timeouts() {
+    let d = Dir::new("svwait-many");
+    let mut names = Vec::new();
+    for i in 0..12 {
+        let name = format!("s{i}");
+        let sv = d.service(&name, sv_harness::LONG, true);
+        std::fs::create_dir_all(sv.join("supervise")).unwrap();
+        std::fs::write(sv.join("supervise/status"), [0u8; 35]).unwrap();
+        names.push(name);
+    }
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    // The longest timeout, 2^32-1 ms (2.15 fails on it: "unable to
+    // ftrigr_startf"; a larger one is a usage error for both).
+    let mut args = vec!["-d", "-t", "4294967295"];
+    args.extend(&refs);
+    let out = common::run(common::cmd("s6-svwait").current_dir(&d.0).args(&args));
+    assert_eq!(common::code(&out), 0, "{}", common::text(&out.stderr));
+    let mut args = vec!["-o", "-u", "-t", "200"];
+    args.extend(&refs);
+    let out = compare("s6-svwait", &d.0, &args)
+        .unwrap_or_else(|| common::run(common::cmd("s6-svwait").current_dir(&d.0).args(&args)));
+    assert_eq!(common::code(&out), 99);
+    for n in &names {
+        assert!(listeners(&d.path(n)).is_empty(), "{n}: fifo removed");
+    }
+    compare("s6-svwait", &d.0, &["-t", "4294967296", "s0"]);
+}

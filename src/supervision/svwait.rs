@@ -258,9 +258,13 @@ impl Waiter {
     }
 }
 
-/// `deadline(ms)`: the deadline of a `-t ms` (0: none).
+/// `deadline(ms)`: the deadline of a `-t ms` (0, or too far to compute:
+/// none).
 pub fn deadline(ms: u64) -> Option<Instant> {
-    (ms != 0).then(|| Instant::now() + std::time::Duration::from_millis(ms))
+    if ms == 0 {
+        return None;
+    }
+    Instant::now().checked_add(std::time::Duration::from_millis(ms))
 }
 
 /// `report(outcome, single)`: the exit code of a wait, with s6's message
