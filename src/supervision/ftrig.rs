@@ -122,7 +122,7 @@ pub fn set_mode(path: &OsStr, gid: Option<u32>) -> Result<(), Errno> {
         }
         None => PUBLIC_MODE,
     };
-    rustix::fs::chmod(path, Mode::from_raw_mode(mode))
+    rustix::fs::chmod(path, Mode::from_raw_mode(mode as _))
 }
 
 /// A subscription: this process's fifo in a fifodir, and the event bytes
