@@ -76,25 +76,37 @@ pub mod s6_softlimit;
 #[path = "s6-supervise.rs"]
 pub mod s6_supervise;
 
+#[cfg(feature = "s6-svc")]
+#[path = "s6-svc.rs"]
+pub mod s6_svc;
+
+#[cfg(feature = "s6-svdt")]
+#[path = "s6-svdt.rs"]
+pub mod s6_svdt;
+
+#[cfg(feature = "s6-svdt-clear")]
+#[path = "s6-svdt-clear.rs"]
+pub mod s6_svdt_clear;
+
 #[cfg(feature = "s6-svlink")]
 #[path = "s6-svlink.rs"]
 pub mod s6_svlink;
 
+#[cfg(feature = "s6-svlisten")]
+#[path = "s6-svlisten.rs"]
+pub mod s6_svlisten;
+
+#[cfg(feature = "s6-svlisten1")]
+#[path = "s6-svlisten1.rs"]
+pub mod s6_svlisten1;
+
+#[cfg(feature = "s6-svok")]
+#[path = "s6-svok.rs"]
+pub mod s6_svok;
+
 #[cfg(feature = "s6-svperms")]
 #[path = "s6-svperms.rs"]
 pub mod s6_svperms;
-
-#[cfg(feature = "s6-svunlink")]
-#[path = "s6-svunlink.rs"]
-pub mod s6_svunlink;
-
-#[cfg(feature = "s6-tai64n")]
-#[path = "s6-tai64n.rs"]
-pub mod s6_tai64n;
-
-#[cfg(feature = "s6-tai64nlocal")]
-#[path = "s6-tai64nlocal.rs"]
-pub mod s6_tai64nlocal;
 
 #[cfg(feature = "s6-svscan")]
 #[path = "s6-svscan.rs"]
@@ -103,3 +115,23 @@ pub mod s6_svscan;
 #[cfg(feature = "s6-svscanctl")]
 #[path = "s6-svscanctl.rs"]
 pub mod s6_svscanctl;
+
+#[cfg(feature = "s6-svstat")]
+#[path = "s6-svstat.rs"]
+pub mod s6_svstat;
+
+#[cfg(feature = "s6-svunlink")]
+#[path = "s6-svunlink.rs"]
+pub mod s6_svunlink;
+
+#[cfg(feature = "s6-svwait")]
+#[path = "s6-svwait.rs"]
+pub mod s6_svwait;
+
+#[cfg(feature = "s6-tai64n")]
+#[path = "s6-tai64n.rs"]
+pub mod s6_tai64n;
+
+#[cfg(feature = "s6-tai64nlocal")]
+#[path = "s6-tai64nlocal.rs"]
+pub mod s6_tai64nlocal;

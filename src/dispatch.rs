@@ -50,16 +50,32 @@ pub static APPLETS: &[(&str, Entry)] = &[
     ("s6-softlimit", applets::s6_softlimit::main),
     #[cfg(feature = "s6-supervise")]
     ("s6-supervise", applets::s6_supervise::main),
+    #[cfg(feature = "s6-svc")]
+    ("s6-svc", applets::s6_svc::main),
+    #[cfg(feature = "s6-svdt")]
+    ("s6-svdt", applets::s6_svdt::main),
+    #[cfg(feature = "s6-svdt-clear")]
+    ("s6-svdt-clear", applets::s6_svdt_clear::main),
     #[cfg(feature = "s6-svlink")]
     ("s6-svlink", applets::s6_svlink::main),
+    #[cfg(feature = "s6-svlisten")]
+    ("s6-svlisten", applets::s6_svlisten::main),
+    #[cfg(feature = "s6-svlisten1")]
+    ("s6-svlisten1", applets::s6_svlisten1::main),
+    #[cfg(feature = "s6-svok")]
+    ("s6-svok", applets::s6_svok::main),
     #[cfg(feature = "s6-svperms")]
     ("s6-svperms", applets::s6_svperms::main),
     #[cfg(feature = "s6-svscan")]
     ("s6-svscan", applets::s6_svscan::main),
     #[cfg(feature = "s6-svscanctl")]
     ("s6-svscanctl", applets::s6_svscanctl::main),
+    #[cfg(feature = "s6-svstat")]
+    ("s6-svstat", applets::s6_svstat::main),
     #[cfg(feature = "s6-svunlink")]
     ("s6-svunlink", applets::s6_svunlink::main),
+    #[cfg(feature = "s6-svwait")]
+    ("s6-svwait", applets::s6_svwait::main),
     #[cfg(feature = "s6-tai64n")]
     ("s6-tai64n", applets::s6_tai64n::main),
     #[cfg(feature = "s6-tai64nlocal")]
@@ -149,6 +165,8 @@ mod tests {
             assert!(find(&longer).is_none());
             // A shorter name finds nothing, or the applet of exactly that
             // name (s6-ftrig-listen beside s6-ftrig-listen1).
+            // A shorter name finds only an applet of exactly that name
+            // (s6-svlisten for s6-svlisten1).
             let shorter = &name.as_bytes()[..name.len() - 1];
             assert!(find(shorter).is_none_or(|a| a.0.as_bytes() == shorter));
         }

@@ -79,3 +79,40 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
         }
     }
 }
+
+/// `wait_any(fds, deadline)`: `wait` for any number of descriptors (a
+/// listener per service directory): true when at least one is ready,
+/// false when the deadline passed. The caller reads every descriptor
+/// without blocking to find which.
+pub fn wait_any(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> bool {
+    if fds.len() <= MAX {
+        return wait(fds, deadline) != 0;
+    }
+    let mut pfds: Vec<PollFd<'_>> =
+        fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
+    loop {
+        let timeout = match deadline {
+            Some(d) => {
+                let left = d.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return false;
+                }
+                Some(rustix::time::Timespec {
+                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_nsec: i64::from(left.subsec_nanos()) as _,
+                })
+            }
+            None => None,
+        };
+        match rustix::event::poll(&mut pfds, timeout.as_ref()) {
+            Ok(0) => continue,
+            Ok(_) => {
+                if pfds.iter().any(|p| !p.revents().is_empty()) {
+                    return true;
+                }
+            }
+            Err(Errno::INTR) => continue,
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+        }
+    }
+}

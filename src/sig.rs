@@ -325,6 +325,39 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// `ignored(sig)`: whether `sig`'s disposition is "ignore" (as the
+/// process was started with it, on Linux where `catch_all` leaves
+/// dispositions alone), so a waiting program that caught it acts on it
+/// only if it would have acted without catching.
+pub fn ignored(sig: i32) -> bool {
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    if let Some(s) = SAVED.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        return (0..128).contains(&sig) && s.ignored & (1u128 << sig) != 0;
+    }
+    // SAFETY: sigaction with a null new action only reads the current one
+    // into an initialised structure.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+/// `kills_by_default(sig)`: whether `sig`'s default action ends the
+/// process (not CHLD, CONT, WINCH, URG, nor the stop signals).
+pub fn kills_by_default(sig: i32) -> bool {
+    ![
+        libc::SIGCHLD,
+        libc::SIGCONT,
+        libc::SIGWINCH,
+        libc::SIGURG,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGSTOP,
+    ]
+    .contains(&sig)
+}
+
 /// `die_by(sig)`: ends the process as if `sig` had killed it (default
 /// disposition, unblocked, raised), so a caller that caught a terminating
 /// signal to clean up (a listener removing its fifo) still reports it to

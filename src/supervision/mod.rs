@@ -11,7 +11,8 @@
 //! - `servicedir`: the service directory's files (integers, flags, signal
 //!   names) as s6-supervise reads them;
 //! - `signame`: signal names and numbers as s6 prints and reads them;
-//! - `atomic`: write a file whole under a temporary name, then rename.
+//! - `atomic`: write a file whole under a temporary name, then rename;
+//! - `svwait`: waiting for services to reach a state (the clients' `-w`).
 
 pub mod atomic;
 pub mod control;
@@ -21,6 +22,7 @@ pub mod servicedir;
 pub mod signame;
 pub mod status;
 pub mod svlock;
+pub mod svwait;
 pub mod tally;
 
 /// The subdirectory where a supervisor keeps its files.

@@ -96,11 +96,12 @@ impl Status {
     }
 }
 
-/// `read(path)`: the record in the status file at `path` (a short or
-/// long file is `Errno::PROTO`).
+/// `read(path)`: the record in the first 35 bytes of the status file at
+/// `path`; a shorter file is `Errno::PIPE`, as s6's readers report it
+/// ("Broken pipe").
 pub fn read(path: &OsStr) -> Result<Status, Errno> {
-    let b = atomic::read_small(path, LEN + 1)?;
-    Status::decode(&b).ok_or(Errno::PROTO)
+    let b = atomic::read_small(path, LEN)?;
+    Status::decode(&b).ok_or(Errno::PIPE)
 }
 
 /// `read_dir(servicedir)`: the status of the service in `servicedir`.

@@ -1,0 +1,25 @@
+//! s6-svdt-clear: empty a service's death tally (atomically).
+
+use crate::argv::Argv;
+use crate::cli::Cli;
+use crate::supervision::{atomic, tally};
+use crate::{exitcode, msg};
+use std::os::unix::ffi::OsStrExt;
+
+const USAGE: &str = "s6-svdt-clear servicedir";
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let rest = cli.rest();
+    if rest.is_empty() {
+        cli.usage();
+    }
+    let dir = rest.os(0);
+    match tally::clear(&atomic::join(dir, tally::PATH)) {
+        Ok(()) => 0,
+        Err(e) => {
+            msg::fatal_sys(exitcode::SYS, &[b"clear death tally for service ", dir.as_bytes()], e)
+        }
+    }
+}

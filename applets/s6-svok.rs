@@ -1,0 +1,25 @@
+//! s6-svok: exit 0 if a supervisor runs on the service directory (it
+//! holds `supervise/lock`), 1 if not.
+
+use crate::argv::Argv;
+use crate::cli::Cli;
+use crate::supervision::svlock;
+use crate::{exitcode, msg};
+use std::os::unix::ffi::OsStrExt;
+
+const USAGE: &str = "s6-svok servicedir";
+
+/// `main(argv)`: the applet.
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE);
+    let rest = cli.rest();
+    if rest.is_empty() {
+        cli.usage();
+    }
+    let dir = rest.os(0);
+    match svlock::supervised(dir) {
+        Ok(true) => 0,
+        Ok(false) => exitcode::FAIL,
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"check ", dir.as_bytes()], e),
+    }
+}
