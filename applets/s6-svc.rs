@@ -3,7 +3,8 @@
 
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
-use crate::supervision::svwait::{self, Goal, Waiter};
+use crate::supervision::events;
+use crate::supervision::svwait::{Goal, Waiter};
 use crate::supervision::{atomic, control, signame};
 use crate::{exitcode, msg};
 use rustix::fs::{Mode, OFlags};
@@ -55,13 +56,11 @@ pub fn main(argv: Argv) -> i32 {
         ]);
         goal = goal.without_readiness();
     }
-    let mut waiter = Waiter::start(&dirs, goal, false).unwrap_or_else(|e| e.die());
+    let waiter = Waiter::start(&dirs, goal, false).unwrap_or_else(|e| e.die());
     if !letters.is_empty() {
         send_all(&dirs, &letters);
     }
-    let outcome = waiter.wait(svwait::deadline(timeout), || {});
-    drop(waiter);
-    svwait::report(outcome, None)
+    waiter.finish(events::deadline(timeout), None)
 }
 
 /// `signal_letter(text)`: the command byte of `-s text`, or usage death

@@ -3,9 +3,9 @@
 //! directories end at an empty argument (an execline block, once parsed).
 
 use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::svwait::{self, Goal, Waiter};
-use crate::{exec, exitcode, msg};
+use crate::cli::Cli;
+use crate::exec;
+use crate::supervision::svwait;
 use std::ffi::OsStr;
 
 const USAGE: &str = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir... \"\" prog...";
@@ -13,16 +13,7 @@ const USAGE: &str = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let (mut goal, mut or, mut timeout) = (b'u', false, 0u64);
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short(c @ ('U' | 'u' | 'd' | 'D' | 'r' | 'R')) => goal = c as u8,
-            Opt::Short('a') => or = false,
-            Opt::Short('o') => or = true,
-            Opt::Short('t') => timeout = u64::from(cli.number::<u32>()),
-            _ => cli.usage(),
-        }
-    }
+    let o = svwait::options(&mut cli, true);
     let rest = cli.rest();
     // As s6: fewer than three arguments (dirs, "", prog) is a usage error.
     if rest.len() < 3 {
@@ -37,14 +28,5 @@ pub fn main(argv: Argv) -> i32 {
     if dirs.is_empty() {
         exec::exec(prog);
     }
-    let goal = Goal::of_letter(goal).unwrap_or_else(|| cli.usage());
-    let deadline = svwait::deadline(timeout);
-    let mut waiter = Waiter::start(&dirs, goal, or).unwrap_or_else(|e| e.die());
-    if let Err(e) = exec::spawn(prog) {
-        drop(waiter);
-        msg::fatal_sys(exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e);
-    }
-    let outcome = waiter.wait(deadline, svwait::reap_all);
-    drop(waiter);
-    svwait::report(outcome, None)
+    svwait::listen(&dirs, &o, prog, false)
 }

@@ -11,25 +11,39 @@ use std::time::Instant;
 
 /// The most descriptors one wait watches.
 pub const MAX: usize = 32;
-
 /// `wait(fds, deadline)`: sleeps until one of `fds` is readable (or hung
 /// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`
-/// is ready; 0 means the deadline passed. `fds` holds 1 to `MAX`
-/// descriptors. A failing poll is fatal (111).
+/// is ready; 0 means the deadline passed. Past `MAX` descriptors (a
+/// listener per service directory), bit `MAX - 1` stands for every
+/// descriptor from `MAX - 1` on: the caller reads those without blocking
+/// to find which. A failing poll is fatal (111).
 pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
-    let n = fds.len().min(MAX);
-    let mut io: [(Option<BorrowedFd<'_>>, bool); MAX] = [(None, false); MAX];
-    for (slot, fd) in io.iter_mut().zip(fds) {
-        *slot = (Some(*fd), false);
+    if fds.len() <= MAX {
+        let mut io: [(Option<BorrowedFd<'_>>, bool); MAX] = [(None, false); MAX];
+        for (slot, fd) in io.iter_mut().zip(fds) {
+            *slot = (Some(*fd), false);
+        }
+        return wait_io(&io[..fds.len()], deadline);
     }
-    wait_io(&io[..n], deadline)
+    let mut pfds: Vec<PollFd<'_>> =
+        fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
+    if !sleep(&mut pfds, deadline) {
+        return 0;
+    }
+    let mut ready = 0u32;
+    for (i, p) in pfds.iter().enumerate() {
+        if !p.revents().is_empty() {
+            ready |= 1 << i.min(MAX - 1);
+        }
+    }
+    ready
 }
 
-/// `wait_io(fds, deadline)`: as `wait`, each descriptor watched for
-/// reading, or for writing when its flag is true (a write of a few bytes
-/// then does not block: a notification descriptor). A `None` entry is
-/// skipped (its bit is never set), so the bit numbers can stay fixed
-/// while an optional descriptor comes and goes.
+/// `wait_io(fds, deadline)`: as `wait` (at most `MAX` descriptors), each
+/// descriptor watched for reading, or for writing when its flag is true
+/// (a write of a few bytes then does not block: a notification
+/// descriptor). A `None` entry is skipped (its bit is never set), so the
+/// bit numbers can stay fixed while an optional descriptor comes and goes.
 pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>) -> u32 {
     let all: [(BorrowedFd<'_>, usize, bool); MAX] = [(crate::msg::fd(0), 0, false); MAX];
     let mut used = all;
@@ -43,53 +57,26 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
     if n == 0 {
         msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
     }
-    loop {
-        let timeout = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return 0;
-                }
-                Some(rustix::time::Timespec {
-                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
-                    tv_nsec: i64::from(left.subsec_nanos()) as _,
-                })
-            }
-            None => None,
-        };
-        let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|i| {
-            let (fd, _, out) = used[i.min(n - 1)];
-            PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
-        });
-        match rustix::event::poll(&mut pfds[..n], timeout.as_ref()) {
-            Ok(0) => continue,
-            Ok(_) => {
-                let mut ready = 0u32;
-                for (k, p) in pfds[..n].iter().enumerate() {
-                    if !p.revents().is_empty() {
-                        ready |= 1 << used[k].1;
-                    }
-                }
-                if ready != 0 {
-                    return ready;
-                }
-            }
-            Err(Errno::INTR) => continue,
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+    let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|i| {
+        let (fd, _, out) = used[i.min(n - 1)];
+        PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
+    });
+    if !sleep(&mut pfds[..n], deadline) {
+        return 0;
+    }
+    let mut ready = 0u32;
+    for (k, p) in pfds[..n].iter().enumerate() {
+        if !p.revents().is_empty() {
+            ready |= 1 << used[k].1;
         }
     }
+    ready
 }
 
-/// `wait_any(fds, deadline)`: `wait` for any number of descriptors (a
-/// listener per service directory): true when at least one is ready,
-/// false when the deadline passed. The caller reads every descriptor
-/// without blocking to find which.
-pub fn wait_any(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> bool {
-    if fds.len() <= MAX {
-        return wait(fds, deadline) != 0;
-    }
-    let mut pfds: Vec<PollFd<'_>> =
-        fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
+/// `sleep(pfds, deadline)`: the one poll loop: true once some descriptor
+/// has events, false when `deadline` passed; EINTR retried, other
+/// failures fatal.
+fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
     loop {
         let timeout = match deadline {
             Some(d) => {
@@ -104,7 +91,7 @@ pub fn wait_any(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> bool {
             }
             None => None,
         };
-        match rustix::event::poll(&mut pfds, timeout.as_ref()) {
+        match rustix::event::poll(pfds, timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {
                 if pfds.iter().any(|p| !p.revents().is_empty()) {

@@ -342,22 +342,6 @@ pub fn ignored(sig: i32) -> bool {
     }
 }
 
-/// `kills_by_default(sig)`: whether `sig`'s default action ends the
-/// process (not CHLD, CONT, WINCH, URG, nor the stop signals).
-pub fn kills_by_default(sig: i32) -> bool {
-    ![
-        libc::SIGCHLD,
-        libc::SIGCONT,
-        libc::SIGWINCH,
-        libc::SIGURG,
-        libc::SIGTSTP,
-        libc::SIGTTIN,
-        libc::SIGTTOU,
-        libc::SIGSTOP,
-    ]
-    .contains(&sig)
-}
-
 /// `die_by(sig)`: ends the process as if `sig` had killed it (default
 /// disposition, unblocked, raised), so a caller that caught a terminating
 /// signal to clean up (a listener removing its fifo) still reports it to
@@ -374,50 +358,31 @@ pub fn die_by(sig: i32) -> ! {
     crate::msg::exit(128 + sig)
 }
 
-/// `is_ignored(sig)`: whether `sig`'s disposition is "ignore" now (an
-/// inherited ignore that a program catching signals should respect).
-pub fn is_ignored(sig: i32) -> bool {
-    // SAFETY: sigaction with a null new action only reads the current one
-    // into an initialised structure.
-    unsafe {
-        let mut old: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
-    }
+/// `kills(sig)`: whether `sig`, caught by `catch_all`, would have ended
+/// the process uncaught: its start-up disposition was the default one
+/// and that default ends the process (not CHLD, CONT, URG, WINCH, nor the
+/// stop signals).
+pub fn kills(sig: i32) -> bool {
+    let harmless = [
+        libc::SIGCHLD,
+        libc::SIGCONT,
+        libc::SIGURG,
+        libc::SIGWINCH,
+        libc::SIGTSTP,
+        libc::SIGTTIN,
+        libc::SIGTTOU,
+        libc::SIGSTOP,
+    ];
+    // `ignored` reads the start-up disposition (the one catch_all
+    // recorded where it had to put handlers in place).
+    !harmless.contains(&sig) && !ignored(sig)
 }
 
 /// `act_as_default(sig)`: for a signal that `catch_all` took but the caller
-/// has no use for: if its disposition at start-up was the default one and
-/// that default ends the process, end it the same way; otherwise (ignored,
-/// or a default that ignores or stops) nothing happens.
+/// has no use for: if it `kills`, end the process the same way; otherwise
+/// (ignored, or a default that ignores or stops) nothing happens.
 pub fn act_as_default(sig: i32) {
-    let ignored_by_default = [libc::SIGCHLD, libc::SIGCONT, libc::SIGURG, libc::SIGWINCH];
-    let stops = [libc::SIGTSTP, libc::SIGTTIN, libc::SIGTTOU];
-    if ignored_by_default.contains(&sig) || stops.contains(&sig) {
-        return;
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        // catch_all put handlers in place: the start-up dispositions are
-        // the ones it recorded.
-        let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
-        if saved.as_ref().is_some_and(|s| s.ignored & (1u128 << sig) != 0) {
-            return;
-        }
-        drop(saved);
+    if kills(sig) {
         die_by(sig);
-    }
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        // SAFETY: sigaction with a null new action only reads the current
-        // disposition (catch_all left it unchanged) into an initialised
-        // structure.
-        let default = unsafe {
-            let mut old: libc::sigaction = std::mem::zeroed();
-            libc::sigaction(sig, std::ptr::null(), &mut old) == 0
-                && old.sa_sigaction == libc::SIG_DFL
-        };
-        if default {
-            die_by(sig);
-        }
     }
 }

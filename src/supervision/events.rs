@@ -26,12 +26,20 @@ pub enum Woke {
     Child(i32),
 }
 
+/// What one sleep ended with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slept {
+    /// The deadline passed.
+    Deadline,
+    /// Something arrived: new event bytes (`got`) in some listener's
+    /// `got`, the watched child's raw wait status (`ended`), or neither
+    /// (a signal acted on).
+    Woke { got: bool, ended: Option<i32> },
+}
+
 /// Subscriptions to fifodirs and the signals that end them.
 pub struct Wait {
     signals: sig::Signals,
-    /// Bit n: signal n was ignored when the program started (an inherited
-    /// ignore is respected: that signal neither kills nor stops it).
-    ignored: u128,
     /// The subscriptions, in the order they were made.
     pub listeners: Vec<Listener>,
 }
@@ -41,22 +49,12 @@ impl Wait {
     /// before subscribing, so a signal arriving right after a
     /// subscription still finds the fifo to remove.
     pub fn new() -> Result<Wait, Errno> {
-        let mut ignored = 0u128;
-        for s in sig::catchable() {
-            if sig::is_ignored(s) {
-                ignored |= 1u128 << s;
-            }
-        }
         let signals = sig::catch_all()?;
-        Ok(Wait { signals, ignored, listeners: Vec::new() })
+        Ok(Wait { signals, listeners: Vec::new() })
     }
 
     /// `subscribe(dir)`: adds a listener fifo in the fifodir `dir`.
-    /// `Errno::MFILE` past `poll::MAX - 1` subscriptions.
     pub fn subscribe(&mut self, dir: &OsStr) -> Result<(), Errno> {
-        if self.listeners.len() + 1 >= poll::MAX {
-            return Err(Errno::MFILE);
-        }
         self.listeners.push(Listener::subscribe(dir)?);
         Ok(())
     }
@@ -82,41 +80,54 @@ impl Wait {
         child: Option<Pid>,
         mut done: impl FnMut(&[Listener]) -> bool,
     ) -> Result<Woke, Errno> {
-        let n = self.listeners.len();
         loop {
-            let ready = {
-                let mut fds: Vec<BorrowedFd<'_>> = self.listeners.iter().map(|l| l.fd()).collect();
-                fds.push(self.signals.as_fd());
-                poll::wait(&fds, deadline)
-            };
-            if ready == 0 {
-                return Ok(Woke::Deadline);
-            }
-            let mut ended = None;
-            if ready & (1 << n) != 0 {
-                ended = self.signals_arrived(child);
-            }
-            let mut got = false;
-            for (i, l) in self.listeners.iter_mut().enumerate() {
-                if ready & (1 << i) != 0 && l.read()? > 0 {
-                    got = true;
+            match self.sleep(deadline, child)? {
+                Slept::Deadline => return Ok(Woke::Deadline),
+                Slept::Woke { got, ended } => {
+                    if got && done(&self.listeners) {
+                        return Ok(Woke::Done);
+                    }
+                    if let Some(status) = ended {
+                        return Ok(Woke::Child(status));
+                    }
                 }
-            }
-            if got && done(&self.listeners) {
-                return Ok(Woke::Done);
-            }
-            if let Some(status) = ended {
-                return Ok(Woke::Child(status));
             }
         }
     }
 
+    /// `sleep(deadline, child)`: the one blocking poll on the signals and
+    /// the listeners: acts on the signals that came (see `wait`), appends
+    /// what arrived to each listener's `got`. A caller with its own
+    /// reading of the events (`svwait`) loops on it.
+    pub fn sleep(&mut self, deadline: Option<Instant>, child: Option<Pid>) -> Result<Slept, Errno> {
+        let ready = {
+            let mut fds: Vec<BorrowedFd<'_>> = Vec::with_capacity(self.listeners.len() + 1);
+            fds.push(self.signals.as_fd());
+            fds.extend(self.listeners.iter().map(|l| l.fd()));
+            poll::wait(&fds, deadline)
+        };
+        if ready == 0 {
+            return Ok(Slept::Deadline);
+        }
+        let ended = if ready & 1 != 0 { self.signals_arrived(child) } else { None };
+        let mut got = false;
+        for (i, l) in self.listeners.iter_mut().enumerate() {
+            // Past poll::MAX descriptors, the last bit stands for the rest.
+            if ready & (1 << (i + 1).min(poll::MAX - 1)) != 0 && l.read()? > 0 {
+                got = true;
+            }
+        }
+        Ok(Slept::Woke { got, ended })
+    }
+
     /// `signals_arrived(child)`: acts on the pending signals; returns
-    /// `child`'s raw wait status if it ended.
+    /// `child`'s raw wait status if it ended. Signals this process raised
+    /// on itself (the SIGPIPE of a command written to a supervisor that
+    /// just died) are dropped.
     fn signals_arrived(&mut self, child: Option<Pid>) -> Option<i32> {
+        let me = rustix::process::getpid();
         let mut ended = None;
-        while let Ok(Some(s)) = self.signals.read() {
-            let ignored = s < 128 && self.ignored & (1u128 << s) != 0;
+        while let Some(s) = self.signals.next_from_others(me) {
             match s {
                 // With a child to watch, only it is collected (reaping
                 // others could take its status first).
@@ -127,35 +138,30 @@ impl Wait {
                         }
                     }
                     Some(_) => {}
-                    None => reap(),
+                    None => crate::watch::reap(|_, _| {}),
                 },
-                libc::SIGCONT | libc::SIGURG | libc::SIGWINCH => {}
-                _ if ignored => {}
-                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU => {
-                    let _ = rustix::process::kill_process(
-                        rustix::process::getpid(),
-                        rustix::process::Signal::STOP,
-                    );
+                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU if !sig::ignored(s) => {
+                    let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
                 }
-                _ => {
+                _ if sig::kills(s) => {
                     self.listeners.clear();
                     sig::die_by(s)
                 }
+                _ => {}
             }
         }
         ended
     }
 }
 
-/// `reap()`: collects every ended child without blocking.
-fn reap() {
-    while let Ok(Some(_)) = rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {}
-}
-
 /// `deadline(ms)`: the moment `ms` milliseconds from now; none for 0
-/// (no time limit), as every `-t timeout` option of s6 reads it.
-pub fn deadline(ms: u32) -> Option<Instant> {
-    (ms != 0).then(|| Instant::now() + std::time::Duration::from_millis(u64::from(ms)))
+/// (no time limit), as every `-t timeout` option of s6 reads it, or for
+/// a moment too far to compute.
+pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
+    match ms.into() {
+        0 => None,
+        ms => Instant::now().checked_add(std::time::Duration::from_millis(ms)),
+    }
 }
 
 /// `timeout_value(cli)`: the value of a `-t timeout` option of the ftrig

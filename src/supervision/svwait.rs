@@ -16,10 +16,10 @@
 //! A terminating signal ends the wait: the listener fifos are removed,
 //! then the process dies by that signal.
 
+use super::events::{self, Slept};
 use super::ftrig::{self, Listener};
 use super::{EVENT, atomic, status};
-use crate::sig::{self, Signals};
-use rustix::fd::AsFd;
+use crate::cli::{Cli, Opt};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::time::Instant;
@@ -96,19 +96,19 @@ impl StartError {
     }
 }
 
+/// What is known of one service (its listener is `events.listeners[i]`).
 struct Service {
-    listener: Listener,
-    /// Event bytes of `listener.got` already applied.
+    /// Event bytes of the listener's `got` already applied.
     seen: usize,
     up: bool,
     ready: bool,
 }
 
-/// A wait in progress: the subscriptions, the services' states, the
-/// signals caught.
+/// A wait in progress: the subscriptions and signals (`events::Wait`),
+/// the services' states.
 pub struct Waiter {
+    events: events::Wait,
     services: Vec<Service>,
-    signals: Signals,
     goal: Goal,
     or: bool,
     /// `-r`/`-R`: still waiting for every service to be down.
@@ -131,10 +131,10 @@ impl Waiter {
     /// `start(dirs, goal, or)`: catches signals, then for each directory
     /// subscribes and reads the status.
     pub fn start(dirs: &[&OsStr], goal: Goal, or: bool) -> Result<Waiter, StartError> {
-        let signals = sig::catch_all().map_err(StartError::Signals)?;
+        let events = events::Wait::new().map_err(StartError::Signals)?;
         let mut w = Waiter {
+            events,
             services: Vec::with_capacity(dirs.len()),
-            signals,
             goal,
             or,
             going_down: goal.restart,
@@ -143,12 +143,8 @@ impl Waiter {
         for &dir in dirs {
             let listener = subscribe(dir).map_err(|e| StartError::Subscribe(dir.to_owned(), e))?;
             let st = status::read_dir(dir).map_err(StartError::Status)?;
-            w.services.push(Service {
-                listener,
-                seen: 0,
-                up: st.is_up(),
-                ready: st.flag(status::READY),
-            });
+            w.events.listeners.push(listener);
+            w.services.push(Service { seen: 0, up: st.is_up(), ready: st.flag(status::READY) });
         }
         Ok(w)
     }
@@ -208,63 +204,79 @@ impl Waiter {
         self.check()
     }
 
-    /// `wait(deadline, on_child)`: follows the events until the wait ends
-    /// or `deadline` passes. `on_child` runs when SIGCHLD arrives (a
-    /// spawned program to reap). A signal that would have killed the
-    /// process removes the fifos, then kills it.
-    pub fn wait(&mut self, deadline: Option<Instant>, mut on_child: impl FnMut()) -> Outcome {
+    /// `wait(deadline)`: follows the events until the wait ends or
+    /// `deadline` passes. Ended children (a spawned program) are reaped;
+    /// a signal that would have killed the process removes the fifos,
+    /// then kills it.
+    pub fn wait(&mut self, deadline: Option<Instant>) -> Outcome {
         if let Some(o) = self.check() {
             return o;
         }
-        let me = rustix::process::getpid();
         loop {
-            let ready = {
-                let mut fds = Vec::with_capacity(self.services.len() + 1);
-                fds.push(self.signals.as_fd());
-                fds.extend(self.services.iter().map(|s| s.listener.fd()));
-                crate::poll::wait_any(&fds, deadline)
-            };
-            if !ready {
-                return Outcome::TimedOut;
-            }
-            // Signals this process raised on itself (the SIGPIPE of a
-            // command written to a supervisor that just died) are dropped.
-            while let Some(signo) = self.signals.next_from_others(me) {
-                if signo == libc::SIGCHLD {
-                    on_child();
-                } else if sig::kills_by_default(signo) && !sig::ignored(signo) {
-                    self.services.clear();
-                    sig::die_by(signo);
+            match self.events.sleep(deadline, None) {
+                Ok(Slept::Deadline) => return Outcome::TimedOut,
+                Ok(Slept::Woke { .. }) => {}
+                Err(e) => {
+                    self.events.listeners.clear();
+                    crate::msg::fatal_sys(crate::exitcode::SYS, &[b"read events"], e);
                 }
             }
             for i in 0..self.services.len() {
-                if let Err(e) = self.services[i].listener.read() {
-                    self.services.clear();
-                    crate::msg::fatal_sys(crate::exitcode::SYS, &[b"read events"], e);
-                }
-                while self.services[i].seen < self.services[i].listener.got.len() {
-                    let s = &mut self.services[i];
-                    let event = s.listener.got[s.seen];
-                    s.seen += 1;
+                while let Some(&event) = self.events.listeners[i].got.get(self.services[i].seen) {
+                    self.services[i].seen += 1;
                     if let Some(o) = self.apply(i, event) {
                         return o;
                     }
                 }
-                let s = &mut self.services[i];
-                s.listener.got.clear();
-                s.seen = 0;
+                self.events.listeners[i].got.clear();
+                self.services[i].seen = 0;
             }
         }
     }
+
+    /// `finish(deadline, single)`: `wait`, the fifos removed, then the
+    /// exit code and message of `report`.
+    pub fn finish(mut self, deadline: Option<Instant>, single: Option<&OsStr>) -> i32 {
+        let outcome = self.wait(deadline);
+        drop(self);
+        report(outcome, single)
+    }
 }
 
-/// `deadline(ms)`: the deadline of a `-t ms` (0, or too far to compute:
-/// none).
-pub fn deadline(ms: u64) -> Option<Instant> {
-    if ms == 0 {
-        return None;
+/// The options of s6-svwait, s6-svlisten1 and s6-svlisten.
+pub struct Options {
+    pub goal: Goal,
+    /// `-o`: one service is enough.
+    pub or: bool,
+    pub deadline: Option<Instant>,
+}
+
+/// `options(cli, with_or)`: reads `-U -u -d -D -r -R`, `-a -o` (if
+/// `with_or`) and `-t timeout`; usage death on anything else.
+pub fn options(cli: &mut Cli, with_or: bool) -> Options {
+    let (mut goal, mut or, mut timeout) = (b'u', false, 0u32);
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short(c @ ('U' | 'u' | 'd' | 'D' | 'r' | 'R')) => goal = c as u8,
+            Opt::Short('a') if with_or => or = false,
+            Opt::Short('o') if with_or => or = true,
+            Opt::Short('t') => timeout = cli.number::<u32>(),
+            _ => cli.usage(),
+        }
     }
-    Instant::now().checked_add(std::time::Duration::from_millis(ms))
+    let goal = Goal::of_letter(goal).unwrap_or_else(|| cli.usage());
+    Options { goal, or, deadline: events::deadline(timeout) }
+}
+
+/// `listen(dirs, o, prog, single)`: s6-svlisten and s6-svlisten1 once
+/// their arguments are read: subscribe, spawn `prog`, wait.
+pub fn listen(dirs: &[&OsStr], o: &Options, prog: crate::argv::Argv, single: bool) -> i32 {
+    let waiter = Waiter::start(dirs, o.goal, o.or).unwrap_or_else(|e| e.die());
+    if let Err(e) = crate::exec::spawn(prog) {
+        drop(waiter);
+        crate::msg::fatal_sys(crate::exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e);
+    }
+    waiter.finish(o.deadline, single.then(|| dirs[0]))
 }
 
 /// `report(outcome, single)`: the exit code of a wait, with s6's message
@@ -282,11 +294,6 @@ pub fn report(outcome: Outcome, single: Option<&OsStr>) -> i32 {
             crate::msg::fatal(n, &[dir.as_bytes(), b" failed permanently or its supervisor died"])
         }
     }
-}
-
-/// `reap_all()`: reaps every ended child without blocking.
-pub fn reap_all() {
-    while let Ok(Some(_)) = rustix::process::waitpid(None, rustix::process::WaitOptions::NOHANG) {}
 }
 
 #[cfg(test)]
