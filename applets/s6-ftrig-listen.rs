@@ -5,7 +5,7 @@
 use crate::argv::Argv;
 use crate::cli::{Cli, Opt};
 use crate::supervision::events;
-use crate::{exec, exitcode, msg};
+use crate::{exitcode, msg};
 use rustix::io::Errno;
 
 const USAGE: &str = "s6-ftrig-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...";
@@ -35,11 +35,7 @@ pub fn main(argv: Argv) -> i32 {
         (0..end).step_by(2).map(|i| (rest.get(i).to_bytes(), rest.get(i + 1).to_bytes())).collect();
     let deadline = events::deadline(timeout);
     let (mut w, res) = events::subscribe_all(&pairs);
-    let prog = rest.skip(end + 1);
-    if let Err(e) = exec::spawn(prog) {
-        drop(w);
-        msg::fatal_sys(exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e);
-    }
+    w.spawn(rest.skip(end + 1));
     let mut matched = vec![false; pairs.len()];
     let r = w.wait(deadline, |ls| {
         for (i, l) in ls.iter().enumerate() {

@@ -20,12 +20,8 @@ pub fn main(argv: Argv) -> i32 {
             _ => cli.usage(),
         }
     }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.get(0).to_bytes();
-    let path = rest.os(0);
+    let path = cli.operand();
+    let dir = std::os::unix::ffi::OsStrExt::as_bytes(path);
     let r = match ftrig::make_dir(path, gid) {
         Err(Errno::EXIST) => existing(path, gid, force),
         r => r,

@@ -11,11 +11,7 @@ const USAGE: &str = "s6-svdt-clear servicedir";
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.os(0);
+    let dir = cli.operand();
     match tally::clear(&atomic::join(dir, tally::PATH)) {
         Ok(()) => 0,
         Err(e) => {

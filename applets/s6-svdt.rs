@@ -23,11 +23,7 @@ pub fn main(argv: Argv) -> i32 {
             _ => cli.usage(),
         }
     }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.os(0);
+    let dir = cli.operand();
     let path = atomic::join(dir, tally::PATH);
     let deaths = match tally::read(&path) {
         Ok(d) => d,
@@ -58,19 +54,8 @@ pub fn main(argv: Argv) -> i32 {
         }
         out.push(b'\n');
     }
-    write_out(&out);
+    crate::filter::write(&out);
     0
-}
-
-fn write_out(mut buf: &[u8]) {
-    while !buf.is_empty() {
-        match rustix::io::write(msg::fd(1), buf) {
-            Ok(0) => break,
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"write to stdout"], e),
-        }
-    }
 }
 
 fn die(dir: &[u8], e: Errno) -> ! {

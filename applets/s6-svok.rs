@@ -12,11 +12,7 @@ const USAGE: &str = "s6-svok servicedir";
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.os(0);
+    let dir = cli.operand();
     match svlock::supervised(dir) {
         Ok(true) => 0,
         Ok(false) => exitcode::FAIL,

@@ -22,11 +22,7 @@ pub fn main(argv: Argv) -> i32 {
             _ => cli.usage(),
         }
     }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.os(0);
+    let dir = cli.operand();
     match control::send(&atomic::join(dir, ".s6-svscan/control"), &cmds) {
         Ok(()) => exitcode::OK,
         Err(Errno::NXIO) => msg::fatal(

@@ -7,7 +7,6 @@ use crate::supervision::status::{self, Status};
 use crate::supervision::{atomic, servicedir, signame, svlock};
 use crate::tai::Tain;
 use crate::{exitcode, fmt, msg};
-use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svstat [ -uwNrpgest | -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir";
@@ -92,11 +91,7 @@ pub fn main(argv: Argv) -> i32 {
         };
         fields.push(f);
     }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
-    let dir = rest.os(0);
+    let dir = cli.operand();
     let db = dir.as_bytes();
     match svlock::supervised(dir) {
         Ok(true) => {}
@@ -124,7 +119,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     out.push(b'\n');
-    write_out(&out);
+    crate::filter::write(&out);
     0
 }
 
@@ -254,16 +249,5 @@ fn human(out: &mut Vec<u8>, st: &Status, normally_up: bool, numeric: bool, now: 
         out.extend_from_slice(b", ready ");
         push_u64(out, elapsed(now, &st.readystamp));
         out.extend_from_slice(b" seconds");
-    }
-}
-
-fn write_out(mut buf: &[u8]) {
-    while !buf.is_empty() {
-        match rustix::io::write(msg::fd(1), buf) {
-            Ok(0) => break,
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"write to stdout"], e),
-        }
     }
 }

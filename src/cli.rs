@@ -86,6 +86,16 @@ impl Cli {
         self.argv.skip(self.rest.unwrap_or(self.argv.len()))
     }
 
+    /// `operand()`: the first operand (the service directory of most
+    /// clients); usage death if there is none.
+    pub fn operand(&mut self) -> &'static std::ffi::OsStr {
+        let rest = self.rest();
+        if rest.is_empty() {
+            self.usage();
+        }
+        rest.os(0)
+    }
+
     /// `usage()`: dies with this applet's usage line, exit 100.
     pub fn usage(&self) -> ! {
         msg::usage(self.usage)

@@ -1,6 +1,38 @@
 //! s6box: the s6 helper tools in one multicall binary. `dispatch` picks
 //! the applet; the other modules are the mechanisms applets share.
 
+/// `kqueue_os! { items }`: items for the systems where kqueue stands in
+/// for inotify and pidfds (the BSDs, macOS).
+macro_rules! kqueue_os {
+    ($($i:item)*) => {$(
+        #[cfg(any(
+            target_os = "freebsd",
+            target_os = "dragonfly",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "macos"
+        ))]
+        $i
+    )*};
+}
+
+/// `other_os! { items }`: items for the systems with neither the Linux
+/// descriptors nor kqueue (the `ENOSYS` fallbacks).
+macro_rules! other_os {
+    ($($i:item)*) => {$(
+        #[cfg(not(any(
+            target_os = "linux",
+            target_os = "android",
+            target_os = "freebsd",
+            target_os = "dragonfly",
+            target_os = "netbsd",
+            target_os = "openbsd",
+            target_os = "macos"
+        )))]
+        $i
+    )*};
+}
+
 pub mod account;
 pub mod alloc;
 pub mod argv;

@@ -208,13 +208,7 @@ mod imp {
     }
 }
 
-#[cfg(any(
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "macos"
-))]
+kqueue_os! {
 mod imp {
     use super::*;
     use rustix::event::kqueue::{self, Event, EventFilter, EventFlags, VnodeEvents};
@@ -253,16 +247,9 @@ mod imp {
         true
     }
 }
+}
 
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "macos"
-)))]
+other_os! {
 mod imp {
     use super::*;
 
@@ -273,6 +260,7 @@ mod imp {
     pub fn drain(_: &OwnedFd, _: &[u8]) -> bool {
         true
     }
+}
 }
 
 #[cfg(test)]

@@ -214,15 +214,7 @@ mod imp {
     }
 }
 
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "dragonfly",
-    target_os = "netbsd",
-    target_os = "openbsd",
-    target_os = "macos"
-)))]
+other_os! {
 mod imp {
     use super::*;
 
@@ -249,6 +241,7 @@ mod imp {
     pub fn ended(_: &Handle, _: Pid) -> super::Ended {
         super::Ended::Unknown
     }
+}
 }
 
 /// Whether orphaned descendants are re-parented to us once `acquire`

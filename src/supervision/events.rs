@@ -59,6 +59,27 @@ impl Wait {
         Ok(())
     }
 
+    /// `spawn(prog)`: spawns `prog` (subscriptions made first, so it
+    /// cannot trigger an event too early), or removes the fifos and dies
+    /// with s6's `unable to spawn PROG` (111).
+    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Pid {
+        crate::exec::spawn(prog).unwrap_or_else(|e| {
+            self.listeners.clear();
+            crate::msg::fatal_sys(crate::exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e)
+        })
+    }
+
+    /// `print_first()`: what the first listener received, printed with a
+    /// newline once the fifos are removed (s6-ftrig-wait, s6-ftrig-listen1
+    /// on a match); 0.
+    pub fn print_first(mut self) -> i32 {
+        let mut out = std::mem::take(&mut self.listeners[0].got);
+        drop(self);
+        out.push(b'\n');
+        crate::msg::write_all(crate::msg::fd(1), &out);
+        0
+    }
+
     /// `wait(deadline, done)`: reads events as they come and, after each
     /// arrival, asks `done(listeners)`; returns `Ok(true)` when it says
     /// yes, `Ok(false)` when `deadline` passes first. Ended children are
@@ -162,6 +183,22 @@ pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
         0 => None,
         ms => Instant::now().checked_add(std::time::Duration::from_millis(ms)),
     }
+}
+
+/// `timeout_option(cli)`: the options of the ftrig listeners without
+/// `-a`/`-o`: `-t timeout` only (2.15's messages otherwise); the
+/// deadline.
+pub fn timeout_option(cli: &mut crate::cli::Cli) -> Option<Instant> {
+    use crate::cli::Opt;
+    let mut timeout = 0;
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('t') => timeout = timeout_value(cli),
+            Opt::Short(c) => cli.unrecognized(c),
+            Opt::Long(_) => cli.usage(),
+        }
+    }
+    deadline(timeout)
 }
 
 /// `timeout_value(cli)`: the value of a `-t timeout` option of the ftrig

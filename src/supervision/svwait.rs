@@ -271,11 +271,8 @@ pub fn options(cli: &mut Cli, with_or: bool) -> Options {
 /// `listen(dirs, o, prog, single)`: s6-svlisten and s6-svlisten1 once
 /// their arguments are read: subscribe, spawn `prog`, wait.
 pub fn listen(dirs: &[&OsStr], o: &Options, prog: crate::argv::Argv, single: bool) -> i32 {
-    let waiter = Waiter::start(dirs, o.goal, o.or).unwrap_or_else(|e| e.die());
-    if let Err(e) = crate::exec::spawn(prog) {
-        drop(waiter);
-        crate::msg::fatal_sys(crate::exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e);
-    }
+    let mut waiter = Waiter::start(dirs, o.goal, o.or).unwrap_or_else(|e| e.die());
+    waiter.events.spawn(prog);
     waiter.finish(o.deadline, single.then(|| dirs[0]))
 }
 
