@@ -1,5 +1,5 @@
 //! s6-notifyoncheck under a real supervisor (the 2.15 reference
-//! s6-supervise): readiness reported once the check succeeds, the
+//! s6-supervise, and s6box's own): readiness reported once the check succeeds, the
 //! checker gives up when prog dies, and start-up errors as the reference.
 
 mod common;
@@ -55,9 +55,11 @@ fn service(dir: &Path, opts: &str) {
     script(&dir.join("data/check"), "[ -e ok ]");
 }
 
-fn supervise(dir: &Path) -> Option<Supervisor> {
-    let r = reference("s6-supervise")?;
-    let child = Command::new(r)
+/// `supervise(dir, ours)`: the reference s6-supervise on `dir`, or
+/// s6box's own when `ours`.
+fn supervise(dir: &Path, ours: bool) -> Option<Supervisor> {
+    let mut c = if ours { cmd("s6-supervise") } else { Command::new(reference("s6-supervise")?) };
+    let child = c
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -83,11 +85,20 @@ fn listeners(dir: &Path) -> usize {
 
 #[test]
 fn ready_when_the_check_succeeds() {
+    ready_when_the_check_succeeds_under(false);
+}
+
+#[test]
+fn ready_when_the_check_succeeds_under_s6box_supervise() {
+    ready_when_the_check_succeeds_under(true);
+}
+
+fn ready_when_the_check_succeeds_under(ours: bool) {
     for opts in ["-w 50", "-d -w 50", "-w 50 -c \"test -e ok\""] {
-        let t = Tmp(common::tmpdir("notifyoncheck"));
+        let t = Tmp(common::tmpdir(if ours { "notifyoncheck-own" } else { "notifyoncheck" }));
         let dir = t.0.join("sv");
         service(&dir, opts);
-        let Some(_s) = supervise(&dir) else { return };
+        let Some(_s) = supervise(&dir, ours) else { return };
         common::poll(Duration::from_secs(10), "up", || {
             (svstat(&dir, "up") == "true").then_some(())
         });
@@ -106,10 +117,19 @@ fn ready_when_the_check_succeeds() {
 
 #[test]
 fn gives_up_when_prog_dies() {
-    let t = Tmp(common::tmpdir("notifyoncheck-dies"));
+    gives_up_when_prog_dies_under(false);
+}
+
+#[test]
+fn gives_up_when_prog_dies_under_s6box_supervise() {
+    gives_up_when_prog_dies_under(true);
+}
+
+fn gives_up_when_prog_dies_under(ours: bool) {
+    let t = Tmp(common::tmpdir(if ours { "notifyoncheck-dies-own" } else { "notifyoncheck-dies" }));
     let dir = t.0.join("sv");
     service(&dir, "-n 0 -w 50");
-    let Some(_s) = supervise(&dir) else { return };
+    let Some(_s) = supervise(&dir, ours) else { return };
     common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
     let control = dir.join("supervise/control");
     std::fs::OpenOptions::new().write(true).open(&control).unwrap().write_all(b"d").unwrap();

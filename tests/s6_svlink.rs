@@ -1,5 +1,5 @@
 //! s6-svlink and s6-svunlink with a running s6-svscan (the 2.15
-//! reference): link, wait for the supervisors, unlink, wait for their
+//! reference, and s6box's own): link, wait for the supervisors, unlink, wait for their
 //! exit; errors and timeouts as the reference.
 
 mod common;
@@ -39,9 +39,26 @@ impl Drop for Scanner {
 }
 
 fn scanner(dir: &Path) -> Option<Scanner> {
-    let r = reference("s6-svscan")?;
+    scanner_with(dir, false)
+}
+
+/// `scanner_with(dir, ours)`: the reference s6-svscan, or s6box's own
+/// (its s6-supervise found first in PATH) when `ours`.
+fn scanner_with(dir: &Path, ours: bool) -> Option<Scanner> {
+    let mut c = if ours {
+        let path = format!(
+            "{}:{}",
+            common::links().display(),
+            std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
+        );
+        let mut c = cmd("s6-svscan");
+        c.env("PATH", path);
+        c
+    } else {
+        Command::new(reference("s6-svscan")?)
+    };
     std::fs::create_dir_all(dir).unwrap();
-    let child = Command::new(r)
+    let child = c
         .arg(dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
@@ -92,9 +109,18 @@ fn fifos(dir: &Path) -> usize {
 
 #[test]
 fn link_then_unlink() {
-    let t = Tmp(common::tmpdir("svlink"));
+    link_then_unlink_under(false);
+}
+
+#[test]
+fn link_then_unlink_under_s6box_svscan() {
+    link_then_unlink_under(true);
+}
+
+fn link_then_unlink_under(ours: bool) {
+    let t = Tmp(common::tmpdir(if ours { "svlink-own" } else { "svlink" }));
     let scan = t.0.join("scan");
-    let Some(_s) = scanner(&scan) else { return };
+    let Some(_s) = scanner_with(&scan, ours) else { return };
     let a = t.0.join("a");
     service(&a, false);
     let out = run(cmd("s6-svlink").args(["-t", "20000"]).arg(&scan).arg(&a));
