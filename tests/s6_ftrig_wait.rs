@@ -6,17 +6,12 @@ mod common;
 
 use common::{cmd, code, reference, run, text};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 /// A temporary directory removed at the end of the test.
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 fn tmp(tag: &str) -> Tmp {
     Tmp(common::tmpdir(tag))
 }

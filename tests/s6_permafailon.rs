@@ -4,15 +4,10 @@
 mod common;
 
 use common::{cmd, code, debian, reference, run, text};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 
 /// A TAI64N label `ago` seconds before now.
 fn stamp(ago: u64) -> [u8; 12] {

@@ -10,12 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-struct Tmp(PathBuf);
-impl Drop for Tmp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::Tmp;
 
 /// A reference s6-svscan, stopped with its supervisors at the end.
 struct Scanner(Child, PathBuf);

@@ -142,6 +142,16 @@ pub fn poll<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>)
     }
 }
 
+/// `Tmp(dir)`: a test's temporary directory, removed when dropped
+/// (`Tmp(tmpdir(tag))`).
+pub struct Tmp(pub PathBuf);
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 /// `tmpdir(tag)`: a fresh empty directory for one test.
 pub fn tmpdir(tag: &str) -> PathBuf {
     let dir =
