@@ -1243,14 +1243,13 @@ fn timers(lg: &mut Logger, now: Instant) {
 
 /// Reaps ended children; a processor's end goes to its logdir.
 fn reap(lg: &mut Logger) {
-    use rustix::process::{WaitOptions, waitpid};
-    while let Ok(Some((pid, status))) = waitpid(None, WaitOptions::NOHANG) {
+    crate::watch::reap(|pid, status| {
         for d in &mut lg.dirs {
             if d.job.as_ref().is_some_and(|j| j.pid == pid) {
-                d.processor_done(status.as_raw());
+                d.processor_done(status);
             }
         }
-    }
+    });
 }
 
 /// At exit: waits for running processors, writes everything (retrying

@@ -5,7 +5,7 @@
 //! (subscribed before the fork, in-process) and gives up when prog dies.
 
 use crate::argv::{Argv, OwnedArgv};
-use crate::cli::{Cli, Opt, parse_decimal};
+use crate::cli::{Cli, Opt, parse_decimal, unsigned_of};
 use crate::supervision::events::{self, Woke};
 use crate::supervision::svlock;
 use crate::{exec, exitcode, fd, msg};
@@ -31,16 +31,9 @@ struct Policy {
     tries: u32,
 }
 
-/// `number(v, what)`: an option's value, or death as 2.15 words it.
-fn number(v: &OsStr, what: &str) -> u32 {
-    parse_decimal(v).unwrap_or_else(|| {
-        msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be an unsigned integer"])
-    })
-}
-
 /// `number_of(v, what, default)`: an option's value if it was given.
 fn number_of(v: &Option<OsString>, what: &str, default: u32) -> u32 {
-    v.as_deref().map_or(default, |v| number(v, what))
+    v.as_deref().map_or(default, |v| unsigned_of(v, what))
 }
 
 /// `main(argv)`: the applet.
@@ -54,7 +47,7 @@ pub fn main(argv: Argv) -> i32 {
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short('d') => double = true,
-            Opt::Short('3') => notif = Some(number(&cli.value(), "notification-fd")),
+            Opt::Short('3') => notif = Some(cli.unsigned("notification-fd")),
             Opt::Short('s') => raw[0] = Some(cli.value()),
             Opt::Short('T') => raw[1] = Some(cli.value()),
             Opt::Short('t') => raw[2] = Some(cli.value()),

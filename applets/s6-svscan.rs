@@ -100,13 +100,13 @@ pub fn main(argv: Argv) -> i32 {
     let mut console = None::<i32>;
     while let Some(opt) = cli.opt() {
         match opt {
-            Opt::Short('C') => services_max = number(&mut cli, "services_max"),
-            Opt::Long(l) if l == "services-max" => services_max = number(&mut cli, "services_max"),
-            Opt::Short('c') => services_max = number::<usize>(&mut cli, "max").saturating_mul(2),
-            Opt::Short('L') => name_max = number(&mut cli, "name_max"),
-            Opt::Long(l) if l == "name-max" => name_max = number(&mut cli, "name_max"),
-            Opt::Short('t') => rescan = number(&mut cli, "timeout"),
-            Opt::Long(l) if l == "timeout" => rescan = number(&mut cli, "timeout"),
+            Opt::Short('C') => services_max = cli.unsigned("services_max"),
+            Opt::Long(l) if l == "services-max" => services_max = cli.unsigned("services_max"),
+            Opt::Short('c') => services_max = cli.unsigned::<usize>("max").saturating_mul(2),
+            Opt::Short('L') => name_max = cli.unsigned("name_max"),
+            Opt::Long(l) if l == "name-max" => name_max = cli.unsigned("name_max"),
+            Opt::Short('t') => rescan = cli.unsigned("timeout"),
+            Opt::Long(l) if l == "timeout" => rescan = cli.unsigned("timeout"),
             Opt::Short('d') => notif = Some(fd_number(&mut cli, "notif")),
             Opt::Long(l) if l == "notification-fd" => notif = Some(fd_number(&mut cli, "notif")),
             Opt::Short('X') => console = Some(fd_number(&mut cli, "consoleholder")),
@@ -216,15 +216,8 @@ pub fn main(argv: Argv) -> i32 {
     }
 }
 
-fn number<T: std::str::FromStr>(cli: &mut Cli, what: &str) -> T {
-    let v = cli.value();
-    crate::cli::parse_decimal(&v).unwrap_or_else(|| {
-        msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be an unsigned integer"])
-    })
-}
-
 fn fd_number(cli: &mut Cli, what: &str) -> i32 {
-    let n: i32 = number(cli, what);
+    let n: i32 = cli.unsigned(what);
     if n < 3 {
         msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be 3 or more"]);
     }

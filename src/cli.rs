@@ -86,6 +86,12 @@ impl Cli {
         self.argv.skip(self.rest.unwrap_or(self.argv.len()))
     }
 
+    /// `unsigned(what)`: the option's value through `unsigned_of`.
+    pub fn unsigned<T: std::str::FromStr>(&mut self, what: &str) -> T {
+        let v = self.value();
+        unsigned_of(&v, what)
+    }
+
     /// `operand()`: the first operand (the service directory of most
     /// clients); usage death if there is none.
     pub fn operand(&mut self) -> &'static std::ffi::OsStr {
@@ -110,6 +116,14 @@ impl Cli {
             &[b"unrecognized short option: ", c.encode_utf8(&mut b).as_bytes()],
         )
     }
+}
+
+/// `unsigned_of(v, what)`: `v` as a decimal number, or death as 2.15
+/// words it: `WHAT must be an unsigned integer` (100).
+pub fn unsigned_of<T: std::str::FromStr>(v: &OsStr, what: &str) -> T {
+    parse_decimal(v).unwrap_or_else(|| {
+        msg::fatal(crate::exitcode::USAGE, &[what.as_bytes(), b" must be an unsigned integer"])
+    })
 }
 
 /// `parse_decimal(s)`: `s` as a plain decimal number (digits only, no sign,

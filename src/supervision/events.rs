@@ -205,10 +205,7 @@ pub fn timeout_option(cli: &mut crate::cli::Cli) -> Option<Instant> {
 /// listeners, or death as 2.15 words it (`timeout must be an unsigned
 /// integer`, exit 100).
 pub fn timeout_value(cli: &mut crate::cli::Cli) -> u32 {
-    let v = cli.value();
-    crate::cli::parse_decimal(&v).unwrap_or_else(|| {
-        crate::msg::fatal(crate::exitcode::USAGE, &[b"timeout must be an unsigned integer"])
-    })
+    cli.unsigned("timeout")
 }
 
 /// `subscribe_all(pairs)`: compiles every regexp, then catches signals
