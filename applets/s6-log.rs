@@ -673,7 +673,7 @@ impl Logdir {
         }
         let d = self.dir.as_fd();
         if let Some(cur) = self.cur.as_ref() {
-            if let Err(e) = rustix::fs::fdatasync(cur) {
+            if let Err(e) = crate::fd::datasync(cur) {
                 return self.fail(b"fsync current", e);
             }
             if let Err(e) = rustix::fs::fchmod(cur, Mode::from_raw_mode(0o744)) {

@@ -58,3 +58,28 @@ pub fn pipe_cloexec() -> Result<(rustix::fd::OwnedFd, rustix::fd::OwnedFd), Errn
         Ok((rd, wr))
     }
 }
+
+/// `mkfifo(path, mode)`: creates a fifo (mode less the umask), as
+/// mkfifo(3) (rustix has no portable call for it).
+pub fn mkfifo(path: &std::ffi::OsStr, mode: u32) -> Result<(), Errno> {
+    let path = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(path))
+        .map_err(|_| Errno::INVAL)?;
+    // SAFETY: `path` is NUL-terminated and outlives the call.
+    if unsafe { libc::mkfifo(path.as_ptr(), mode as libc::mode_t) } < 0 {
+        return Err(crate::msg::errno());
+    }
+    Ok(())
+}
+
+/// `datasync(fd)`: flushes a file's data to its device (fdatasync, or
+/// fsync where the system has no fdatasync).
+pub fn datasync(fd: impl rustix::fd::AsFd) -> Result<(), Errno> {
+    #[cfg(any(target_os = "macos", target_os = "ios", target_os = "openbsd"))]
+    {
+        rustix::fs::fsync(fd)
+    }
+    #[cfg(not(any(target_os = "macos", target_os = "ios", target_os = "openbsd")))]
+    {
+        rustix::fs::fdatasync(fd)
+    }
+}

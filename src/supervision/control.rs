@@ -49,13 +49,7 @@ static SIGNAL_LETTERS: &[(u8, i32)] = &[
 /// missing, then opens it for reading (non-blocking) and for writing
 /// (kept, so the reader never sees end-of-file). Returns (reader, writer).
 pub fn serve(path: &OsStr) -> Result<(OwnedFd, OwnedFd), Errno> {
-    match rustix::fs::mknodat(
-        rustix::fs::CWD,
-        path,
-        rustix::fs::FileType::Fifo,
-        Mode::from_raw_mode(0o600),
-        0,
-    ) {
+    match crate::fd::mkfifo(path, 0o600) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
     }

@@ -183,13 +183,7 @@ impl Listener {
         name.extend_from_slice(&random_tail());
         let tmp = path_in(dir, &name);
         let path = path_in(dir, &name[1..]);
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &tmp,
-            rustix::fs::FileType::Fifo,
-            Mode::from_raw_mode(0o622),
-            0,
-        )?;
+        crate::fd::mkfifo(&tmp, 0o622)?;
         let opened = (|| {
             rustix::fs::chmod(&tmp, Mode::from_raw_mode(0o622))?;
             let rd = rustix::fs::open(
@@ -263,14 +257,7 @@ mod tests {
         let name = l.path().as_bytes().rsplit(|&c| c == b'/').next().unwrap().to_vec();
         assert!(is_listener(&name), "{:?}", String::from_utf8_lossy(&name));
         let stale = path_in(dir.as_os_str(), b"ftrig1:@400000006b0cfc6a36fe0785:abcdef");
-        rustix::fs::mknodat(
-            rustix::fs::CWD,
-            &stale,
-            rustix::fs::FileType::Fifo,
-            Mode::from_raw_mode(0o622),
-            0,
-        )
-        .unwrap();
+        crate::fd::mkfifo(&stale, 0o622).unwrap();
         notify(dir.as_os_str(), b"ud").unwrap();
         assert_eq!(l.read().unwrap(), 2);
         assert_eq!(l.got, b"ud");
