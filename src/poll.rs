@@ -61,6 +61,7 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
             let (fd, _, out) = used[i.min(n - 1)];
             PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
         });
+        crate::trim::now();
         match rustix::event::poll(&mut pfds[..n], timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {
@@ -104,6 +105,7 @@ pub fn wait_any(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> bool {
             }
             None => None,
         };
+        crate::trim::now();
         match rustix::event::poll(&mut pfds, timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {
