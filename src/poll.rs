@@ -16,13 +16,26 @@ pub const MAX: usize = 32;
 /// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`
 /// is ready; 0 means the deadline passed. `fds` holds 1 to `MAX`
 /// descriptors. A failing poll is fatal (111).
+///
+/// The supervisor sleeps here: its frame stays small (one array of
+/// `PollFd`), so the stack a sleeping supervisor keeps is a page or two.
 pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
     let n = fds.len().min(MAX);
-    let mut io: [(Option<BorrowedFd<'_>>, bool); MAX] = [(None, false); MAX];
-    for (slot, fd) in io.iter_mut().zip(fds) {
-        *slot = (Some(*fd), false);
+    if n == 0 {
+        msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
     }
-    wait_io(&io[..n], deadline)
+    let mut pfds: [PollFd<'_>; MAX] =
+        std::array::from_fn(|i| PollFd::from_borrowed_fd(fds[i.min(n - 1)], PollFlags::IN));
+    if !block(&mut pfds[..n], deadline) {
+        return 0;
+    }
+    let mut ready = 0u32;
+    for (k, p) in pfds[..n].iter().enumerate() {
+        if !p.revents().is_empty() {
+            ready |= 1 << k;
+        }
+    }
+    ready
 }
 
 /// `wait_io(fds, deadline)`: as `wait`, each descriptor watched for
@@ -31,24 +44,43 @@ pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
 /// skipped (its bit is never set), so the bit numbers can stay fixed
 /// while an optional descriptor comes and goes.
 pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>) -> u32 {
-    let all: [(BorrowedFd<'_>, usize, bool); MAX] = [(crate::msg::fd(0), 0, false); MAX];
-    let mut used = all;
+    let mut index = [0u8; MAX];
     let mut n = 0;
-    for (i, (fd, out)) in fds.iter().enumerate().take(MAX) {
-        if let Some(fd) = fd {
-            used[n] = (*fd, i, *out);
+    for (i, (fd, _)) in fds.iter().enumerate().take(MAX) {
+        if fd.is_some() {
+            index[n] = i as u8;
             n += 1;
         }
     }
     if n == 0 {
         msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
     }
+    let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|k| {
+        let (fd, out) = fds[usize::from(index[k.min(n - 1)])];
+        let fd = fd.unwrap_or_else(|| crate::msg::fd(0));
+        PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
+    });
+    if !block(&mut pfds[..n], deadline) {
+        return 0;
+    }
+    let mut ready = 0u32;
+    for (k, p) in pfds[..n].iter().enumerate() {
+        if !p.revents().is_empty() {
+            ready |= 1 << index[k];
+        }
+    }
+    ready
+}
+
+/// `block(pfds, deadline)`: polls until one of `pfds` has events (true)
+/// or `deadline` passes (false). A failing poll is fatal (111).
+fn block(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
     loop {
         let timeout = match deadline {
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return 0;
+                    return false;
                 }
                 Some(rustix::time::Timespec {
                     tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
@@ -57,22 +89,12 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
             }
             None => None,
         };
-        let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|i| {
-            let (fd, _, out) = used[i.min(n - 1)];
-            PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
-        });
         crate::trim::now();
-        match rustix::event::poll(&mut pfds[..n], timeout.as_ref()) {
+        match rustix::event::poll(pfds, timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {
-                let mut ready = 0u32;
-                for (k, p) in pfds[..n].iter().enumerate() {
-                    if !p.revents().is_empty() {
-                        ready |= 1 << used[k].1;
-                    }
-                }
-                if ready != 0 {
-                    return ready;
+                if pfds.iter().any(|p| !p.revents().is_empty()) {
+                    return true;
                 }
             }
             Err(Errno::INTR) => continue,
@@ -91,30 +113,5 @@ pub fn wait_any(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> bool {
     }
     let mut pfds: Vec<PollFd<'_>> =
         fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
-    loop {
-        let timeout = match deadline {
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                if left.is_zero() {
-                    return false;
-                }
-                Some(rustix::time::Timespec {
-                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
-                    tv_nsec: i64::from(left.subsec_nanos()) as _,
-                })
-            }
-            None => None,
-        };
-        crate::trim::now();
-        match rustix::event::poll(&mut pfds, timeout.as_ref()) {
-            Ok(0) => continue,
-            Ok(_) => {
-                if pfds.iter().any(|p| !p.revents().is_empty()) {
-                    return true;
-                }
-            }
-            Err(Errno::INTR) => continue,
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
-        }
-    }
+    block(&mut pfds, deadline)
 }
