@@ -6,9 +6,9 @@
 //! - the stack pages below the current stack pointer (left dirty by
 //!   start-up and by the last event's deepest call chain) are dropped
 //!   (`MADV_DONTNEED`: the next use gets a fresh zero page);
-//! - the program's text is unmapped from the page tables (the pages stay
-//!   in the page cache; the next instruction fetched faults back in only
-//!   the code around it). Exec maps the whole binary's text, a page cache
+//! - the program's text and read-only data are unmapped from the page
+//!   tables (the pages stay in the page cache; the next instruction
+//!   fetched faults back in only the code around it). Exec maps the whole binary's text, a page cache
 //!   folio at a time, so without this a sleeping supervisor maps most of
 //!   the multicall binary, not just the loop it sleeps in.
 //!
@@ -38,9 +38,11 @@ pub fn now() {
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
 unsafe extern "C" {
-    // Linker-defined bounds of the text segment.
+    // Linker-defined: the first byte of the program (its ELF header) and
+    // the first writable section (the read-only segments, text and
+    // .rodata, all lie below it).
     static __executable_start: u8;
-    static etext: u8;
+    static __init_array_start: u8;
 }
 
 #[cfg(all(target_os = "linux", target_arch = "x86_64"))]
@@ -63,14 +65,19 @@ fn drop_pages() {
     // SAFETY: the pages dropped are below every live frame of the only
     // thread (see enable()); dropping them only zeroes them.
     unsafe { madvise(start, SPAN, MADV_DONTNEED) };
-    // Taking the addresses of the linker symbols (never read).
-    let (start_text, end_text) =
-        (&raw const __executable_start as usize, &raw const etext as usize);
+    // Taking the addresses of the linker symbols (never read). The
+    // writable segment's mapping starts at the page of its first section,
+    // so everything below that page is read-only: text, .rodata, headers.
+    let (start_text, end_ro) =
+        (&raw const __executable_start as usize, &raw const __init_array_start as usize);
     let text = start_text & !(PAGE - 1);
-    let len = (end_text - text).next_multiple_of(PAGE);
-    // SAFETY: the text is a private read-only file mapping never written
-    // (no copy-on-write page to lose): dropping its page table entries only
-    // makes the next fetch fault the same bytes back in from the file.
+    let len = (end_ro & !(PAGE - 1)).saturating_sub(text);
+    // SAFETY: the range holds private read-only file mappings never written
+    // (no copy-on-write page to lose; a gap between them is skipped; at
+    // most the TLS template .tdata of the writable segment, which is only
+    // ever read, comes before __init_array_start):
+    // dropping their page table entries only makes the next access fault
+    // the same bytes back in from the file.
     unsafe { madvise(text, len, MADV_DONTNEED) };
 }
 
