@@ -199,6 +199,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     let mut sup = start_up(name);
+    crate::trim::enable();
     sup.run()
 }
 

@@ -168,6 +168,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut next_rescan = rescan.map(|d| Instant::now() + d);
     let me = rustix::process::getpid();
     let mut buf = [0u8; 64];
+    crate::trim::enable();
     loop {
         if sc.stopping.is_some() {
             sc.reap();

@@ -53,6 +53,7 @@ pub mod regex;
 pub mod sig;
 pub mod supervision;
 pub mod tai;
+pub mod trim;
 pub mod watch;
 
 #[path = "../applets/mod.rs"]

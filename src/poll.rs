@@ -9,34 +9,34 @@ use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
 use std::time::Instant;
 
-/// The most descriptors one wait watches.
+/// The most descriptors one wait watches without allocating.
 pub const MAX: usize = 32;
+
 /// `wait(fds, deadline)`: sleeps until one of `fds` is readable (or hung
 /// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`
 /// is ready; 0 means the deadline passed. Past `MAX` descriptors (a
 /// listener per service directory), bit `MAX - 1` stands for every
 /// descriptor from `MAX - 1` on: the caller reads those without blocking
 /// to find which. A failing poll is fatal (111).
+///
+/// A supervisor sleeps here: its frame stays small (one array of
+/// `PollFd`), so the stack a sleeping supervisor keeps is a page or two.
 pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
-    if fds.len() <= MAX {
-        let mut io: [(Option<BorrowedFd<'_>>, bool); MAX] = [(None, false); MAX];
-        for (slot, fd) in io.iter_mut().zip(fds) {
-            *slot = (Some(*fd), false);
-        }
-        return wait_io(&io[..fds.len()], deadline);
+    let n = fds.len();
+    if n == 0 {
+        msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
     }
-    let mut pfds: Vec<PollFd<'_>> =
-        fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
-    if !sleep(&mut pfds, deadline) {
+    if n > MAX {
+        let mut pfds: Vec<PollFd<'_>> =
+            fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
+        return if sleep(&mut pfds, deadline) { ready_bits(&pfds, |i| i.min(MAX - 1)) } else { 0 };
+    }
+    let mut pfds: [PollFd<'_>; MAX] =
+        std::array::from_fn(|i| PollFd::from_borrowed_fd(fds[i.min(n - 1)], PollFlags::IN));
+    if !sleep(&mut pfds[..n], deadline) {
         return 0;
     }
-    let mut ready = 0u32;
-    for (i, p) in pfds.iter().enumerate() {
-        if !p.revents().is_empty() {
-            ready |= 1 << i.min(MAX - 1);
-        }
-    }
-    ready
+    ready_bits(&pfds[..n], |i| i)
 }
 
 /// `wait_io(fds, deadline)`: as `wait` (at most `MAX` descriptors), each
@@ -45,29 +45,35 @@ pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
 /// descriptor). A `None` entry is skipped (its bit is never set), so the
 /// bit numbers can stay fixed while an optional descriptor comes and goes.
 pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>) -> u32 {
-    let all: [(BorrowedFd<'_>, usize, bool); MAX] = [(crate::msg::fd(0), 0, false); MAX];
-    let mut used = all;
+    let mut index = [0u8; MAX];
     let mut n = 0;
-    for (i, (fd, out)) in fds.iter().enumerate().take(MAX) {
-        if let Some(fd) = fd {
-            used[n] = (*fd, i, *out);
+    for (i, (fd, _)) in fds.iter().enumerate().take(MAX) {
+        if fd.is_some() {
+            index[n] = i as u8;
             n += 1;
         }
     }
     if n == 0 {
         msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
     }
-    let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|i| {
-        let (fd, _, out) = used[i.min(n - 1)];
+    let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|k| {
+        let (fd, out) = fds[usize::from(index[k.min(n - 1)])];
+        let fd = fd.unwrap_or_else(|| crate::msg::fd(0));
         PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
     });
     if !sleep(&mut pfds[..n], deadline) {
         return 0;
     }
+    ready_bits(&pfds[..n], |k| usize::from(index[k]))
+}
+
+/// `ready_bits(pfds, bit)`: the bit set of the entries with events, entry
+/// k setting bit `bit(k)`.
+fn ready_bits(pfds: &[PollFd<'_>], bit: impl Fn(usize) -> usize) -> u32 {
     let mut ready = 0u32;
-    for (k, p) in pfds[..n].iter().enumerate() {
+    for (k, p) in pfds.iter().enumerate() {
         if !p.revents().is_empty() {
-            ready |= 1 << used[k].1;
+            ready |= 1 << bit(k);
         }
     }
     ready
@@ -75,7 +81,8 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
 
 /// `sleep(pfds, deadline)`: the one poll loop: true once some descriptor
 /// has events, false when `deadline` passed; EINTR retried, other
-/// failures fatal.
+/// failures fatal. Memory is given back (`trim::now`, where a program
+/// enabled it) just before each block.
 fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
     loop {
         let timeout = match deadline {
@@ -91,6 +98,7 @@ fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
             }
             None => None,
         };
+        crate::trim::now();
         match rustix::event::poll(pfds, timeout.as_ref()) {
             Ok(0) => continue,
             Ok(_) => {

@@ -237,6 +237,13 @@ fn kill_sup(p: u32) {
     }
 }
 
+/// `asleep(pid)`: blocked in a system call (its poll), not still on its
+/// way there after the last event.
+fn asleep(pid: u32) -> bool {
+    let s = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    s.split(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some()
+}
+
 fn voluntary_switches(pid: u32) -> u64 {
     let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     status_field(&s, "voluntary_ctxt_switches").parse().unwrap()
@@ -331,7 +338,8 @@ fn tree_with_logger_driven_by_s6_tools_both_ways() {
         t.err().contains("s6-svscan: warning: received unknown control command: y\n").then_some(())
     });
     assert!(t.err().contains("s6-svscan: warning: received unknown control command: x\n"));
-    // Idle: no wake-up at all.
+    // Idle: no wake-up at all (once back asleep after the warnings).
+    poll(LONG, "s6-svscan asleep", || asleep(t.pid()).then_some(()));
     let before = voluntary_switches(t.pid());
     std::thread::sleep(Duration::from_millis(300));
     assert_eq!(voluntary_switches(t.pid()), before, "s6-svscan woke up while idle");
