@@ -612,26 +612,18 @@ impl Sup {
     fn on_notif(&mut self) {
         let Some(fd) = &self.notif else { return };
         let mut buf = [0u8; 64];
-        loop {
-            match rustix::io::read(fd, &mut buf) {
-                Ok(0) => {
+        // One read per wake-up: the pipe blocks, and a second read after
+        // half a line would hang the supervisor.
+        match rustix::io::read(fd, &mut buf) {
+            Ok(0) => self.notif = None,
+            Ok(n) => {
+                if buf[..n].contains(&b'\n') {
                     self.notif = None;
-                    return;
-                }
-                Ok(n) => {
-                    if buf[..n].contains(&b'\n') {
-                        self.notif = None;
-                        self.became_ready();
-                        return;
-                    }
-                }
-                Err(Errno::INTR) => {}
-                Err(Errno::AGAIN) => return,
-                Err(_) => {
-                    self.notif = None;
-                    return;
+                    self.became_ready();
                 }
             }
+            Err(Errno::INTR) | Err(Errno::AGAIN) => {}
+            Err(_) => self.notif = None,
         }
     }
 

@@ -708,3 +708,20 @@ fn timeout_kill_to_the_process_group() {
     assert_eq!(st.wstat, libc::SIGKILL as u16);
     poll(LONG, "the child killed too", || (!alive(kid)).then_some(()));
 }
+
+#[test]
+fn partial_readiness_line_does_not_block_the_supervisor() {
+    let mut s = Svc::new(
+        "partial",
+        &[("x:run", "#!/bin/sh\nprintf x >&3\nexec sleep 1000\n"), ("notification-fd", "3\n")],
+    );
+    s.start(&ours());
+    s.wait_status("up", St::up);
+    s.wait_events("su");
+    // The service wrote half a line and keeps the pipe open: the
+    // supervisor must still obey commands.
+    s.svc("-d");
+    s.wait_status("down", |s| s.pid == 0 && !s.want_up());
+    s.wait_events("sudD");
+    s.no_zombies();
+}
