@@ -331,11 +331,15 @@ impl Sup {
                     what[i] = if i == 0 { b's' } else { bits[i] };
                 }
             }
+            // A readiness line written just before the service died is
+            // read before the death closes its pipe: `U` comes before `d`.
+            if what.contains(&b'n') {
+                self.on_notif();
+            }
             for w in what {
                 match w {
                     b's' => self.on_signals(),
                     b'c' => self.on_control(),
-                    b'n' => self.on_notif(),
                     b'w' => self.on_pidfile_watch(),
                     b'p' => self.on_daemon_exit(),
                     _ => {}

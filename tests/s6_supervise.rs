@@ -725,3 +725,23 @@ fn partial_readiness_line_does_not_block_the_supervisor() {
     s.wait_events("sudD");
     s.no_zombies();
 }
+
+/// A readiness line written just before the service exits reaches the
+/// status and the events (`U` before `d`) even when the supervisor wakes
+/// up for both at once.
+#[test]
+fn readiness_just_before_death_is_not_lost() {
+    let mut s = Svc::new(
+        "readydie",
+        &[("x:run", "#!/bin/sh\necho >&3\nexit 0\n"), ("notification-fd", "3\n"), ("down", "")],
+    );
+    s.start(&ours());
+    s.wait_events("s");
+    let mut want = String::from("s");
+    for _ in 0..20 {
+        s.svc("-o");
+        want.push_str("uUdD");
+        s.wait_events(&want);
+    }
+    s.no_zombies();
+}
