@@ -819,16 +819,7 @@ fn notif_pipe(c: &mut Command) -> (std::fs::File, std::os::fd::OwnedFd) {
     // SAFETY: pipe2 fills the two-element array.
     assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) }, 0);
     let (rd, wr) = (fds[0], fds[1]);
-    // SAFETY: runs in the child between fork and exec: dup2 is
-    // async-signal-safe; wr is open there (close-on-exec only).
-    unsafe {
-        c.pre_exec(move || {
-            if libc::dup2(wr, 3) != 3 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    common::fds_to(c, &[(wr, 3)]);
     // SAFETY: rd and wr are fresh descriptors owned by nobody else.
     unsafe { (std::fs::File::from_raw_fd(rd), std::os::fd::OwnedFd::from_raw_fd(wr)) }
 }
@@ -1188,13 +1179,8 @@ fn full_pipe(c: &mut Command) -> (std::fs::File, std::os::fd::OwnedFd) {
         while libc::write(w, buf.as_ptr().cast(), 1) > 0 {}
         // Blocking again: the watcher's write would block.
         libc::fcntl(w, libc::F_SETFL, 0);
-        c.pre_exec(move || {
-            if libc::dup2(w, 3) != 3 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
     }
+    common::fds_to(c, &[(w, 3)]);
     (rd, wr)
 }
 

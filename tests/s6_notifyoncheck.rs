@@ -155,20 +155,10 @@ fn start_up_errors_as_the_reference() {
     for (content, args) in cases {
         std::fs::write(t.0.join("notification-fd"), content).unwrap();
         // Descriptor 3 is open (on /dev/null) for both.
+        let null = std::fs::File::open("/dev/null").unwrap();
         let with3 = |c: &mut Command| {
-            let f = std::fs::File::open("/dev/null").unwrap();
-            use std::os::fd::IntoRawFd;
-            let fd = f.into_raw_fd();
-            use std::os::unix::process::CommandExt;
-            // SAFETY: dup2 in the child before exec; fd is open.
-            unsafe {
-                c.pre_exec(move || {
-                    if libc::dup2(fd, 3) < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    Ok(())
-                });
-            }
+            use std::os::fd::AsRawFd;
+            common::fds_to(c, &[(null.as_raw_fd(), 3)]);
         };
         let mut a = cmd("s6-notifyoncheck");
         a.current_dir(&t.0).args(*args);

@@ -867,16 +867,7 @@ fn notification_and_console_holder() {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(fs::File::create(t.dir.join("err")).unwrap());
-    // SAFETY: dup2 in the child before exec, on descriptors open in the
-    // parent.
-    unsafe {
-        std::os::unix::process::CommandExt::pre_exec(&mut c, move || {
-            if libc::dup2(wfd, 3) < 0 || libc::dup2(cfd, 4) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
+    common::fds_to(&mut c, &[(wfd, 3), (cfd, 4)]);
     t.child = Some(c.spawn().unwrap());
     drop(wr);
     drop(console);

@@ -196,3 +196,32 @@ pub fn as_user(cmd: &mut Command, uid: u32, gid: u32) {
         });
     }
 }
+
+/// `fds_to(cmd, pairs)`: in the child, makes descriptor `to` a copy of
+/// `from` (not close-on-exec) for each `(from, to)`. Every source is
+/// first copied above all targets, so a source that already has a
+/// target's number (a pipe that landed on 3) is neither left
+/// close-on-exec (dup2(3, 3) does nothing) nor overwritten by another
+/// pair.
+pub fn fds_to(cmd: &mut Command, pairs: &[(i32, i32)]) {
+    let pairs: Vec<(i32, i32)> = pairs.to_vec();
+    // SAFETY: runs in the child between fork and exec; fcntl and dup2 are
+    // async-signal-safe and the sources are open in the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            let mut high = [0i32; 8];
+            for (i, &(from, _)) in pairs.iter().enumerate().take(high.len()) {
+                high[i] = libc::fcntl(from, libc::F_DUPFD_CLOEXEC, 64);
+                if high[i] < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            for (i, &(_, to)) in pairs.iter().enumerate().take(high.len()) {
+                if libc::dup2(high[i], to) < 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+            }
+            Ok(())
+        });
+    }
+}
