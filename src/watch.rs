@@ -435,9 +435,7 @@ pub fn zombie_status(pid: Pid) -> Option<i32> {
     #[cfg(any(target_os = "linux", target_os = "android"))]
     {
         let stat = proc_stat(pid.as_raw_nonzero().get())?;
-        let close = stat.iter().rposition(|&c| c == b')')?;
-        let mut fields =
-            stat[close + 1..].split(|&c| c == b' ' || c == b'\n').filter(|f| !f.is_empty());
+        let mut fields = stat_fields(&stat)?;
         // Field 3 is the state; the exit code is field 52.
         if fields.next()? != b"Z" {
             return None;
@@ -595,13 +593,19 @@ pub fn read_head(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(got)
 }
 
-/// `stat_ppid(stat)`: field 4 of a /proc/PID/stat line. The command name
-/// (field 2) may hold spaces and parentheses: fields are counted after
-/// the last `)`.
+/// `stat_fields(stat)`: the fields of a /proc/PID/stat line from field 3
+/// (the state) on. The command name (field 2) may hold spaces and
+/// parentheses: fields are counted after the last `)`.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn stat_fields(stat: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
+    let close = stat.iter().rposition(|&c| c == b')')?;
+    Some(stat[close + 1..].split(|&c| c == b' ' || c == b'\n').filter(|f| !f.is_empty()))
+}
+
+/// `stat_ppid(stat)`: field 4 of a /proc/PID/stat line.
 #[cfg(any(target_os = "linux", target_os = "android"))]
 fn stat_ppid(stat: &[u8]) -> Option<i32> {
-    let close = stat.iter().rposition(|&c| c == b')')?;
-    let mut fields = stat[close + 1..].split(|&c| c == b' ').filter(|f| !f.is_empty());
+    let mut fields = stat_fields(stat)?;
     let _state = fields.next()?;
     std::str::from_utf8(fields.next()?).ok()?.parse().ok()
 }
