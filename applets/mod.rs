@@ -1,137 +1,71 @@
-//! The applets, one file each, each behind the Cargo feature of its name.
+//! The applets, one file each, each behind the Cargo feature of its name,
+//! and the multicall table. Adding an applet: one line in `applets!`
+//! below (sorted), plus its Cargo feature.
 
-#[cfg(feature = "s6-applyuidgid")]
-#[path = "s6-applyuidgid.rs"]
-pub mod s6_applyuidgid;
+use s6box::argv::Argv;
 
-#[cfg(feature = "s6-background-watch")]
-#[path = "s6-background-watch.rs"]
-pub mod s6_background_watch;
+/// An applet's entry point: gets its own argv (argv[0] is its name),
+/// returns the exit code (or never returns, having exec'd).
+pub type Entry = fn(Argv) -> i32;
 
-#[cfg(feature = "s6-cleanfifodir")]
-#[path = "s6-cleanfifodir.rs"]
-pub mod s6_cleanfifodir;
+/// `applets! { "name" "file.rs" module, ... }`: declares each applet's
+/// module behind its feature and enters it in `APPLETS`.
+macro_rules! applets {
+    ($($name:literal $file:literal $module:ident,)*) => {
+        $(
+            #[cfg(feature = $name)]
+            #[path = $file]
+            pub mod $module;
+        )*
 
-#[cfg(feature = "s6-envdir")]
-#[path = "s6-envdir.rs"]
-pub mod s6_envdir;
+        /// Every applet built in, sorted by name (a unit test checks it).
+        pub static APPLETS: &[(&str, Entry)] = &[
+            $(
+                #[cfg(feature = $name)]
+                ($name, $module::main),
+            )*
+        ];
+    };
+}
 
-#[cfg(feature = "s6-envuidgid")]
-#[path = "s6-envuidgid.rs"]
-pub mod s6_envuidgid;
+applets! {
+    "s6-applyuidgid" "s6-applyuidgid.rs" s6_applyuidgid,
+    "s6-background-watch" "s6-background-watch.rs" s6_background_watch,
+    "s6-cleanfifodir" "s6-cleanfifodir.rs" s6_cleanfifodir,
+    "s6-envdir" "s6-envdir.rs" s6_envdir,
+    "s6-envuidgid" "s6-envuidgid.rs" s6_envuidgid,
+    "s6-fghack" "s6-fghack.rs" s6_fghack,
+    "s6-ftrig-listen" "s6-ftrig-listen.rs" s6_ftrig_listen,
+    "s6-ftrig-listen1" "s6-ftrig-listen1.rs" s6_ftrig_listen1,
+    "s6-ftrig-notify" "s6-ftrig-notify.rs" s6_ftrig_notify,
+    "s6-ftrig-wait" "s6-ftrig-wait.rs" s6_ftrig_wait,
+    "s6-log" "s6-log.rs" s6_log,
+    "s6-mkfifodir" "s6-mkfifodir.rs" s6_mkfifodir,
+    "s6-notifyoncheck" "s6-notifyoncheck.rs" s6_notifyoncheck,
+    "s6-permafailon" "s6-permafailon.rs" s6_permafailon,
+    "s6-setlock" "s6-setlock.rs" s6_setlock,
+    "s6-setsid" "s6-setsid.rs" s6_setsid,
+    "s6-setuidgid" "s6-setuidgid.rs" s6_setuidgid,
+    "s6-softlimit" "s6-softlimit.rs" s6_softlimit,
+    "s6-supervise" "s6-supervise.rs" s6_supervise,
+    "s6-svc" "s6-svc.rs" s6_svc,
+    "s6-svdt" "s6-svdt.rs" s6_svdt,
+    "s6-svdt-clear" "s6-svdt-clear.rs" s6_svdt_clear,
+    "s6-svlink" "s6-svlink.rs" s6_svlink,
+    "s6-svlisten" "s6-svlisten.rs" s6_svlisten,
+    "s6-svlisten1" "s6-svlisten1.rs" s6_svlisten1,
+    "s6-svok" "s6-svok.rs" s6_svok,
+    "s6-svperms" "s6-svperms.rs" s6_svperms,
+    "s6-svscan" "s6-svscan.rs" s6_svscan,
+    "s6-svscanctl" "s6-svscanctl.rs" s6_svscanctl,
+    "s6-svstat" "s6-svstat.rs" s6_svstat,
+    "s6-svunlink" "s6-svunlink.rs" s6_svunlink,
+    "s6-svwait" "s6-svwait.rs" s6_svwait,
+    "s6-tai64n" "s6-tai64n.rs" s6_tai64n,
+    "s6-tai64nlocal" "s6-tai64nlocal.rs" s6_tai64nlocal,
+}
 
-#[cfg(feature = "s6-fghack")]
-#[path = "s6-fghack.rs"]
-pub mod s6_fghack;
-
-#[cfg(feature = "s6-ftrig-listen")]
-#[path = "s6-ftrig-listen.rs"]
-pub mod s6_ftrig_listen;
-
-#[cfg(feature = "s6-ftrig-listen1")]
-#[path = "s6-ftrig-listen1.rs"]
-pub mod s6_ftrig_listen1;
-
-#[cfg(feature = "s6-ftrig-notify")]
-#[path = "s6-ftrig-notify.rs"]
-pub mod s6_ftrig_notify;
-
-#[cfg(feature = "s6-ftrig-wait")]
-#[path = "s6-ftrig-wait.rs"]
-pub mod s6_ftrig_wait;
-
-#[cfg(feature = "s6-log")]
-#[path = "s6-log.rs"]
-pub mod s6_log;
-
-#[cfg(feature = "s6-mkfifodir")]
-#[path = "s6-mkfifodir.rs"]
-pub mod s6_mkfifodir;
-
-#[cfg(feature = "s6-notifyoncheck")]
-#[path = "s6-notifyoncheck.rs"]
-pub mod s6_notifyoncheck;
-
-#[cfg(feature = "s6-permafailon")]
-#[path = "s6-permafailon.rs"]
-pub mod s6_permafailon;
-
-#[cfg(feature = "s6-setlock")]
-#[path = "s6-setlock.rs"]
-pub mod s6_setlock;
-
-#[cfg(feature = "s6-setsid")]
-#[path = "s6-setsid.rs"]
-pub mod s6_setsid;
-
-#[cfg(feature = "s6-setuidgid")]
-#[path = "s6-setuidgid.rs"]
-pub mod s6_setuidgid;
-
-#[cfg(feature = "s6-softlimit")]
-#[path = "s6-softlimit.rs"]
-pub mod s6_softlimit;
-
-#[cfg(feature = "s6-supervise")]
-#[path = "s6-supervise.rs"]
-pub mod s6_supervise;
-
-#[cfg(feature = "s6-svc")]
-#[path = "s6-svc.rs"]
-pub mod s6_svc;
-
-#[cfg(feature = "s6-svdt")]
-#[path = "s6-svdt.rs"]
-pub mod s6_svdt;
-
-#[cfg(feature = "s6-svdt-clear")]
-#[path = "s6-svdt-clear.rs"]
-pub mod s6_svdt_clear;
-
-#[cfg(feature = "s6-svlink")]
-#[path = "s6-svlink.rs"]
-pub mod s6_svlink;
-
-#[cfg(feature = "s6-svlisten")]
-#[path = "s6-svlisten.rs"]
-pub mod s6_svlisten;
-
-#[cfg(feature = "s6-svlisten1")]
-#[path = "s6-svlisten1.rs"]
-pub mod s6_svlisten1;
-
-#[cfg(feature = "s6-svok")]
-#[path = "s6-svok.rs"]
-pub mod s6_svok;
-
-#[cfg(feature = "s6-svperms")]
-#[path = "s6-svperms.rs"]
-pub mod s6_svperms;
-
-#[cfg(feature = "s6-svscan")]
-#[path = "s6-svscan.rs"]
-pub mod s6_svscan;
-
-#[cfg(feature = "s6-svscanctl")]
-#[path = "s6-svscanctl.rs"]
-pub mod s6_svscanctl;
-
-#[cfg(feature = "s6-svstat")]
-#[path = "s6-svstat.rs"]
-pub mod s6_svstat;
-
-#[cfg(feature = "s6-svunlink")]
-#[path = "s6-svunlink.rs"]
-pub mod s6_svunlink;
-
-#[cfg(feature = "s6-svwait")]
-#[path = "s6-svwait.rs"]
-pub mod s6_svwait;
-
-#[cfg(feature = "s6-tai64n")]
-#[path = "s6-tai64n.rs"]
-pub mod s6_tai64n;
-
-#[cfg(feature = "s6-tai64nlocal")]
-#[path = "s6-tai64nlocal.rs"]
-pub mod s6_tai64nlocal;
+/// `find(name)`: the entry of the applet called exactly `name`.
+pub fn find(name: &[u8]) -> Option<(&'static str, Entry)> {
+    APPLETS.binary_search_by(|(n, _)| n.as_bytes().cmp(name)).ok().map(|i| APPLETS[i])
+}

@@ -1,9 +1,9 @@
 //! s6-applyuidgid: set uid, gid and supplementary groups, then exec prog.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt, parse_decimal};
-use crate::creds::{self, Target};
-use crate::{exec, exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt, parse_decimal};
+use s6box::creds::{self, Target};
+use s6box::{exec, exitcode, msg};
 
 const USAGE: &str = "s6-applyuidgid [ -z ] [ -u uid ] [ -g gid ] [ -G gidlist ] [ -U ] prog...";
 

@@ -3,14 +3,14 @@
 //! writes to a pidfile, and stand for the daemon in the foreground:
 //! forward signals to it, exit with its status.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::fmt::dec;
-use crate::pidfile::{self, BadPid};
-use crate::poll::{wait, wait_io};
-use crate::sig;
-use crate::watch::{self, Daemon, Ended, Found};
-use crate::{exec, exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::fmt::dec;
+use s6box::pidfile::{self, BadPid};
+use s6box::poll::{wait, wait_io};
+use s6box::sig;
+use s6box::watch::{self, Daemon, Ended, Found};
+use s6box::{exec, exitcode, msg};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;

@@ -1,10 +1,10 @@
 //! s6-cleanfifodir: remove the stale listener fifos (no reader) of a
 //! fifodir.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::ftrig;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::ftrig;
+use s6box::{exitcode, msg};
 
 const USAGE: &str = "s6-cleanfifodir fifodir";
 

@@ -3,9 +3,9 @@
 //! changed only once all of them were read, so prog never runs with half of
 //! the changes.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::{env, exec, exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::{env, exec, exitcode, msg};
 use rustix::fd::OwnedFd;
 use rustix::fs::{Dir, Mode, OFlags, open, openat};
 use rustix::io::Errno;

@@ -2,11 +2,11 @@
 //! groups in `UID`, `GID` and `GIDLIST`, then exec prog. No credential
 //! changes.
 
-use crate::account;
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt, parse_decimal};
-use crate::creds;
-use crate::{env, exec, exitcode, msg};
+use s6box::account;
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt, parse_decimal};
+use s6box::creds;
+use s6box::{env, exec, exitcode, msg};
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 

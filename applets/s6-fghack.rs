@@ -3,9 +3,9 @@
 //! the daemon it forked, their children) is gone. Obsolescent:
 //! s6-background-watch is the better tool.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::{exec, exitcode, msg, sig};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::{exec, exitcode, msg, sig};
 use rustix::fd::{AsRawFd, OwnedFd};
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
@@ -25,7 +25,7 @@ const RESERVE: usize = 3;
 /// or more, so a standard descriptor that s6-fghack got closed stays
 /// closed in prog.
 fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
-    let (rd, wr) = crate::fd::pipe_cloexec()?;
+    let (rd, wr) = s6box::fd::pipe_cloexec()?;
     let above2 = |fd: OwnedFd| -> Result<OwnedFd, Errno> {
         if fd.as_raw_fd() >= 3 { Ok(fd) } else { rustix::io::fcntl_dupfd_cloexec(&fd, 3) }
     };

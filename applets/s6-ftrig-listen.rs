@@ -2,10 +2,10 @@
 //! until the events of all (`-a`) or one (`-o`) of them match their
 //! regexps.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::events;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::events;
+use s6box::{exitcode, msg};
 use rustix::io::Errno;
 
 const USAGE: &str = "s6-ftrig-listen [ -a | -o ] [ -t timeout ] fifodir1 regexp1 ... \"\" prog...";

@@ -1,10 +1,10 @@
 //! s6-ftrig-notify: send each byte of a message as an event to every
 //! listener of a fifodir, in one write per listener.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::ftrig;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::ftrig;
+use s6box::{exitcode, msg};
 
 const USAGE: &str = "s6-ftrig-notify fifodir message";
 

@@ -1,10 +1,10 @@
 //! s6-ftrig-wait: subscribe to a fifodir and wait until the events
 //! received match a regexp; print them.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::events;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::events;
+use s6box::{exitcode, msg};
 use rustix::io::Errno;
 
 const USAGE: &str = "s6-ftrig-wait [ -t timeout ] fifodir regexp";

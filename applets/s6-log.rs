@@ -15,10 +15,10 @@
 //! while written, 0744 once cleanly finalised), `state`, `previous`,
 //! `processed`, `newstate`, archives `@TAI64N.s` and `@TAI64N.u`.
 
-use crate::argv::{Argv, OwnedArgv};
-use crate::cli::{Cli, Opt};
-use crate::regex::Regex;
-use crate::{exec, lock, msg, poll, sig, tai, watch};
+use s6box::argv::{Argv, OwnedArgv};
+use s6box::cli::{Cli, Opt};
+use s6box::regex::Regex;
+use s6box::{exec, lock, msg, poll, sig, tai, watch};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -197,7 +197,7 @@ fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
 
 /// `number(s)`: a directive's decimal value.
 fn number(s: &[u8]) -> Option<u64> {
-    crate::cli::parse_decimal(OsStr::from_bytes(s))
+    s6box::cli::parse_decimal(OsStr::from_bytes(s))
 }
 
 /// `parse(args, opts)`: the logging script, or death with s6's messages.
@@ -212,9 +212,9 @@ fn parse(args: Argv, verbosity: u32) -> Script {
     let mut s_given = false;
     let mut trailing_sel = false;
     let unrecognized =
-        |d: &[u8]| -> ! { msg::fatal(crate::exitcode::USAGE, &[b"unrecognized directive: ", d]) };
+        |d: &[u8]| -> ! { msg::fatal(s6box::exitcode::USAGE, &[b"unrecognized directive: ", d]) };
     let syntax = |d: &[u8]| -> ! {
-        msg::fatal(crate::exitcode::USAGE, &[b"syntax error at directive: ", d])
+        msg::fatal(s6box::exitcode::USAGE, &[b"syntax error at directive: ", d])
     };
     // First pass, as s6: only the first characters, and the count of
     // actions; then the full reading.
@@ -228,7 +228,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
         }
     }
     if actions == 0 {
-        msg::fatal(crate::exitcode::USAGE, &[b"no action directive specified"]);
+        msg::fatal(s6box::exitcode::USAGE, &[b"no action directive specified"]);
     }
     for arg in args.iter() {
         let d = arg.as_bytes();
@@ -261,7 +261,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
                 let l = num();
                 if s_given && l > c.s / 2 {
                     msg::fatal(
-                        crate::exitcode::USAGE,
+                        s6box::exitcode::USAGE,
                         &[b"directive ", d, b" conflicts with previous s directive"],
                     );
                 }
@@ -673,7 +673,7 @@ impl Logdir {
         }
         let d = self.dir.as_fd();
         if let Some(cur) = self.cur.as_ref() {
-            if let Err(e) = crate::fd::datasync(cur) {
+            if let Err(e) = s6box::fd::datasync(cur) {
                 return self.fail(b"fsync current", e);
             }
             if let Err(e) = rustix::fs::fchmod(cur, Mode::from_raw_mode(0o744)) {
@@ -1085,7 +1085,7 @@ fn parse_opts(cli: &mut Cli) -> Opts {
             Opt::Short('d') => {
                 let n: u32 = cli.number();
                 if n < 3 {
-                    msg::fatal(crate::exitcode::USAGE, &[b"notification fd must be 3 or more"]);
+                    msg::fatal(s6box::exitcode::USAGE, &[b"notification fd must be 3 or more"]);
                 }
                 o.notif = Some(n.min(i32::MAX as u32) as i32);
             }
@@ -1114,7 +1114,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let notif = o.notif.map(|n| {
         watch::adopt_fd(n).unwrap_or_else(|e| {
-            msg::fatal(crate::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
+            msg::fatal(s6box::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         })
     });
     let (steps, dirspecs, status) = parse(script, o.verbosity);
@@ -1243,7 +1243,7 @@ fn timers(lg: &mut Logger, now: Instant) {
 
 /// Reaps ended children; a processor's end goes to its logdir.
 fn reap(lg: &mut Logger) {
-    crate::watch::reap(|pid, status| {
+    s6box::watch::reap(|pid, status| {
         for d in &mut lg.dirs {
             if d.job.as_ref().is_some_and(|j| j.pid == pid) {
                 d.processor_done(status);

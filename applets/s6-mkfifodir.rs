@@ -1,10 +1,10 @@
 //! s6-mkfifodir: create a fifodir, public (01733) or for one group
 //! (03730); `-f` gives an existing one the asked mode.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::ftrig;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::ftrig;
+use s6box::{exitcode, msg};
 use rustix::io::Errno;
 
 const USAGE: &str = "s6-mkfifodir [ -f ] [ -g gid ] fifodir";

@@ -4,11 +4,11 @@
 //! notification descriptor. The child listens to the service's `event/`
 //! (subscribed before the fork, in-process) and gives up when prog dies.
 
-use crate::argv::{Argv, OwnedArgv};
-use crate::cli::{Cli, Opt, parse_decimal, unsigned_of};
-use crate::supervision::events::{self, Woke};
-use crate::supervision::svlock;
-use crate::{exec, exitcode, fd, msg};
+use s6box::argv::{Argv, OwnedArgv};
+use s6box::cli::{Cli, Opt, parse_decimal, unsigned_of};
+use s6box::supervision::events::{self, Woke};
+use s6box::supervision::svlock;
+use s6box::{exec, exitcode, fd, msg};
 use rustix::io::{Errno, FdFlags};
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::OsStrExt;
@@ -126,7 +126,7 @@ pub fn main(argv: Argv) -> i32 {
 /// `read_notification_fd()`: the number in `./notification-fd` (digits,
 /// an optional newline), or death.
 fn read_notification_fd() -> u32 {
-    let b = crate::supervision::atomic::read_small(OsStr::new("notification-fd"), 64)
+    let b = s6box::supervision::atomic::read_small(OsStr::new("notification-fd"), 64)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"read ./notification-fd"], e));
     let t = b.strip_suffix(b"\n").unwrap_or(&b);
     parse_decimal(OsStr::from_bytes(t))
@@ -142,7 +142,7 @@ fn at(ms: u32, global: Option<Instant>) -> Option<Instant> {
 /// `poll_check(w, p, check, nfd)`: the child's loop; returns its exit
 /// code.
 fn poll_check(w: &mut events::Wait, p: &Policy, check: Argv, nfd: i32) -> i32 {
-    let died = |ls: &[crate::supervision::ftrig::Listener]| ls[0].got.contains(&b'd');
+    let died = |ls: &[s6box::supervision::ftrig::Listener]| ls[0].got.contains(&b'd');
     let global = events::deadline(p.global);
     let expired = || global.is_some_and(|g| Instant::now() >= g);
     let pause = |w: &mut events::Wait, ms: u32| -> Option<i32> {

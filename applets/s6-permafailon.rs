@@ -2,11 +2,11 @@
 //! if the death tally holds enough recent deaths of the listed kinds
 //! (permanent failure), else exec prog.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, parse_decimal};
-use crate::supervision::{signame, tally};
-use crate::tai::Tain;
-use crate::{exec, exitcode, fmt, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, parse_decimal};
+use s6box::supervision::{signame, tally};
+use s6box::tai::Tain;
+use s6box::{exec, exitcode, fmt, msg};
 use std::ffi::OsStr;
 
 const USAGE: &str = "s6-permafailon seconds deathcount statuslist prog...";

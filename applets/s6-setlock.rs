@@ -1,10 +1,10 @@
 //! s6-setlock: take a POSIX record lock on a file, then exec prog with the
 //! locked descriptor open, so the lock lives as long as prog.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::lock::{self, Wait};
-use crate::{exec, exitcode, fd, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::lock::{self, Wait};
+use s6box::{exec, exitcode, fd, msg};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;

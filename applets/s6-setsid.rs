@@ -1,9 +1,9 @@
 //! s6-setsid: run prog as a session leader, or in a new background or
 //! foreground process group.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::{exec, exitcode, msg, sig};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::{exec, exitcode, msg, sig};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 
@@ -90,7 +90,7 @@ fn foreground(ctty: Option<i32>, grab: bool, on_error: OnError) {
     use rustix::fs::{Mode as FileMode, OFlags, open};
     let opened;
     let tty: BorrowedFd = match ctty {
-        Some(fd) => crate::fd::borrow(fd),
+        Some(fd) => s6box::fd::borrow(fd),
         None => {
             let flags = OFlags::RDWR | OFlags::NOCTTY | OFlags::CLOEXEC;
             match open("/dev/tty", flags, FileMode::empty()) {

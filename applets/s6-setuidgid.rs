@@ -2,11 +2,11 @@
 //! `uid:gid`. Done in-process: no chainloading through s6-envuidgid and
 //! s6-applyuidgid.
 
-use crate::account;
-use crate::argv::Argv;
-use crate::cli::{Cli, parse_decimal};
-use crate::creds::{self, Target};
-use crate::{exec, exitcode, msg};
+use s6box::account;
+use s6box::argv::Argv;
+use s6box::cli::{Cli, parse_decimal};
+use s6box::creds::{self, Target};
+use s6box::{exec, exitcode, msg};
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 

@@ -1,9 +1,9 @@
 //! s6-softlimit: change resource limits, then exec prog. The whole command
 //! line is checked before any limit is touched.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt, parse_decimal};
-use crate::{exec, exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt, parse_decimal};
+use s6box::{exec, exitcode, msg};
 use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
 
 const USAGE: &str = "s6-softlimit [ -H | -h ] [ -a allmem ] [ -c core ] [ -d data ] [ -f fsize ] [ -l lock ] [ -m mem ] [ -o ofiles ] [ -P prio ] [ -p proc ] [ -r res ] [ -s stack ] [ -t cpusecs ] prog...";

@@ -10,18 +10,18 @@
 //! directory. The only deadline is a timer the contract names: the restart
 //! throttle, the 10 s spawn retry, `timeout-kill`, `timeout-finish`.
 
-use crate::argv::{Argv, OwnedArgv};
-use crate::exec::{self, Child};
-use crate::fmt::dec;
-use crate::msg;
-use crate::pidfile;
-use crate::poll;
-use crate::sig::{self, Signals};
-use crate::supervision::servicedir::{self as sd, Value};
-use crate::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
-use crate::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
-use crate::tai::Tain;
-use crate::watch::{self, Daemon, Ended, Found};
+use s6box::argv::{Argv, OwnedArgv};
+use s6box::exec::{self, Child};
+use s6box::fmt::dec;
+use s6box::msg;
+use s6box::pidfile;
+use s6box::poll;
+use s6box::sig::{self, Signals};
+use s6box::supervision::servicedir::{self as sd, Value};
+use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
+use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
+use s6box::tai::Tain;
+use s6box::watch::{self, Daemon, Ended, Found};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -145,7 +145,7 @@ fn place(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
     if fd.as_raw_fd() == n {
         rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())
     } else {
-        crate::fd::copy_to(fd, n)
+        s6box::fd::copy_to(fd, n)
     }
 }
 
@@ -192,14 +192,14 @@ pub fn main(argv: Argv) -> i32 {
     }
     msg::set_tail(&name);
     for n in 0..3 {
-        if rustix::io::fcntl_getfd(crate::fd::borrow(n)) == Err(Errno::BADF)
+        if rustix::io::fcntl_getfd(s6box::fd::borrow(n)) == Err(Errno::BADF)
             && let Err(e) = null_onto(n)
         {
             msg::fatal_sys(SYS, &[b"open /dev/null"], e);
         }
     }
     let mut sup = start_up(name);
-    crate::trim::enable();
+    s6box::trim::enable();
     sup.run()
 }
 
@@ -414,7 +414,7 @@ impl Sup {
             notif_fd = None;
         }
         let pipe = match notif_fd {
-            Some(_) => match crate::fd::pipe_cloexec() {
+            Some(_) => match s6box::fd::pipe_cloexec() {
                 Ok(p) => Some(p),
                 Err(e) => {
                     msg::warn_sys(&[b"create notification pipe"], e);
@@ -963,12 +963,12 @@ fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
     } else {
         drop(fd);
     }
-    let l = crate::fd::borrow(n);
-    match crate::lock::lock(l, false, crate::lock::Wait::No) {
+    let l = s6box::fd::borrow(n);
+    match s6box::lock::lock(l, false, s6box::lock::Wait::No) {
         Err(Errno::BUSY) => {
             msg::warn(&[b"another instance of the service is already running, child will block"]);
             child.detach();
-            crate::lock::lock(l, false, crate::lock::Wait::Forever)
+            s6box::lock::lock(l, false, s6box::lock::Wait::Forever)
         }
         r => r,
     }

@@ -1,12 +1,12 @@
 //! s6-svc: send commands to the supervisors of service directories, and
 //! with `-w?` wait, in this process, until they reach a state.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::events;
-use crate::supervision::svwait::{Goal, Waiter};
-use crate::supervision::{atomic, control, signame};
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::events;
+use s6box::supervision::svwait::{Goal, Waiter};
+use s6box::supervision::{atomic, control, signame};
+use s6box::{exitcode, msg};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::OsStr;
@@ -78,7 +78,7 @@ fn signal_letter(text: &[u8]) -> u8 {
 }
 
 fn has_notification_fd(dir: &OsStr) -> bool {
-    let path = atomic::join(dir, crate::supervision::servicedir::NOTIFICATION_FD);
+    let path = atomic::join(dir, s6box::supervision::servicedir::NOTIFICATION_FD);
     rustix::fs::stat(&path).is_ok()
 }
 
@@ -119,7 +119,7 @@ fn send(dir: &OsStr, letters: &[u8]) -> Result<(), i32> {
                     return Err(exitcode::SYS);
                 }
             };
-            match rustix::fs::openat(&top, crate::supervision::SUPERVISE, flags, Mode::empty()) {
+            match rustix::fs::openat(&top, s6box::supervision::SUPERVISE, flags, Mode::empty()) {
                 Err(Errno::NOENT) => not_listening(),
                 r => {
                     let e = r.err().unwrap_or(e);

@@ -1,9 +1,9 @@
 //! s6-svdt-clear: empty a service's death tally (atomically).
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::{atomic, tally};
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::{atomic, tally};
+use s6box::{exitcode, msg};
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svdt-clear servicedir";

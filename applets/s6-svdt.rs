@@ -1,10 +1,10 @@
 //! s6-svdt: print a service's death tally, oldest first: the TAI64N
 //! stamp, then `exitcode N` or `signal SIGxxx` (`-s`: its number).
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::{atomic, signame, tally};
-use crate::{exitcode, fmt, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::{atomic, signame, tally};
+use s6box::{exitcode, fmt, msg};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
@@ -54,7 +54,7 @@ pub fn main(argv: Argv) -> i32 {
         }
         out.push(b'\n');
     }
-    crate::filter::write(&out);
+    s6box::filter::write(&out);
     0
 }
 

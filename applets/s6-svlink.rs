@@ -2,11 +2,11 @@
 //! running s6-svscan, tell it to rescan, and wait until the supervisor
 //! (and the logger's, for a logged service) has started.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::atomic::join;
-use crate::supervision::{control, events, ftrig, svlock};
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::atomic::join;
+use s6box::supervision::{control, events, ftrig, svlock};
+use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -111,7 +111,7 @@ pub fn main(argv: Argv) -> i32 {
     let gid = (!public).then(|| rustix::process::getegid().as_raw());
     for (d, _) in dirs.iter().filter(|(_, wait)| *wait) {
         if down != Down::Keep
-            && let Err(e) = crate::supervision::atomic::replace(&join(d, "down"), b"")
+            && let Err(e) = s6box::supervision::atomic::replace(&join(d, "down"), b"")
         {
             link.fail(exitcode::SYS, e);
         }

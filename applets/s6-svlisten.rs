@@ -2,10 +2,10 @@
 //! then wait until all (`-a`) or one (`-o`) of them reach a state. The
 //! directories end at an empty argument (an execline block, once parsed).
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::exec;
-use crate::supervision::svwait;
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::exec;
+use s6box::supervision::svwait;
 use std::ffi::OsStr;
 
 const USAGE: &str = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir... \"\" prog...";

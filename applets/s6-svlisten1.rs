@@ -1,9 +1,9 @@
 //! s6-svlisten1: subscribe to a service's events, spawn prog, then wait
 //! until the service reaches a state.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::svwait;
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::svwait;
 
 const USAGE: &str =
     "s6-svlisten1 [ -U | -u | -d | -D | -r | -R ] [ -t timeout ] servicedir prog...";

@@ -1,10 +1,10 @@
 //! s6-svok: exit 0 if a supervisor runs on the service directory (it
 //! holds `supervise/lock`), 1 if not.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::svlock;
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::svlock;
+use s6box::{exitcode, msg};
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svok servicedir";

@@ -2,10 +2,10 @@
 //! commands, and listen to its events, through the modes and groups of
 //! `supervise/`, `supervise/control` and `event/`.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::atomic::join;
-use crate::{account, exitcode, fmt, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::atomic::join;
+use s6box::{account, exitcode, fmt, msg};
 use rustix::fs::{Gid, Mode};
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
@@ -29,7 +29,7 @@ fn group(cli: &mut Cli) -> Group {
     let b = v.as_bytes();
     if let Some(num) = b.strip_prefix(b":") {
         return Group::Gid(
-            crate::cli::parse_decimal(OsStr::from_bytes(num)).unwrap_or_else(|| cli.usage()),
+            s6box::cli::parse_decimal(OsStr::from_bytes(num)).unwrap_or_else(|| cli.usage()),
         );
     }
     let name = CString::new(b).unwrap_or_else(|_| cli.usage());

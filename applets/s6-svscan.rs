@@ -7,10 +7,10 @@
 //! the contract names (`-t` rescans, the restart of a dead supervisor one
 //! second later).
 
-use crate::argv::{Argv, OwnedArgv};
-use crate::cli::{Cli, Opt};
-use crate::supervision::control;
-use crate::{exec, exitcode, fd, msg, poll, sig};
+use s6box::argv::{Argv, OwnedArgv};
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::control;
+use s6box::{exec, exitcode, fd, msg, poll, sig};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -120,7 +120,7 @@ pub fn main(argv: Argv) -> i32 {
     let services_max = services_max.max(SERVICES_MIN);
     let name_max = name_max.max(1);
     // Close-on-exec from now on: no supervisor inherits it.
-    let notif = match notif.map(crate::watch::adopt_fd) {
+    let notif = match notif.map(s6box::watch::adopt_fd) {
         Some(Err(e)) => {
             msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         }
@@ -162,13 +162,13 @@ pub fn main(argv: Argv) -> i32 {
     };
     sc.scan();
     if let Some(f) = notif {
-        let _ = crate::watch::notify(f);
+        let _ = s6box::watch::notify(f);
     }
     let rescan = (rescan > 0).then(|| Duration::from_millis(rescan));
     let mut next_rescan = rescan.map(|d| Instant::now() + d);
     let me = rustix::process::getpid();
     let mut buf = [0u8; 64];
-    crate::trim::enable();
+    s6box::trim::enable();
     loop {
         if sc.stopping.is_some() {
             sc.reap();
@@ -244,7 +244,7 @@ fn sanitize_std_fds() {
 /// `own_supervise()`: the path of this executable, when it carries the
 /// s6-supervise applet; `None` (PATH search) otherwise.
 fn own_supervise() -> Option<CString> {
-    crate::dispatch::find(b"s6-supervise")?;
+    crate::applets::find(b"s6-supervise")?;
     let p = rustix::fs::readlink("/proc/self/exe", Vec::new()).ok()?;
     let b = p.as_bytes();
     // A binary already replaced when we started: its old path is still
@@ -268,7 +268,7 @@ fn setup() -> (OwnedFd, OwnedFd, OwnedFd) {
         },
         Err(e) => msg::fatal_sys(exitcode::SYS, &[b"mkdir .s6-svscan"], e),
     }
-    let lock = match crate::supervision::svlock::take(OsStr::new(".s6-svscan/lock")) {
+    let lock = match s6box::supervision::svlock::take(OsStr::new(".s6-svscan/lock")) {
         Ok(l) => l,
         Err(Errno::BUSY) => msg::fatal(
             exitcode::USAGE,
@@ -594,7 +594,7 @@ impl Scanner {
     fn reap(&mut self) {
         let mut died = false;
         let stopping = self.stopping.is_some();
-        crate::watch::reap(|pid, _| {
+        s6box::watch::reap(|pid, _| {
             for s in &mut self.services {
                 if s.sup.pid == Some(pid) {
                     s.sup.pid = None;

@@ -1,10 +1,10 @@
 //! s6-svscanctl: sends command bytes to the s6-svscan running on a scan
 //! directory, through its `.s6-svscan/control` fifo.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::{atomic, control};
-use crate::{exitcode, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::{atomic, control};
+use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
 

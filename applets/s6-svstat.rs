@@ -1,12 +1,12 @@
 //! s6-svstat: print the state of a supervised service, as a line for
 //! humans or as the values of the fields asked for.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::supervision::status::{self, Status};
-use crate::supervision::{atomic, servicedir, signame, svlock};
-use crate::tai::Tain;
-use crate::{exitcode, fmt, msg};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::supervision::status::{self, Status};
+use s6box::supervision::{atomic, servicedir, signame, svlock};
+use s6box::tai::Tain;
+use s6box::{exitcode, fmt, msg};
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svstat [ -uwNrpgest | -o up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor ] [ -n ] servicedir";
@@ -119,7 +119,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     out.push(b'\n');
-    crate::filter::write(&out);
+    s6box::filter::write(&out);
     0
 }
 

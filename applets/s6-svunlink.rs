@@ -3,11 +3,11 @@
 //! until the supervisor (and the logger's) has exited. A destructor: it
 //! exits 0 even when the wait times out.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::msg;
-use crate::supervision::atomic::join;
-use crate::supervision::{control, events, svlock};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::msg;
+use s6box::supervision::atomic::join;
+use s6box::supervision::{control, events, svlock};
 use rustix::io::Errno;
 use std::ffi::OsString;
 use std::os::unix::ffi::{OsStrExt, OsStringExt};

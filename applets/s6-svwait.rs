@@ -1,9 +1,9 @@
 //! s6-svwait: wait until all (`-a`) or one (`-o`) of the services reach
 //! a state (up, ready, down, finished, restarted).
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::supervision::svwait::{self, Waiter};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::supervision::svwait::{self, Waiter};
 use std::ffi::OsStr;
 
 const USAGE: &str =

@@ -5,9 +5,9 @@
 //! clock reading. Each input byte is copied once, into the output buffer,
 //! which is written when it is big or when the next read could block.
 
-use crate::argv::Argv;
-use crate::cli::Cli;
-use crate::{filter, tai};
+use s6box::argv::Argv;
+use s6box::cli::Cli;
+use s6box::{filter, tai};
 
 const USAGE: &str = "s6-tai64n";
 

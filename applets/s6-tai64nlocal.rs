@@ -5,10 +5,10 @@
 //! untouched. The date of the last second seen is kept, so lines of the
 //! same second cost no calendar conversion.
 
-use crate::argv::Argv;
-use crate::cli::{Cli, Opt};
-use crate::filter;
-use crate::tai::{self, STAMP_LEN};
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::filter;
+use s6box::tai::{self, STAMP_LEN};
 
 const USAGE: &str = "s6-tai64nlocal [ -g ]";
 

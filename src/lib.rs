@@ -1,5 +1,6 @@
-//! s6box: the s6 helper tools in one multicall binary. `dispatch` picks
-//! the applet; the other modules are the mechanisms applets share.
+//! s6box's mechanism library: everything the applets share, in layers
+//! (see doc/HACKING.md). The applets and the multicall dispatch are the
+//! binary's (`src/main.rs`, `applets/`).
 
 /// `kqueue_os! { items }`: items for the systems where kqueue stands in
 /// for inotify and pidfds (the BSDs, macOS).
@@ -38,7 +39,6 @@ pub mod alloc;
 pub mod argv;
 pub mod cli;
 pub mod creds;
-pub mod dispatch;
 pub mod env;
 pub mod exec;
 pub mod exitcode;
@@ -55,6 +55,3 @@ pub mod supervision;
 pub mod tai;
 pub mod trim;
 pub mod watch;
-
-#[path = "../applets/mod.rs"]
-pub mod applets;
