@@ -634,3 +634,52 @@ fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
         assert_eq!(*err, seen[0].2, "{label}");
     }
 }
+
+#[test]
+fn no_credentials_with_capital_p_like_215_and_our_binder_under_215s_server() {
+    let dir = Tmp(tmpdir("ipcserver-nocreds"));
+    let sock = dir.0.join("s");
+    let prog = ["sh", "-c", ENV_PROG];
+    let mut combos = vec![(
+        "ours",
+        chain(
+            &ours("s6-ipcserver-socketbinder"),
+            &ours("s6-ipcserverd"),
+            &sock,
+            &["-v2", "-P"],
+            &prog,
+        ),
+    )];
+    if let Some(d) = r215("s6-ipcserverd") {
+        combos.push((
+            "our binder, 2.15 server",
+            chain(&ours("s6-ipcserver-socketbinder"), &d, &sock, &["-v2", "-P"], &prog),
+        ));
+    }
+    let mut seen = Vec::new();
+    for (label, cmd) in combos {
+        let mut srv = Server::start(cmd, &dir.0, &sock);
+        let out = client(&ours("s6-ipcclient"), &sock, "cat <&6");
+        assert_eq!(code(&out), 0, "{label}");
+        srv.wait_err("exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
+        srv.signal(libc::SIGTERM);
+        assert_eq!(srv.wait().code(), Some(0), "{label}");
+        seen.push((label, text(&out.stdout), normalise(&srv.err())));
+    }
+    assert_eq!(seen[0].1, "IPCCONNNUM=\nIPCREMOTEPATH=\nPROTO=IPC\n0 1 2 3 \n");
+    assert_eq!(
+        seen[0].2,
+        "s6-ipcserverd: info: starting
+s6-ipcserverd: info: status: 0/40
+s6-ipcserverd: info: allow ?:? pid P count ?/40
+s6-ipcserverd: info: status: 1/40
+s6-ipcserverd: info: end pid P uid ? exitcode 0
+s6-ipcserverd: info: status: 0/40
+s6-ipcserverd: info: received SIGTERM, quitting
+s6-ipcserverd: info: exiting"
+    );
+    for (label, out, err) in &seen[1..] {
+        assert_eq!(*out, seen[0].1, "{label}");
+        assert_eq!(*err, seen[0].2, "{label}");
+    }
+}
