@@ -40,6 +40,7 @@ pub mod argv;
 pub mod cli;
 pub mod creds;
 pub mod env;
+pub mod envdir;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
