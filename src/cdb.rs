@@ -230,8 +230,8 @@ impl Writer {
         for &(h, _) in &self.slots {
             count[(h & 255) as usize] += 1;
         }
-        for t in 0..256 {
-            let n = count[t] as usize * 2;
+        for (t, &c) in count.iter().enumerate() {
+            let n = c as usize * 2;
             // `add` kept the total below 4 GiB, tables included.
             let at = self.out.len() as u32;
             self.out[t * 8..t * 8 + 4].copy_from_slice(&at.to_le_bytes());
