@@ -34,6 +34,7 @@ macro_rules! other_os {
     )*};
 }
 
+pub mod accessrules;
 pub mod account;
 pub mod alloc;
 pub mod argv;
