@@ -124,10 +124,10 @@ pub fn check_dir(rulesdir: &[u8], uid: u32, gid: u32) -> Result<Verdict, Errno> 
 /// record is `EINVAL`.
 pub fn check_cdb(file: &cdb::File, uid: u32, gid: u32) -> Result<Verdict, Errno> {
     for key in keys(uid, gid) {
-        if let Some(data) = file.find(&key)? {
-            if let Some(v) = decode(&data)? {
-                return Ok(v);
-            }
+        if let Some(data) = file.find(&key)?
+            && let Some(v) = decode(&data)?
+        {
+            return Ok(v);
         }
     }
     Ok(Verdict::NotFound)
