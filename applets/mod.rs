@@ -29,9 +29,12 @@ macro_rules! applets {
 }
 
 applets! {
+    "s6-accessrules-cdb-from-fs" "s6-accessrules-cdb-from-fs.rs" s6_accessrules_cdb_from_fs,
+    "s6-accessrules-fs-from-cdb" "s6-accessrules-fs-from-cdb.rs" s6_accessrules_fs_from_cdb,
     "s6-applyuidgid" "s6-applyuidgid.rs" s6_applyuidgid,
     "s6-background-watch" "s6-background-watch.rs" s6_background_watch,
     "s6-cleanfifodir" "s6-cleanfifodir.rs" s6_cleanfifodir,
+    "s6-connlimit" "s6-connlimit.rs" s6_connlimit,
     "s6-envdir" "s6-envdir.rs" s6_envdir,
     "s6-envuidgid" "s6-envuidgid.rs" s6_envuidgid,
     "s6-fghack" "s6-fghack.rs" s6_fghack,
@@ -39,6 +42,7 @@ applets! {
     "s6-ftrig-listen1" "s6-ftrig-listen1.rs" s6_ftrig_listen1,
     "s6-ftrig-notify" "s6-ftrig-notify.rs" s6_ftrig_notify,
     "s6-ftrig-wait" "s6-ftrig-wait.rs" s6_ftrig_wait,
+    "s6-ipcserver-access" "s6-ipcserver-access.rs" s6_ipcserver_access,
     "s6-log" "s6-log.rs" s6_log,
     "s6-mkfifodir" "s6-mkfifodir.rs" s6_mkfifodir,
     "s6-notifyoncheck" "s6-notifyoncheck.rs" s6_notifyoncheck,

@@ -57,5 +57,6 @@ pub mod sig;
 pub mod socket;
 pub mod supervision;
 pub mod tai;
+pub mod tree;
 pub mod trim;
 pub mod watch;
