@@ -20,32 +20,117 @@ const CASES: &[(&[(&str, &str)], &[&str], i32, &str)] = &[
     (&[], &["true"], 100, "s6-connlimit: fatal: PROTO not set\n"),
     (&[("PROTO", "")], &["true"], 100, "s6-connlimit: fatal: empty PROTO\n"),
     (&[("PROTO", "IPC")], &["true"], 100, "s6-connlimit: fatal: IPCCONNNUM not set\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNNUM\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "x")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNNUM\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", " 1")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNNUM\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "4294967296")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNNUM\n"),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNNUM\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "x")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNNUM\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", " 1")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNNUM\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "4294967296")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNNUM\n",
+    ),
     (&[("PROTO", "IPC"), ("IPCCONNNUM", "5")], &["true"], 0, ""),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "5"), ("IPCCONNMAX", "")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNMAX\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "5"), ("IPCCONNMAX", "x")], &["true"], 100, "s6-connlimit: fatal: invalid IPCCONNMAX\n"),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "5"), ("IPCCONNMAX", "")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNMAX\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "5"), ("IPCCONNMAX", "x")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: invalid IPCCONNMAX\n",
+    ),
     // IPCCONNMAX=5 admits the fifth connection and refuses the sixth.
     (&[("PROTO", "IPC"), ("IPCCONNNUM", "5"), ("IPCCONNMAX", "5")], &["true"], 0, ""),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "6"), ("IPCCONNMAX", "5")], &["true"], 1, "s6-connlimit: fatal: number of connections from this client limited to 5\n"),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "6"), ("IPCCONNMAX", "5")],
+        &["true"],
+        1,
+        "s6-connlimit: fatal: number of connections from this client limited to 5\n",
+    ),
     // MAX is printed as written.
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "6"), ("IPCCONNMAX", "05")], &["true"], 1, "s6-connlimit: fatal: number of connections from this client limited to 05\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "1"), ("IPCCONNMAX", "0")], &["true"], 1, "s6-connlimit: fatal: number of connections from this client limited to 0\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "4294967295"), ("IPCCONNMAX", "4294967295")], &["true"], 0, ""),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "6"), ("IPCCONNMAX", "05")],
+        &["true"],
+        1,
+        "s6-connlimit: fatal: number of connections from this client limited to 05\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "1"), ("IPCCONNMAX", "0")],
+        &["true"],
+        1,
+        "s6-connlimit: fatal: number of connections from this client limited to 0\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "4294967295"), ("IPCCONNMAX", "4294967295")],
+        &["true"],
+        0,
+        "",
+    ),
     (&[("PROTO", "IPC"), ("IPCCONNNUM", "007"), ("IPCCONNMAX", "7")], &["true"], 0, ""),
     // Any PROTO: the variables are named after it.
-    (&[("PROTO", "TCP"), ("TCPCONNNUM", "2"), ("TCPCONNMAX", "1")], &["true"], 1, "s6-connlimit: fatal: number of connections from this client limited to 1\n"),
-    (&[("PROTO", "TCP"), ("IPCCONNNUM", "2")], &["true"], 100, "s6-connlimit: fatal: TCPCONNNUM not set\n"),
+    (
+        &[("PROTO", "TCP"), ("TCPCONNNUM", "2"), ("TCPCONNMAX", "1")],
+        &["true"],
+        1,
+        "s6-connlimit: fatal: number of connections from this client limited to 1\n",
+    ),
+    (
+        &[("PROTO", "TCP"), ("IPCCONNNUM", "2")],
+        &["true"],
+        100,
+        "s6-connlimit: fatal: TCPCONNNUM not set\n",
+    ),
     // No option parsing: everything is the program.
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "1")], &["-x"], 127, "s6-connlimit: fatal: unable to exec -x: No such file or directory\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "1")], &["--", "true"], 127, "s6-connlimit: fatal: unable to exec --: No such file or directory\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "1")], &["/nonexistent/prog"], 127, "s6-connlimit: fatal: unable to exec /nonexistent/prog: No such file or directory\n"),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "1")], &["/etc/passwd"], 126, "s6-connlimit: fatal: unable to exec /etc/passwd: Permission denied\n"),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "1")],
+        &["-x"],
+        127,
+        "s6-connlimit: fatal: unable to exec -x: No such file or directory\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "1")],
+        &["--", "true"],
+        127,
+        "s6-connlimit: fatal: unable to exec --: No such file or directory\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "1")],
+        &["/nonexistent/prog"],
+        127,
+        "s6-connlimit: fatal: unable to exec /nonexistent/prog: No such file or directory\n",
+    ),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "1")],
+        &["/etc/passwd"],
+        126,
+        "s6-connlimit: fatal: unable to exec /etc/passwd: Permission denied\n",
+    ),
     // No program: the checks, then exit 0.
     (&[("PROTO", "IPC"), ("IPCCONNNUM", "1")], &[], 0, ""),
-    (&[("PROTO", "IPC"), ("IPCCONNNUM", "3"), ("IPCCONNMAX", "2")], &[], 1, "s6-connlimit: fatal: number of connections from this client limited to 2\n"),
+    (
+        &[("PROTO", "IPC"), ("IPCCONNNUM", "3"), ("IPCCONNMAX", "2")],
+        &[],
+        1,
+        "s6-connlimit: fatal: number of connections from this client limited to 2\n",
+    ),
     (&[], &[], 100, "s6-connlimit: fatal: PROTO not set\n"),
 ];
 
@@ -76,7 +161,8 @@ fn same_as_references() {
 #[test]
 fn execs_with_arguments_and_environment() {
     let env = [("PROTO", "IPC"), ("IPCCONNNUM", "2"), ("IPCCONNMAX", "2"), ("X", "y")];
-    let out = run(&common::applet("s6-connlimit"), &env, &["sh", "-c", "echo \"$0 $1 $X\"", "a", "b"]);
+    let out =
+        run(&common::applet("s6-connlimit"), &env, &["sh", "-c", "echo \"$0 $1 $X\"", "a", "b"]);
     assert_eq!(common::code(&out), 0);
     assert_eq!(common::text(&out.stdout), "a b y\n");
 }
@@ -85,11 +171,12 @@ fn execs_with_arguments_and_environment() {
 fn signal_state_inherited() {
     // An ignored SIGPIPE and a blocked SIGUSR1 reach the program.
     let mut cmd = common::cmd("s6-connlimit");
-    cmd.env_clear()
-        .env("PATH", "/usr/bin:/bin")
-        .env("PROTO", "IPC")
-        .env("IPCCONNNUM", "1")
-        .args(["grep", "-E", "^(SigIgn|SigBlk)", "/proc/self/status"]);
+    cmd.env_clear().env("PATH", "/usr/bin:/bin").env("PROTO", "IPC").env("IPCCONNNUM", "1").args([
+        "grep",
+        "-E",
+        "^(SigIgn|SigBlk)",
+        "/proc/self/status",
+    ]);
     common::sigstate(&mut cmd, &[libc::SIGPIPE], &[libc::SIGUSR1]);
     let out = common::run(&mut cmd);
     let text = common::text(&out.stdout);
