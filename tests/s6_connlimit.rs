@@ -15,8 +15,11 @@ fn run(prog: &Path, env: &[(&str, &str)], args: &[&str]) -> Output {
     common::run(&mut cmd)
 }
 
+/// Variables set for one run.
+type Vars = &'static [(&'static str, &'static str)];
+
 /// (environment, arguments, expected exit code, expected stderr).
-const CASES: &[(&[(&str, &str)], &[&str], i32, &str)] = &[
+const CASES: &[(Vars, &[&str], i32, &str)] = &[
     (&[], &["true"], 100, "s6-connlimit: fatal: PROTO not set\n"),
     (&[("PROTO", "")], &["true"], 100, "s6-connlimit: fatal: empty PROTO\n"),
     (&[("PROTO", "IPC")], &["true"], 100, "s6-connlimit: fatal: IPCCONNNUM not set\n"),

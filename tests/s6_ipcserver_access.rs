@@ -262,7 +262,8 @@ fn decisions() {
 /// Environment errors and options, against both references.
 #[test]
 fn errors_same_as_references() {
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    type Vars = &'static [(&'static str, &'static str)];
+    let cases: &[(Vars, &[&str])] = &[
         (&[], &["true"]),
         (&[("PROTO", "IPC")], &["true"]),
         (&[("PROTO", "")], &["true"]),
