@@ -88,14 +88,7 @@ fn record(top: &OwnedFd, dir: &[u8], key: &[u8], data: &[u8]) -> Result<(), Fail
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    if cli.opt().is_some() {
-        cli.usage();
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+    let rest = Cli::new(argv, USAGE).operands(2);
     let (dir, file) = (rest.get(0), rest.get(1));
     // The whole file, read first: nothing is created for a missing one.
     let data = std::fs::read(rest.os(1)).unwrap_or_else(|e| {

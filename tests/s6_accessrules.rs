@@ -5,7 +5,10 @@
 //! clean-up, and hostile inputs: links planted by another user, cdb keys
 //! and variable names that would escape the directory.
 mod common;
+#[path = "common/rules.rs"]
+mod rules;
 
+use rules::{allow, mkrule, refs};
 use s6box::accessrules::{self, Verdict};
 use s6box::cdb;
 use std::collections::BTreeMap;
@@ -55,16 +58,6 @@ fn content(file: &Path) -> BTreeMap<Vec<u8>, String> {
             (k.to_vec(), v)
         })
         .collect()
-}
-
-fn mkrule(root: &Path, rule: &str, files: &[(&str, &[u8])]) {
-    let d = root.join(rule);
-    std::fs::create_dir_all(&d).unwrap();
-    for (name, body) in files {
-        let p = d.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, body).unwrap();
-    }
 }
 
 /// A tree with every kind of entry the compiler meets.
@@ -307,10 +300,6 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
     out
 }
 
-fn refs(name: &str) -> Vec<PathBuf> {
-    [common::reference(name), common::debian(name)].into_iter().flatten().collect()
-}
-
 #[test]
 fn decompiles_as_references() {
     let tmp = common::Tmp(common::tmpdir("rules-decompile"));
@@ -396,16 +385,6 @@ fn decompile_errors_as_references() {
             exists.display()
         )
     );
-}
-
-/// `A` + u16 envlen + env + u16 execlen + exec.
-fn allow(env: &[u8], exec: &[u8]) -> Vec<u8> {
-    let mut d = vec![b'A'];
-    d.extend_from_slice(&(env.len() as u16).to_be_bytes());
-    d.extend_from_slice(env);
-    d.extend_from_slice(&(exec.len() as u16).to_be_bytes());
-    d.extend_from_slice(exec);
-    d
 }
 
 /// Keys and variable names that would leave the directory (s6 2.15 and

@@ -5,7 +5,10 @@
 //! with the rules as a directory and as cdbs made by either compiler, read
 //! by either reader.
 mod common;
+#[path = "common/rules.rs"]
+mod rules;
 
+use rules::{allow, mkrule, refs};
 use s6box::cdb;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -84,20 +87,6 @@ fn client<S: AsRef<str>>(prog: &Path, uid: &str, gid: &str, opts: &[S]) -> Seen 
     let mut args: Vec<&str> = opts.iter().map(AsRef::as_ref).collect();
     args.extend(["env", "-0"]);
     seen(&common::run(&mut command(prog, &env, &args)), true)
-}
-
-fn refs(name: &str) -> Vec<PathBuf> {
-    [common::reference(name), common::debian(name)].into_iter().flatten().collect()
-}
-
-fn mkrule(root: &Path, rule: &str, files: &[(&str, &[u8])]) {
-    let d = root.join(rule);
-    std::fs::create_dir_all(&d).unwrap();
-    for (name, content) in files {
-        let p = d.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
 }
 
 /// A tree with every kind of rule; euid and egid are 0 (tests run as root).
@@ -437,16 +426,6 @@ fn exec_rule() {
         common::text(&out.stderr)
             .ends_with("fatal: unable to exec execlineb: No such file or directory\n")
     );
-}
-
-/// `A` + u16 envlen + env + u16 execlen + exec.
-fn allow(env: &[u8], exec: &[u8]) -> Vec<u8> {
-    let mut d = vec![b'A'];
-    d.extend_from_slice(&(env.len() as u16).to_be_bytes());
-    d.extend_from_slice(env);
-    d.extend_from_slice(&(exec.len() as u16).to_be_bytes());
-    d.extend_from_slice(exec);
-    d
 }
 
 /// Odd and malformed records, written by our cdb writer: ours answers as
