@@ -556,3 +556,40 @@ fn no_descriptor_leaked() {
         assert_eq!(common::fd_list(&out), direct, "{rules:?}");
     }
 }
+
+/// `uid/self` and `gid/self` follow the effective ids: run as nobody,
+/// nobody's own connections match them, root's do not; same as both
+/// references.
+#[test]
+fn self_rules_as_nobody() {
+    let tmp = common::Tmp(common::tmpdir("access-self"));
+    let root = tmp.0.join("rules");
+    mkrule(&root, "uid/self", &[("allow", b""), ("env/WHO", b"uid-self\n")]);
+    mkrule(&root, "gid/self", &[("allow", b""), ("env/WHO", b"gid-self\n")]);
+    mkrule(&root, "uid/0", &[("deny", b"")]);
+    let (uid, gid) = common::NOBODY;
+    let (u, g) = (uid.to_string(), gid.to_string());
+    let dir = root.to_str().unwrap();
+    let mut progs = vec![ours()];
+    progs.extend(refs("s6-ipcserver-access"));
+    let mut results = Vec::new();
+    for prog in &progs {
+        let mut seen_here = Vec::new();
+        for (cu, cg) in [(u.as_str(), g.as_str()), ("5", g.as_str()), ("0", "0"), (u.as_str(), "0")]
+        {
+            let env = [("PROTO", "IPC"), ("IPCREMOTEEUID", cu), ("IPCREMOTEEGID", cg)];
+            let mut cmd = command(prog, &env, &["-v2", "-E", "-i", dir, "env", "-0"]);
+            common::as_user(&mut cmd, uid, gid);
+            seen_here.push(seen(&common::run(&mut cmd), true));
+        }
+        results.push(seen_here);
+    }
+    let who = |s: &Seen| s.env.get(b"WHO".as_slice()).map(|v| common::text(v));
+    assert_eq!(who(&results[0][0]).as_deref(), Some("uid-self"));
+    assert_eq!(who(&results[0][1]).as_deref(), Some("gid-self"));
+    assert_eq!(results[0][2].code, 1);
+    assert_eq!(who(&results[0][3]).as_deref(), Some("uid-self"));
+    for (prog, r) in progs.iter().zip(&results).skip(1) {
+        assert_eq!(r, &results[0], "{prog:?}");
+    }
+}
