@@ -34,12 +34,15 @@ macro_rules! other_os {
     )*};
 }
 
+pub mod accessrules;
 pub mod account;
 pub mod alloc;
 pub mod argv;
+pub mod cdb;
 pub mod cli;
 pub mod creds;
 pub mod env;
+pub mod envdir;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
@@ -55,5 +58,6 @@ pub mod sig;
 pub mod socket;
 pub mod supervision;
 pub mod tai;
+pub mod tree;
 pub mod trim;
 pub mod watch;
