@@ -46,6 +46,7 @@ pub mod fd;
 pub mod fdpass;
 pub mod filter;
 pub mod fmt;
+pub mod ipcserver;
 pub mod lock;
 pub mod msg;
 pub mod pidfile;
