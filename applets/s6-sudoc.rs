@@ -24,15 +24,25 @@ pub struct Opts {
     pub trun: u32,
 }
 
+impl Opts {
+    /// `option(cli, opt)`: takes `-e -t -T`; false for any other.
+    pub fn option(&mut self, cli: &mut Cli, opt: &Opt) -> bool {
+        match opt {
+            Opt::Short('e') => self.noenv = true,
+            Opt::Short('t') => self.tconn = cli.number(),
+            Opt::Short('T') => self.trun = cli.number(),
+            _ => return false,
+        }
+        true
+    }
+}
+
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE_LINE);
     let mut o = Opts::default();
     while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('e') => o.noenv = true,
-            Opt::Short('t') => o.tconn = cli.number(),
-            Opt::Short('T') => o.trun = cli.number(),
-            _ => cli.usage(),
+        if !o.option(&mut cli, &opt) {
+            cli.usage();
         }
     }
     let args = cli.rest();
