@@ -27,6 +27,20 @@ pub struct Bind<'a> {
     pub blocking: bool,
 }
 
+impl Default for Bind<'_> {
+    /// 2.15's defaults: `-d -b 128 -M -a 0777`, non-blocking, no path yet.
+    fn default() -> Self {
+        Bind {
+            path: b"",
+            replace: true,
+            backlog: socket::SOMAXCONN,
+            dgram: false,
+            perms: 0o777,
+            blocking: false,
+        }
+    }
+}
+
 /// `bind_stdin(b)`: creates the socket on descriptor 0 (not close-on-exec),
 /// binds it under `path.lock` (held, without waiting, from before the
 /// unlink until the returned descriptor is closed), listens. Dies with
@@ -69,6 +83,13 @@ pub struct Serve {
     pub maxconn: u32,
     /// `-C`: concurrent children per uid.
     pub localmax: u32,
+}
+
+impl Default for Serve {
+    /// 2.15's defaults: `-v1 -p -c 40 -C 40`, no `-1`.
+    fn default() -> Self {
+        Serve { verbosity: 1, ready: false, creds: true, maxconn: 40, localmax: 40 }
+    }
 }
 
 /// The largest `-c` (2.15's).
@@ -366,8 +387,8 @@ pub fn parse_perms(s: &[u8]) -> Option<u32> {
 }
 
 /// `clamp(o)`: the limits as 2.15 takes them: `-c 0` is 1, at most
-/// `MAXCONN_MAX`; `-C` at least 1 and at most `-c`.
+/// `MAXCONN_MAX`; `-C` at most `-c` (`-C 0` refuses every client).
 pub fn clamp(o: &mut Serve) {
     o.maxconn = o.maxconn.clamp(1, MAXCONN_MAX);
-    o.localmax = o.localmax.clamp(1, o.maxconn);
+    o.localmax = o.localmax.min(o.maxconn);
 }
