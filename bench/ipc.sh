@@ -6,13 +6,22 @@
 # figure is the median of the per-round ratios (s6box / 2.15):
 #   - connections per second: `s6-ipcserver -1 PATH true` serving a loop
 #     of `s6-ipcclient PATH true` (client and server of the same side);
-#   - (room for the s6-sudo figures: see ROUNDS below.)
+#   - s6-sudo round trip: SUDO_N `s6-sudo PATH` runs in a row against
+#     `s6-ipcserver PATH s6-sudod true` (lower is better);
+#   - memory per idle sudo connection: IDLE `s6-sudo PATH` clients held
+#     open against `s6-ipcserver PATH s6-sudod pause` (a static pause):
+#     private pages (Private_Clean + Private_Dirty of smaps_rollup) plus
+#     page tables (VmPTE) of every client (s6-sudo, or the s6-sudoc
+#     2.15's exec'd into) and every s6-sudod, plus the server's growth,
+#     per connection (lower is better).
 # Needs: python3, musl-gcc (Debian's musl-tools), the 2.15 reference in
 # /opt/s6-2.15.0.0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-11}
 CONNS=${CONNS:-300}
+SUDO_N=${SUDO_N:-200}
+IDLE=${IDLE:-40}
 REF=${REF:-/opt/s6-2.15.0.0/bin}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -32,13 +41,20 @@ done
 cat > "$work/true.c" <<'C'
 int main(void) { return 0; }
 C
-musl-gcc -static -O2 -o "$work/true.out" "$work/true.c"
-strip "$work/true.out"
-cp "$work/true.out" "$work/true"
+cat > "$work/pause.c" <<'C'
+#include <unistd.h>
+int main(void) { pause(); return 0; }
+C
+for p in true pause; do
+  musl-gcc -static -O2 -o "$work/$p.out" "$work/$p.c"
+  strip "$work/$p.out"
+  cp "$work/$p.out" "$work/$p"
+done
 
-python3 - "$work" "$ROUNDS" "$CONNS" <<'PY'
+python3 - "$work" "$ROUNDS" "$CONNS" "$SUDO_N" "$IDLE" <<'PY'
 import os, signal, statistics, subprocess, sys, time
 work, rounds, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+sudo_n, idle = int(sys.argv[4]), int(sys.argv[5])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
 true = work + "/true"
 
@@ -79,10 +95,74 @@ def conn_rate(d):
     stop(p)
     return conns / dt
 
+def sudo_round_trip(d):
+    """Microseconds per s6-sudo round trip, SUDO_N in a row."""
+    sock = f"{work}/u-{os.path.basename(d)}"
+    p = server(d, sock, [d + "/s6-sudod", true])
+    env = env_for(d)
+    argv = [d + "/s6-sudo", sock]
+    for _ in range(10):
+        run(argv, env)
+    t = time.perf_counter()
+    for _ in range(sudo_n):
+        run(argv, env)
+    dt = time.perf_counter() - t
+    stop(p)
+    return dt / sudo_n * 1e6
+
+def private_kb(pid):
+    """Private pages plus page tables of a process, in kB."""
+    kb = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                kb += int(line.split()[1])
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmPTE:"):
+                kb += int(line.split()[1])
+    return kb
+
+def children(pid):
+    with open(f"/proc/{pid}/task/{pid}/children") as f:
+        return [int(x) for x in f.read().split()]
+
+def idle_memory(d):
+    """kB per idle s6-sudo connection: IDLE clients held open."""
+    sock = f"{work}/m-{os.path.basename(d)}"
+    p = server(d, sock, [d + "/s6-sudod", work + "/pause"])
+    base = private_kb(p.pid)
+    env = env_for(d)
+    null = os.open("/dev/null", os.O_RDWR)
+    clients = [subprocess.Popen([d + "/s6-sudo", sock], env=env, stdin=null, stdout=null,
+                                stderr=null) for _ in range(idle)]
+    # Every connection is idle once every s6-sudod has its program (pause).
+    deadline = time.monotonic() + 30
+    while True:
+        sudods = children(p.pid)
+        if len(sudods) == idle and all(children(s) for s in sudods):
+            break
+        if time.monotonic() > deadline:
+            sys.exit("idle connections not all up")
+        time.sleep(0.01)
+    time.sleep(0.2)
+    total = sum(private_kb(c.pid) for c in clients) + sum(private_kb(s) for s in sudods)
+    total += private_kb(p.pid) - base
+    for s in sudods:
+        for prog in children(s):
+            os.kill(prog, signal.SIGTERM)
+    for c in clients:
+        c.wait()
+    os.close(null)
+    stop(p)
+    return total / idle
+
 # Each figure: (label, function of the side's directory, unit, higher is
-# better). The sudo helper adds its round trip and memory figures here.
+# better).
 FIGURES = [
     ("connections per second", conn_rate, "/s", True),
+    ("s6-sudo round trip", sudo_round_trip, "us", False),
+    ("memory per idle sudo conn", idle_memory, "kB", False),
 ]
 
 results = {f[0]: {"s6box": [], "2.15": [], "ratio": []} for f in FIGURES}
@@ -103,6 +183,6 @@ for label, fn, unit, higher in FIGURES:
     med = statistics.median
     print(f"{label:26} {med(res['s6box']):9.0f}{unit} {med(res['2.15']):9.0f}{unit}"
           f" {med(res['ratio']):7.2f} {min(res['ratio']):6.2f}-{max(res['ratio']):.2f}")
-print(f"{rounds} interleaved rounds of {conns} connections; ratio: median of per-round s6box/2.15"
-      " (above 1: s6box serves more)")
+print(f"{rounds} interleaved rounds: {conns} connections, {sudo_n} s6-sudo round trips,"
+      f" {idle} idle s6-sudo connections; ratio: median of per-round s6box/2.15")
 PY
