@@ -9,7 +9,8 @@
 //! program SIGTERM and SIGCONT (exit 1; with `-d` the program is left
 //! alone and waited for).
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
 use rustix::io::Errno;
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
@@ -22,12 +23,56 @@ use std::time::{Duration, Instant};
 
 const USAGE_LINE: &str = "s6-sudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] args...";
 
+/// The connection's descriptors: 0 and 1, until the program's stdin and
+/// stdout take those numbers (see `place`).
+static SOCK: [AtomicI32; 2] = [AtomicI32::new(0), AtomicI32::new(1)];
+
 fn sock_in() -> BorrowedFd<'static> {
-    fd::borrow(0)
+    fd::borrow(SOCK[0].load(Relaxed))
 }
 
 fn sock_out() -> BorrowedFd<'static> {
-    fd::borrow(1)
+    fd::borrow(SOCK[1].load(Relaxed))
+}
+
+fn dup_high(f: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    rustix::io::fcntl_dupfd_cloexec(f, 3)
+}
+
+/// `place(stdio)`: puts the program's descriptors on 0, 1 (and 2 if
+/// given) in s6-sudod itself, so that the spawn needs no descriptor work
+/// of its own (the C library allocates for that, which would cost every
+/// idle s6-sudod a heap): the connection moves above 2 first. Returns our
+/// stderr, kept aside when 2 is replaced.
+fn place(stdio: [Option<BorrowedFd<'_>>; 3]) -> Option<OwnedFd> {
+    fn die(e: Errno) -> ! {
+        msg::fatal_sys(SYS, &[b"dup"], e)
+    }
+    for (i, slot) in SOCK.iter().enumerate() {
+        let high = dup_high(fd::borrow(i as i32)).unwrap_or_else(|e| die(e));
+        slot.store(high.into_raw_fd(), Relaxed);
+    }
+    let saved = stdio[2].and_then(|_| dup_high(fd::borrow(2)).ok());
+    for (n, src) in stdio.iter().enumerate() {
+        if let Some(src) = src {
+            fd::copy_to(*src, n as i32).unwrap_or_else(|e| die(e));
+        }
+    }
+    saved
+}
+
+/// `unplace(own_err, saved)`: after the spawn, gives up the program's
+/// descriptors and puts our stderr back.
+fn unplace(own_err: bool, saved: Option<OwnedFd>) {
+    fd::close(0);
+    fd::close(1);
+    match saved {
+        Some(e) => {
+            let _ = fd::copy_to(e.as_fd(), 2);
+        }
+        None if !own_err => fd::close(2),
+        None => {}
+    }
 }
 
 /// `answer(byte)`: the one-byte answer; false if the client is gone.
@@ -104,20 +149,18 @@ pub fn main(argv: Argv) -> i32 {
         // (a received descriptor is that low only if our stderr was closed).
         for f in received.iter_mut() {
             if f.as_raw_fd() < 3 {
-                *f = rustix::io::fcntl_dupfd_cloexec(&*f, 3)
-                    .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e));
+                *f = dup_high(f.as_fd()).unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e));
             }
         }
-        let high = &received;
         let null = null.as_ref().map(AsFd::as_fd);
-        let mut fds = vec![
-            (null.filter(|_| null_in).unwrap_or(high[0].as_fd()), 0),
-            (null.filter(|_| null_out).unwrap_or(high[1].as_fd()), 1),
-        ];
-        if !own_err {
-            fds.push((high[2].as_fd(), 2));
-        }
-        match exec::spawn_vfork(all.argv(), &mut envp, &fds) {
+        let saved = place([
+            Some(null.filter(|_| null_in).unwrap_or(received[0].as_fd())),
+            Some(null.filter(|_| null_out).unwrap_or(received[1].as_fd())),
+            (!own_err).then(|| received[2].as_fd()),
+        ]);
+        let spawned = exec::spawn_vfork(all.argv(), &mut envp, &[]);
+        unplace(own_err, saved);
+        match spawned {
             Ok(pid) => pid,
             Err(e) => {
                 answer(e.raw_os_error() as u8);

@@ -63,9 +63,9 @@ def env_for(d):
     e["PATH"] = d + ":" + e.get("PATH", "/usr/bin:/bin")
     return e
 
-def server(d, sock, prog):
-    """s6-ipcserver -1 SOCK PROG... of side d, once it is ready."""
-    p = subprocess.Popen([d + "/s6-ipcserver", "-1", sock] + prog, env=env_for(d),
+def server(d, sock, prog, opts=()):
+    """s6-ipcserver -1 [opts] SOCK PROG... of side d, once it is ready."""
+    p = subprocess.Popen([d + "/s6-ipcserver", "-1", *opts, sock] + prog, env=env_for(d),
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert p.stdout.read(1) == b"\n"
     return p
@@ -80,34 +80,29 @@ def run(argv, env):
     if os.waitstatus_to_exitcode(st) != 0:
         sys.exit(f"{argv} failed")
 
-def conn_rate(d):
-    """Connections per second: CONNS clients in a row."""
-    sock = f"{work}/s-{os.path.basename(d)}"
-    p = server(d, sock, [true])
+def in_a_row(d, tag, prog, client, n):
+    """Seconds for n clients in a row (client: argv, given the socket)
+    against `s6-ipcserver SOCK prog...` of side d, after 10 to warm up."""
+    sock = f"{work}/{tag}-{os.path.basename(d)}"
+    p = server(d, sock, prog)
     env = env_for(d)
-    argv = [d + "/s6-ipcclient", sock, true]
+    argv = client(sock)
     for _ in range(10):
         run(argv, env)
     t = time.perf_counter()
-    for _ in range(conns):
+    for _ in range(n):
         run(argv, env)
     dt = time.perf_counter() - t
     stop(p)
-    return conns / dt
+    return dt
+
+def conn_rate(d):
+    """Connections per second: CONNS clients in a row."""
+    return conns / in_a_row(d, "s", [true], lambda s: [d + "/s6-ipcclient", s, true], conns)
 
 def sudo_round_trip(d):
     """Microseconds per s6-sudo round trip, SUDO_N in a row."""
-    sock = f"{work}/u-{os.path.basename(d)}"
-    p = server(d, sock, [d + "/s6-sudod", true])
-    env = env_for(d)
-    argv = [d + "/s6-sudo", sock]
-    for _ in range(10):
-        run(argv, env)
-    t = time.perf_counter()
-    for _ in range(sudo_n):
-        run(argv, env)
-    dt = time.perf_counter() - t
-    stop(p)
+    dt = in_a_row(d, "u", [d + "/s6-sudod", true], lambda s: [d + "/s6-sudo", s], sudo_n)
     return dt / sudo_n * 1e6
 
 def private_kb(pid):
@@ -128,27 +123,36 @@ def children(pid):
         return [int(x) for x in f.read().split()]
 
 def idle_memory(d):
-    """kB per idle s6-sudo connection: IDLE clients held open."""
+    """kB per idle s6-sudo connection: what IDLE more clients held open
+    add (every client and s6-sudod, and the server's growth), measured
+    after a first connection (the server's start-up state aside)."""
     sock = f"{work}/m-{os.path.basename(d)}"
-    p = server(d, sock, [d + "/s6-sudod", work + "/pause"])
-    base = private_kb(p.pid)
+    limit = str(idle + 1)
+    p = server(d, sock, [d + "/s6-sudod", work + "/pause"], ["-c", limit, "-C", limit])
     env = env_for(d)
     null = os.open("/dev/null", os.O_RDWR)
-    clients = [subprocess.Popen([d + "/s6-sudo", sock], env=env, stdin=null, stdout=null,
-                                stderr=null) for _ in range(idle)]
-    # Every connection is idle once every s6-sudod has its program (pause).
-    deadline = time.monotonic() + 30
-    while True:
-        sudods = children(p.pid)
-        if len(sudods) == idle and all(children(s) for s in sudods):
-            break
-        if time.monotonic() > deadline:
-            sys.exit("idle connections not all up")
-        time.sleep(0.01)
-    time.sleep(0.2)
-    total = sum(private_kb(c.pid) for c in clients) + sum(private_kb(s) for s in sudods)
-    total += private_kb(p.pid) - base
-    for s in sudods:
+    clients = []
+
+    def connect(n):
+        for _ in range(n):
+            clients.append(subprocess.Popen([d + "/s6-sudo", sock], env=env, stdin=null,
+                                            stdout=null, stderr=null))
+        # Every connection is idle once every s6-sudod runs its pause.
+        deadline = time.monotonic() + 30
+        while True:
+            sudods = children(p.pid)
+            if len(sudods) == len(clients) and all(children(s) for s in sudods):
+                break
+            if time.monotonic() > deadline:
+                sys.exit("idle connections not all up")
+            time.sleep(0.01)
+        time.sleep(0.2)
+        return sum(private_kb(c.pid) for c in clients) + sum(map(private_kb, sudods)) \
+            + private_kb(p.pid)
+
+    base = connect(1)
+    total = connect(idle) - base
+    for s in children(p.pid):
         for prog in children(s):
             os.kill(prog, signal.SIGTERM)
     for c in clients:
