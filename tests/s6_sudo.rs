@@ -50,7 +50,8 @@ fn path_for(side: Side) -> String {
 }
 
 /// The variables the servers run with: two present and empty, one set.
-const SERVER_ENV: &[(&str, &str)] = &[("EMPTY1", ""), ("EMPTY2", ""), ("SET", "server")];
+const SERVER_ENV: &[(&str, &str)] =
+    &[("EMPTY1", ""), ("EMPTY2", ""), ("SET", "server"), ("IPCLOCALPATH", "")];
 
 /// A running `s6-ipcserver -1 SOCK s6-sudod OPTS /bin/sh -c 'eval "$1"' sh`:
 /// the client's first argument is the script the program runs.
@@ -197,6 +198,40 @@ fn round_trips_in_every_pairing() {
         assert_eq!(fds, ["0", "1", "2", "3"], "{what}: descriptors of the program");
         srv.idle();
     }
+}
+
+#[test]
+fn client_options_of_the_connection() {
+    // IPCLOCALPATH as s6-ipcclient sets it (-l, else -p, else empty),
+    // passed through the server's empty variable.
+    let Some(srv) = Server::start(Side::V215, Side::Ours, &[]) else { return };
+    for side in [Side::Ours, Side::V215] {
+        let bind = srv.dir().join(format!("bind-{side:?}"));
+        let bind = bind.to_str().unwrap();
+        for (opts, want) in [
+            (vec![], String::new()),
+            (vec!["-l", "name"], "name".to_string()),
+            (vec!["-p", bind], bind.to_string()),
+        ] {
+            let Some(mut c) = srv.client(side, &opts, "echo \"$IPCLOCALPATH\"", &[]) else {
+                continue;
+            };
+            let o = output(&mut c, b"");
+            assert_eq!(
+                text(&o.stdout),
+                format!("{want}\n"),
+                "{side:?} {opts:?}: {}",
+                text(&o.stderr)
+            );
+            let _ = std::fs::remove_file(bind);
+        }
+        // -v: s6-ipcclient's line.
+        let o = output(&mut srv.client(side, &["-v"], "true", &[]).unwrap(), b"");
+        let line =
+            format!("s6-ipcclient: info: s6-ipcclient: connected to {}\n", srv.sock.display());
+        assert_eq!(text(&o.stderr), line, "{side:?} -v");
+    }
+    srv.idle();
 }
 
 /// `term_script(dir)`: a program that records a SIGTERM in `dir/term`
