@@ -8,6 +8,9 @@
 #     of `s6-ipcclient PATH true` (client and server of the same side);
 #   - s6-sudo round trip: SUDO_N `s6-sudo PATH` runs in a row against
 #     `s6-ipcserver PATH s6-sudod true` (lower is better);
+#   - the same round trip in CPU time (every process of both sides:
+#     the clients, the server and what it reaped), steadier than wall
+#     time on a loaded machine;
 #   - memory per idle sudo connection: IDLE `s6-sudo PATH` clients held
 #     open against `s6-ipcserver PATH s6-sudod pause` (a static pause):
 #     private pages (Private_Clean + Private_Dirty of smaps_rollup) plus
@@ -52,7 +55,7 @@ for p in true pause; do
 done
 
 python3 - "$work" "$ROUNDS" "$CONNS" "$SUDO_N" "$IDLE" <<'PY'
-import os, signal, statistics, subprocess, sys, time
+import os, resource, signal, statistics, subprocess, sys, time
 work, rounds, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sudo_n, idle = int(sys.argv[4]), int(sys.argv[5])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
@@ -80,21 +83,33 @@ def run(argv, env):
     if os.waitstatus_to_exitcode(st) != 0:
         sys.exit(f"{argv} failed")
 
-def in_a_row(d, tag, prog, client, n):
+def server_cpu(pid):
+    """CPU seconds of a process and of the children it reaped."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+def client_cpu():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+def in_a_row(d, tag, prog, client, n, cpu=False):
     """Seconds for n clients in a row (client: argv, given the socket)
-    against `s6-ipcserver SOCK prog...` of side d, after 10 to warm up."""
+    against `s6-ipcserver SOCK prog...` of side d, after 10 to warm up:
+    elapsed, or with cpu the CPU time of every process involved."""
     sock = f"{work}/{tag}-{os.path.basename(d)}"
     p = server(d, sock, prog)
     env = env_for(d)
     argv = client(sock)
     for _ in range(10):
         run(argv, env)
-    t = time.perf_counter()
+    t, c0, s0 = time.perf_counter(), client_cpu(), server_cpu(p.pid)
     for _ in range(n):
         run(argv, env)
     dt = time.perf_counter() - t
+    cpu_used = client_cpu() - c0 + server_cpu(p.pid) - s0
     stop(p)
-    return dt
+    return cpu_used if cpu else dt
 
 def conn_rate(d):
     """Connections per second: CONNS clients in a row."""
@@ -104,6 +119,11 @@ def sudo_round_trip(d):
     """Microseconds per s6-sudo round trip, SUDO_N in a row."""
     dt = in_a_row(d, "u", [d + "/s6-sudod", true], lambda s: [d + "/s6-sudo", s], sudo_n)
     return dt / sudo_n * 1e6
+
+def sudo_round_trip_cpu(d):
+    """CPU microseconds per s6-sudo round trip, SUDO_N in a row."""
+    cpu = in_a_row(d, "c", [d + "/s6-sudod", true], lambda s: [d + "/s6-sudo", s], sudo_n, True)
+    return cpu / sudo_n * 1e6
 
 def private_kb(pid):
     """Private pages plus page tables of a process, in kB."""
@@ -166,6 +186,7 @@ def idle_memory(d):
 FIGURES = [
     ("connections per second", conn_rate, "/s", True),
     ("s6-sudo round trip", sudo_round_trip, "us", False),
+    ("s6-sudo round trip, CPU", sudo_round_trip_cpu, "us", False),
     ("memory per idle sudo conn", idle_memory, "kB", False),
 ]
 
