@@ -4,6 +4,7 @@
 //! departure, hostile raw clients, and what the spawned program gets
 //! (descriptors, signal state).
 mod common;
+mod ipc_common;
 
 use common::{Tmp, cmd, poll, text, tmpdir};
 use std::io::{Read, Write};
@@ -271,6 +272,26 @@ fn eof_on_stdout_then_client_killed_gets_the_program_sigterm() {
         child.kill().unwrap();
         child.wait().unwrap();
         assert_eq!(wait_file(&srv.dir().join("term")), "TERM\n", "{client:?}/{sudod:?}");
+        srv.idle();
+    }
+}
+
+#[test]
+fn waiting_client_and_server_never_wake_up() {
+    for ipc in [Side::V215, Side::Ours] {
+        let Some(srv) = Server::start(ipc, Side::Ours, &[]) else { continue };
+        let mut c = srv.client(Side::Ours, &[], &term_script(srv.dir()), &[]).unwrap();
+        c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::null());
+        let mut child = c.spawn().unwrap();
+        let mut out = String::new();
+        child.stdout.take().unwrap().read_to_string(&mut out).unwrap();
+        let sudod =
+            poll(WAIT, "s6-sudod", || ipc_common::children(srv.child.id()).first().copied());
+        ipc_common::assert_idle(child.id(), "s6-sudo");
+        ipc_common::assert_idle(sudod, "s6-sudod");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        wait_file(&srv.dir().join("term"));
         srv.idle();
     }
 }
