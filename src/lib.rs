@@ -43,6 +43,7 @@ pub mod env;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
+pub mod fdholder;
 pub mod filter;
 pub mod fmt;
 pub mod lock;
