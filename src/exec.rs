@@ -40,6 +40,17 @@ pub fn try_exec(argv: Argv) -> Errno {
     if name.to_bytes().is_empty() {
         return Errno::NOENT;
     }
+    match path_search(name, |file| Err(execv(file, argv))) {
+        Ok(()) => Errno::NOENT,
+        Err(e) => e,
+    }
+}
+
+/// `path_search(name, run)`: calls `run` on each PATH candidate for `name`
+/// (a name without `/`) until one succeeds or fails otherwise than "not
+/// there"; else the error to report (EACCES if a candidate was refused,
+/// else ENOENT).
+fn path_search(name: &CStr, mut run: impl FnMut(&CStr) -> Result<(), Errno>) -> Result<(), Errno> {
     let path = std::env::var_os("PATH");
     let path = path.as_ref().map(|p| p.as_bytes()).unwrap_or(DEFAULT_PATH);
     let mut saved = Errno::NOENT;
@@ -53,13 +64,176 @@ pub fn try_exec(argv: Argv) -> Errno {
         buf.extend_from_slice(name.to_bytes());
         buf.push(0);
         let Ok(file) = CStr::from_bytes_with_nul(&buf) else { continue };
-        match execv(file, argv) {
-            Errno::NOENT | Errno::NOTDIR | Errno::STALE | Errno::NODEV | Errno::TIMEDOUT => {}
-            Errno::ACCESS => saved = Errno::ACCESS,
-            e => return e,
+        match run(file) {
+            Err(Errno::NOENT | Errno::NOTDIR | Errno::STALE | Errno::NODEV | Errno::TIMEDOUT) => {}
+            Err(Errno::ACCESS) => saved = Errno::ACCESS,
+            r => return r,
         }
     }
-    saved
+    Err(saved)
+}
+
+/// A program's environment as the C array `execve` takes: `NAME=value`
+/// strings, each NUL-terminated, and the null-terminated pointer list.
+#[derive(Default)]
+pub struct Envp {
+    strings: Vec<Vec<u8>>,
+    ptrs: Vec<*const libc::c_char>,
+}
+
+impl Envp {
+    /// `current_without(names)`: the process's environment less the
+    /// variables named in `names`.
+    pub fn current_without(names: &[&[u8]]) -> Envp {
+        let mut e = Envp::default();
+        for (k, v) in std::env::vars_os() {
+            if !names.contains(&k.as_bytes()) {
+                e.push(k.as_bytes(), v.as_bytes());
+            }
+        }
+        e
+    }
+
+    /// `push(name, value)`: adds `NAME=value` (no check for duplicates).
+    pub fn push(&mut self, name: &[u8], value: &[u8]) {
+        let mut s = Vec::with_capacity(name.len() + value.len() + 2);
+        s.extend_from_slice(name);
+        s.push(b'=');
+        s.extend_from_slice(value);
+        s.push(0);
+        self.strings.push(s);
+    }
+
+    /// `truncate(n)`: keeps the first `n` variables (drops what was pushed
+    /// since the environment had `n`).
+    pub fn truncate(&mut self, n: usize) {
+        self.strings.truncate(n);
+    }
+
+    /// `len()`: the number of variables.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// `is_empty()`: no variable at all.
+    pub fn is_empty(&self) -> bool {
+        self.strings.is_empty()
+    }
+
+    /// The null-terminated pointer array, valid until the next change.
+    fn as_ptr(&mut self) -> *const *const libc::c_char {
+        self.ptrs.clear();
+        self.ptrs.extend(self.strings.iter().map(|s| s.as_ptr().cast::<libc::c_char>()));
+        self.ptrs.push(std::ptr::null());
+        self.ptrs.as_ptr()
+    }
+}
+
+/// `spawn_vfork(argv, envp, fds)`: starts `argv` (PATH searched as `exec`
+/// does) without copying this process's address space (posix_spawn, a
+/// vfork-style clone), with environment `envp`, each `(fd, n)` of `fds`
+/// put on descriptor `n` (a source must not be one of the target numbers
+/// unless it is its own), the rest of the descriptors and the start-up
+/// signal state inherited. Returns the pid, or the exec error. Where the
+/// signal state cannot be reproduced that way, forks instead.
+pub fn spawn_vfork(
+    argv: Argv,
+    envp: &mut Envp,
+    fds: &[(rustix::fd::BorrowedFd, i32)],
+) -> Result<rustix::process::Pid, Errno> {
+    use rustix::fd::AsRawFd;
+    if argv.is_empty() {
+        return Err(Errno::NOENT);
+    }
+    if !sig::dispositions_untouched() {
+        let vars: Vec<(Vec<u8>, Vec<u8>)> = envp
+            .strings
+            .iter()
+            .filter_map(|s| {
+                let s = &s[..s.len() - 1];
+                let eq = s.iter().position(|&c| c == b'=')?;
+                Some((s[..eq].to_vec(), s[eq + 1..].to_vec()))
+            })
+            .collect();
+        return spawn_with(argv, false, |child| {
+            for &(_, n) in fds {
+                child.keep_clear(n)?;
+            }
+            for &(fd, n) in fds {
+                if fd.as_raw_fd() == n {
+                    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
+                } else {
+                    crate::fd::copy_to(fd, n)?;
+                }
+            }
+            for (k, _) in std::env::vars_os() {
+                crate::env::unset(&k);
+            }
+            for (k, v) in &vars {
+                crate::env::set(std::ffi::OsStr::from_bytes(k), std::ffi::OsStr::from_bytes(v));
+            }
+            Ok(())
+        });
+    }
+    let env = envp.as_ptr();
+    // SAFETY: the attribute and file-action objects are initialised before
+    // use and destroyed after; posix_spawn gets NUL-terminated strings and
+    // null-terminated arrays (Argv's invariant, Envp::as_ptr) that outlive
+    // the call; the child side runs in the C library (clone with CLONE_VM
+    // and CLONE_VFORK in glibc and musl), touching none of our memory.
+    unsafe {
+        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
+        let mut acts: libc::posix_spawn_file_actions_t = std::mem::zeroed();
+        if libc::posix_spawnattr_init(&mut attr) != 0 {
+            return Err(Errno::NOMEM);
+        }
+        if libc::posix_spawn_file_actions_init(&mut acts) != 0 {
+            libc::posix_spawnattr_destroy(&mut attr);
+            return Err(Errno::NOMEM);
+        }
+        let mut r = 0;
+        if let Some(mask) = sig::start_mask() {
+            r = libc::posix_spawnattr_setsigmask(&mut attr, &mask);
+            if r == 0 {
+                r = libc::posix_spawnattr_setflags(&mut attr, libc::POSIX_SPAWN_SETSIGMASK as _);
+            }
+        }
+        for &(fd, n) in fds {
+            if r == 0 {
+                r = libc::posix_spawn_file_actions_adddup2(&mut acts, fd.as_raw_fd(), n);
+            }
+        }
+        let mut pid: libc::pid_t = 0;
+        let mut run = |file: &CStr| -> Result<(), Errno> {
+            match libc::posix_spawn(
+                &mut pid,
+                file.as_ptr(),
+                &acts,
+                &attr,
+                argv.as_ptr() as _,
+                env as _,
+            ) {
+                0 => Ok(()),
+                e => Err(Errno::from_raw_os_error(e)),
+            }
+        };
+        let res = if r != 0 {
+            Err(Errno::from_raw_os_error(r))
+        } else {
+            let name = argv.get(0);
+            if name.to_bytes().contains(&b'/') {
+                run(name)
+            } else if name.to_bytes().is_empty() {
+                Err(Errno::NOENT)
+            } else {
+                path_search(name, &mut run)
+            }
+        };
+        libc::posix_spawn_file_actions_destroy(&mut acts);
+        libc::posix_spawnattr_destroy(&mut attr);
+        res?;
+        rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)
+    }
 }
 
 /// `try_exec_file(file, argv)`: execs the program at `file` (no PATH
@@ -262,5 +436,23 @@ mod tests {
         assert_eq!(spawn(denied.argv()).err(), Some(Errno::ACCESS));
         assert_eq!(fail_code(Errno::NOENT), 127);
         assert_eq!(fail_code(Errno::ACCESS), 126);
+    }
+
+    #[test]
+    fn spawn_vfork_runs_with_env_and_fds_and_reports_errors() {
+        let mut env = Envp::current_without(&[b"S6BOX_T"]);
+        env.push(b"S6BOX_T", b"x y");
+        let ok = OwnedArgv::new(["sh", "-c", "[ \"$S6BOX_T\" = \"x y\" ] && echo hi >&5"]);
+        let (rd, wr) = crate::fd::pipe_cloexec().unwrap();
+        use rustix::fd::AsFd;
+        let pid = spawn_vfork(ok.argv(), &mut env, &[(wr.as_fd(), 5)]).expect("spawn sh");
+        drop(wr);
+        assert_eq!(wait_pid(pid).unwrap(), 0);
+        let mut b = [0u8; 8];
+        assert_eq!(rustix::io::read(&rd, &mut b).unwrap(), 3);
+        let missing = OwnedArgv::new(["s6box-no-such-program"]);
+        assert_eq!(spawn_vfork(missing.argv(), &mut env, &[]).err(), Some(Errno::NOENT));
+        let denied = OwnedArgv::new(["/etc/passwd"]);
+        assert_eq!(spawn_vfork(denied.argv(), &mut env, &[]).err(), Some(Errno::ACCESS));
     }
 }

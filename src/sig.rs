@@ -64,6 +64,21 @@ pub fn restore() {
     }
 }
 
+/// `start_mask()`: the signal mask the process started with, if
+/// `catch_all` changed it (None: the current mask is the start-up one).
+pub fn start_mask() -> Option<libc::sigset_t> {
+    SAVED.lock().unwrap_or_else(|p| p.into_inner()).as_ref().map(|s| s.mask)
+}
+
+/// `dispositions_untouched()`: whether every signal disposition is still
+/// the start-up one (Linux, where `catch_all` only blocks, and SIGCHLD not
+/// changed by `keep_children`): a spawn that sets the start-up mask then
+/// reproduces the whole start-up signal state.
+pub fn dispositions_untouched() -> bool {
+    cfg!(any(target_os = "linux", target_os = "android"))
+        && !CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// `empty_set()`: a signal set with no signal in it.
 fn empty_set() -> libc::sigset_t {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it.
