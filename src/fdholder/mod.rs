@@ -8,6 +8,7 @@
 
 use crate::tai::{TAIN_LEN, Tain};
 
+pub mod server;
 pub mod table;
 
 /// The longest identifier.

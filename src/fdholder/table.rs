@@ -60,6 +60,12 @@ impl Table {
         self.position(id).ok().map(|i| self.slots[i].fd.as_fd())
     }
 
+    /// `get_with_deadline(id)`: the descriptor held under `id`, and its
+    /// deadline.
+    pub fn get_with_deadline(&self, id: &[u8]) -> Option<(BorrowedFd<'_>, Tain)> {
+        self.position(id).ok().map(|i| (self.slots[i].fd.as_fd(), self.slots[i].deadline()))
+    }
+
     /// `insert(id, deadline, fd, now)`: holds `fd` under `id`; a
     /// descriptor already held there is closed and replaced. Returns
     /// whether one was replaced.
