@@ -34,12 +34,15 @@ macro_rules! other_os {
     )*};
 }
 
+pub mod accessrules;
 pub mod account;
 pub mod alloc;
 pub mod argv;
+pub mod cdb;
 pub mod cli;
 pub mod creds;
 pub mod env;
+pub mod envdir;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
