@@ -34,6 +34,7 @@ applets! {
     "s6-cleanfifodir" "s6-cleanfifodir.rs" s6_cleanfifodir,
     "s6-envdir" "s6-envdir.rs" s6_envdir,
     "s6-envuidgid" "s6-envuidgid.rs" s6_envuidgid,
+    "s6-fdholderd" "s6-fdholderd.rs" s6_fdholderd,
     "s6-fghack" "s6-fghack.rs" s6_fghack,
     "s6-ftrig-listen" "s6-ftrig-listen.rs" s6_ftrig_listen,
     "s6-ftrig-listen1" "s6-ftrig-listen1.rs" s6_ftrig_listen1,

@@ -168,10 +168,10 @@ pub fn serve(listen: OwnedFd, cfg: Config, rules: &mut dyn Rules) -> i32 {
         msg::fatal_sys(111, &[b"set the socket non-blocking"], e);
     }
     // Stdout is closed for good, after `-1`'s newline.
-    if let Ok(out) = crate::watch::adopt_fd(1) {
-        if cfg.notify {
-            let _ = crate::watch::notify(out);
-        }
+    if let Ok(out) = crate::watch::adopt_fd(1)
+        && cfg.notify
+    {
+        let _ = crate::watch::notify(out);
     }
     let mut s = Server {
         cfg,
@@ -201,11 +201,10 @@ impl Server<'_> {
             self.conns.retain(|c| {
                 c.deadline.is_none_or(|d| d > now) || c.wants_write() && quitting.is_some()
             });
-            if let Some(end) = quitting {
-                if !self.conns.iter().any(Conn::wants_write) || end.is_some_and(|e| e <= now) {
-                    return i32::from(!self.table.is_empty())
-                        + 2 * i32::from(!self.conns.is_empty());
-                }
+            if let Some(end) = quitting
+                && (!self.conns.iter().any(Conn::wants_write) || end.is_some_and(|e| e <= now))
+            {
+                return i32::from(!self.table.is_empty()) + 2 * i32::from(!self.conns.is_empty());
             }
             let accepting = quitting.is_none() && self.conns.len() < self.cfg.maxconn;
             if quitting.is_none() && !accepting && !self.warned_full {
