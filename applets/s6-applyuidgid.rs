@@ -1,21 +1,11 @@
 //! s6-applyuidgid: set uid, gid and supplementary groups, then exec prog.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt, parse_decimal};
+use s6box::cli::{Cli, Opt};
 use s6box::creds::{self, Target};
-use s6box::{exec, exitcode, msg};
+use s6box::exec;
 
 const USAGE: &str = "s6-applyuidgid [ -z ] [ -u uid ] [ -g gid ] [ -G gidlist ] [ -U ] prog...";
-
-/// The value of an environment variable for `-U`: set, else `NAME not set`.
-fn var(name: &str) -> std::ffi::OsString {
-    std::env::var_os(name)
-        .unwrap_or_else(|| msg::fatal(exitcode::USAGE, &[name.as_bytes(), b" not set"]))
-}
-
-fn invalid(name: &str) -> ! {
-    msg::fatal(exitcode::USAGE, &[b"invalid $", name.as_bytes()])
-}
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
@@ -32,12 +22,8 @@ pub fn main(argv: Argv) -> i32 {
                 groups = Some(creds::parse_gidlist(v.as_bytes()).unwrap_or_else(|| cli.usage()));
             }
             Opt::Short('U') => {
-                uid = parse_decimal(&var("UID")).unwrap_or_else(|| invalid("UID"));
-                gid = parse_decimal(&var("GID")).unwrap_or_else(|| invalid("GID"));
-                let list = var("GIDLIST");
-                groups = Some(
-                    creds::parse_gidlist(list.as_bytes()).unwrap_or_else(|| invalid("GIDLIST")),
-                );
+                let (u, g, list) = creds::from_env();
+                (uid, gid, groups) = (u, g, Some(list));
             }
             _ => cli.usage(),
         }

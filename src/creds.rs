@@ -216,6 +216,26 @@ pub fn become_or_die(t: &Target, unexport: bool) {
     }
 }
 
+/// `from_env()`: the ids `-U` asks for (s6-applyuidgid, s6-ipcserver):
+/// `UID`, `GID`, `GIDLIST` from the environment, dying as s6 does when one
+/// is missing (`NAME not set`) or malformed (`invalid $NAME`), 100.
+pub fn from_env() -> (u32, u32, Vec<u32>) {
+    use std::os::unix::ffi::OsStrExt;
+    fn var(name: &str) -> std::ffi::OsString {
+        std::env::var_os(name).unwrap_or_else(|| {
+            crate::msg::fatal(crate::exitcode::USAGE, &[name.as_bytes(), b" not set"])
+        })
+    }
+    fn invalid(name: &str) -> ! {
+        crate::msg::fatal(crate::exitcode::USAGE, &[b"invalid $", name.as_bytes()])
+    }
+    let uid = crate::cli::parse_decimal(&var("UID")).unwrap_or_else(|| invalid("UID"));
+    let gid = crate::cli::parse_decimal(&var("GID")).unwrap_or_else(|| invalid("GID"));
+    let list = var("GIDLIST");
+    let groups = parse_gidlist(list.as_bytes()).unwrap_or_else(|| invalid("GIDLIST"));
+    (uid, gid, groups)
+}
+
 /// `parse_gidlist(s)`: a group list the way s6 reads one: numbers
 /// separated by runs of `,` `:` `;` or blanks, stopping at any other byte;
 /// `None` if `s` is not empty and does not start with a number.

@@ -191,12 +191,16 @@ pub fn spawn_vfork(
             libc::posix_spawnattr_destroy(&mut attr);
             return Err(Errno::NOMEM);
         }
-        let mut r = 0;
+        let mut flags = libc::POSIX_SPAWN_SETSIGDEF;
+        let mut r = libc::posix_spawnattr_setsigdefault(&mut attr, &sig::libc_reserved());
         if let Some(mask) = sig::start_mask() {
-            r = libc::posix_spawnattr_setsigmask(&mut attr, &mask);
             if r == 0 {
-                r = libc::posix_spawnattr_setflags(&mut attr, libc::POSIX_SPAWN_SETSIGMASK as _);
+                r = libc::posix_spawnattr_setsigmask(&mut attr, &mask);
             }
+            flags |= libc::POSIX_SPAWN_SETSIGMASK;
+        }
+        if r == 0 {
+            r = libc::posix_spawnattr_setflags(&mut attr, flags as _);
         }
         for &(fd, n) in fds {
             if r == 0 {

@@ -83,3 +83,13 @@ pub fn datasync(fd: impl rustix::fd::AsFd) -> Result<(), Errno> {
         rustix::fs::fdatasync(fd)
     }
 }
+
+/// `close(n)`: closes descriptor `n`, one the process was handed by
+/// number (s6-sudoc giving up its stdin and stdout); a descriptor that is
+/// not open is left so.
+pub fn close(n: i32) {
+    // SAFETY: `n` is a descriptor the process inherited and that nothing
+    // in it owns (no OwnedFd holds 0 or 1); closing it is what the caller
+    // asks for, and a closed one only makes close fail.
+    unsafe { libc::close(n) };
+}

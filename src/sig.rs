@@ -79,6 +79,20 @@ pub fn dispositions_untouched() -> bool {
         && !CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
+/// `libc_reserved()`: the signals the C library keeps for itself (32 to
+/// 34 on Linux; empty elsewhere). glibc's and musl's posix_spawn set those
+/// that have a handler in the parent to "ignore" in the child, which exec
+/// keeps: a spawn asks for them to be default (as a program starts with
+/// them) through POSIX_SPAWN_SETSIGDEF with this set.
+pub fn libc_reserved() -> libc::sigset_t {
+    let mut set = empty_set();
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    for sig in 32..35 {
+        add(&mut set, sig);
+    }
+    set
+}
+
 /// `empty_set()`: a signal set with no signal in it.
 fn empty_set() -> libc::sigset_t {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it.

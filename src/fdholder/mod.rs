@@ -8,6 +8,7 @@
 
 use crate::tai::{TAIN_LEN, Tain};
 
+pub mod client;
 pub mod daemon;
 pub mod server;
 pub mod table;

@@ -1,0 +1,123 @@
+//! s6-sudoc: the client side of s6-sudo. On the connection at fds 6
+//! (read) and 7 (write): reads s6-sudod's banner, sends its arguments,
+//! environment and stdin, stdout, stderr in one message, gives up its
+//! own stdin and stdout, then waits (one blocking poll) for the answer
+//! byte and the program's wait status, and exits with the program's code.
+
+use s6box::argv::Argv;
+use s6box::cli::{Cli, Opt};
+use s6box::exitcode::{self, SYS, USAGE};
+use s6box::{fd, fdpass, msg, sudo};
+use std::ffi::OsStr;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::time::{Duration, Instant};
+
+const USAGE_LINE: &str = "s6-sudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
+
+/// What the options ask for.
+#[derive(Default, Clone, Copy)]
+pub struct Opts {
+    /// `-e`: send no environment.
+    pub noenv: bool,
+    /// `-t`: ms to get the server to start the program (0: forever).
+    pub tconn: u32,
+    /// `-T`: ms to wait for the program's end (0: forever).
+    pub trun: u32,
+}
+
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE_LINE);
+    let mut o = Opts::default();
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('e') => o.noenv = true,
+            Opt::Short('t') => o.tconn = cli.number(),
+            Opt::Short('T') => o.trun = cli.number(),
+            _ => cli.usage(),
+        }
+    }
+    let args = cli.rest();
+    for n in [6, 7] {
+        if let Err(e) = s6box::socket::set_nonblock(fd::borrow(n), true) {
+            msg::fatal_sys(SYS, &[b"make socket non-blocking"], e);
+        }
+    }
+    run(fd::borrow(6), fd::borrow(7), o, args, &[])
+}
+
+fn deadline(ms: u32) -> Option<Instant> {
+    (ms > 0).then(|| Instant::now() + Duration::from_millis(u64::from(ms)))
+}
+
+/// `run(rd, wr, o, args, extra)`: the whole client on an open connection
+/// (`rd` and `wr` may be the same socket); `extra` variables are sent
+/// after the environment, replacing any of the same name (s6-sudo's
+/// `PROTO` and `IPCLOCALPATH`). Returns the exit code, or dies.
+pub fn run(
+    rd: rustix::fd::BorrowedFd<'_>,
+    wr: rustix::fd::BorrowedFd<'_>,
+    o: Opts,
+    args: Argv,
+    extra: &[(&[u8], &[u8])],
+) -> i32 {
+    let conn = deadline(o.tconn);
+    let mut banner = [0u8; 15];
+    let mut none = Vec::new();
+    match fdpass::recv(rd, &mut banner, &mut none, 0, conn) {
+        Ok(0) | Err(rustix::io::Errno::TIMEDOUT) => msg::fatal(
+            SYS,
+            &[b"unable to connect to the s6-sudod server - check that you have appropriate permissions"],
+        ),
+        Ok(15) => {}
+        Ok(_) => msg::fatal_sys(SYS, &[b"read banner from s6-sudod"], fdpass::EOF),
+        Err(e) => msg::fatal_sys(SYS, &[b"read banner from s6-sudod"], e),
+    }
+    if &banner != sudo::SERVER_BANNER {
+        msg::fatal(USAGE, &[b"wrong banner - check that you are connecting to a s6-sudod server"]);
+    }
+    let argl: Vec<&[u8]> = args.iter().map(OsStr::as_bytes).collect();
+    let mut envs: Vec<Vec<u8>> = Vec::new();
+    if !o.noenv {
+        for (k, v) in std::env::vars_os() {
+            if extra.iter().any(|(n, _)| *n == k.as_bytes()) {
+                continue;
+            }
+            let mut e = k.into_vec();
+            e.push(b'=');
+            e.extend_from_slice(v.as_bytes());
+            envs.push(e);
+        }
+        for (k, v) in extra {
+            envs.push([*k, b"=", *v].concat());
+        }
+    }
+    let envl: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
+    let payload = sudo::request(&argl, &envl);
+    let stdio = [fd::borrow(0), fd::borrow(1), fd::borrow(2)];
+    if let Err(e) = fdpass::send_message(wr, &payload, &stdio, conn) {
+        msg::fatal_sys(SYS, &[b"send args to server"], e);
+    }
+    // The server's program has them now: the caller sees end-of-file on
+    // its output when that program closes it, not when we exit.
+    fd::close(0);
+    fd::close(1);
+    let mut answer = [0u8; 1];
+    match fdpass::recv(rd, &mut answer, &mut none, 0, conn) {
+        Ok(1) => {}
+        Ok(_) => msg::fatal_sys(SYS, &[b"get confirmation from server"], fdpass::EOF),
+        Err(e) => msg::fatal_sys(SYS, &[b"get confirmation from server"], e),
+    }
+    if answer[0] != 0 {
+        let e = rustix::io::Errno::from_raw_os_error(i32::from(answer[0]));
+        msg::fatal_sys(SYS, &[b"start privileged program: server answered"], e);
+    }
+    let run = deadline(o.trun);
+    let mut status = [0u8; 4];
+    s6box::trim::enable();
+    match fdpass::recv(rd, &mut status, &mut none, 0, run) {
+        Ok(4) => {}
+        Ok(_) => msg::fatal_sys(SYS, &[b"get exit status from server"], fdpass::EOF),
+        Err(e) => msg::fatal_sys(SYS, &[b"get exit status from server"], e),
+    }
+    exitcode::approximate(u32::from_be_bytes(status) as i32)
+}

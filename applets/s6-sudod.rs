@@ -1,0 +1,183 @@
+//! s6-sudod: the server side of s6-sudo, on the connection at fds 0
+//! (read) and 1 (write), under s6-ipcserverd. Writes its banner, reads
+//! the client's message (arguments, environment, stdin, stdout, stderr),
+//! spawns `sargv... cargv...` with those descriptors, its own environment
+//! filtered by the client's, its working directory and the signal state
+//! it was started with; answers 0 or the spawn's errno; then sleeps in
+//! one poll on its signals and the socket: the program's end is sent as
+//! its raw wait status (exit 0), the client's departure sends the
+//! program SIGTERM and SIGCONT (exit 1; with `-d` the program is left
+//! alone and waited for).
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::Errno;
+use s6box::argv::{Argv, OwnedArgv};
+use s6box::cli::{Cli, Opt};
+use s6box::exitcode::{FAIL, SYS, USAGE};
+use s6box::exec::{self, Envp};
+use s6box::{fd, fdpass, msg, poll, sig, sudo};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::time::{Duration, Instant};
+
+const USAGE_LINE: &str = "s6-sudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] args...";
+
+fn sock_in() -> BorrowedFd<'static> {
+    fd::borrow(0)
+}
+
+fn sock_out() -> BorrowedFd<'static> {
+    fd::borrow(1)
+}
+
+/// `answer(byte)`: the one-byte answer; false if the client is gone.
+fn answer(byte: u8) -> bool {
+    fdpass::send(sock_out(), &[byte], &[], None).is_ok()
+}
+
+pub fn main(argv: Argv) -> i32 {
+    let mut cli = Cli::new(argv, USAGE_LINE);
+    let (mut null_in, mut null_out, mut own_err, mut detach) = (false, false, false, false);
+    let mut timeout: u32 = 0;
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('0') => null_in = true,
+            Opt::Short('1') => null_out = true,
+            Opt::Short('2') => own_err = true,
+            Opt::Short('d') => detach = true,
+            Opt::Short('t') => timeout = cli.number(),
+            _ => cli.usage(),
+        }
+    }
+    if detach {
+        (null_in, null_out, own_err) = (true, true, true);
+    }
+    let sargv = cli.rest();
+    if let Err(e) = fdpass::send(sock_out(), sudo::SERVER_BANNER, &[], None) {
+        msg::fatal_sys(SYS, &[b"write banner to client"], e);
+    }
+    let deadline =
+        (timeout > 0).then(|| Instant::now() + Duration::from_millis(u64::from(timeout)));
+    let m = match fdpass::recv_message(sock_in(), sudo::MAX_PAYLOAD, sudo::FDS, deadline) {
+        Ok(m) => m,
+        Err(e) => msg::fatal_sys(SYS, &[b"read message from client"], e),
+    };
+    if m.fds.len() != sudo::FDS {
+        msg::fatal(USAGE, &[b"client did not send 3 fds"]);
+    }
+    let req = match sudo::parse(&m.data) {
+        Ok(r) => r,
+        Err(bad) => {
+            if bad.answered() {
+                answer(Errno::INVAL.raw_os_error() as u8);
+            }
+            msg::fatal(USAGE, &[bad.text()])
+        }
+    };
+    if sargv.is_empty() && req.args.is_empty() {
+        msg::fatal(USAGE, &[b"client and server args both empty"]);
+    }
+    let mut words: Vec<&OsStr> = sargv.iter().collect();
+    words.extend(req.args.iter().map(|a| OsStr::from_bytes(a)));
+    let all = OwnedArgv::new(words);
+    let mut envp = Envp::default();
+    for (k, v) in std::env::vars_os() {
+        let name = k.as_bytes();
+        envp.push(name, sudo::filtered_value(v.as_bytes(), &req.env, name));
+    }
+    let null = (null_in || null_out).then(|| {
+        use rustix::fs::{Mode, OFlags};
+        rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+            .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"open /dev/null"], e))
+    });
+    let signals = sig::catch_all()
+        .and_then(|s| sig::keep_children().map(|()| s))
+        .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"catch signals"], e));
+    let pid = {
+        // Every source above 2, so that no target number is a source.
+        let high: Vec<OwnedFd> = m
+            .fds
+            .iter()
+            .map(|f| {
+                rustix::io::fcntl_dupfd_cloexec(f, 3)
+                    .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e))
+            })
+            .collect();
+        let null = null.as_ref().map(AsFd::as_fd);
+        let mut fds = vec![
+            (null.filter(|_| null_in).unwrap_or(high[0].as_fd()), 0),
+            (null.filter(|_| null_out).unwrap_or(high[1].as_fd()), 1),
+        ];
+        if !own_err {
+            fds.push((high[2].as_fd(), 2));
+        }
+        match exec::spawn_vfork(all.argv(), &mut envp, &fds) {
+            Ok(pid) => pid,
+            Err(e) => {
+                answer(e.raw_os_error() as u8);
+                msg::fatal_sys(SYS, &[b"spawn ", all.argv().get(0).to_bytes()], e)
+            }
+        }
+    };
+    drop(req);
+    drop(m);
+    drop(null);
+    let mut client = true;
+    if !answer(0) {
+        if !detach {
+            end_program(pid);
+            msg::fatal_sys(SYS, &[b"send confirmation to client"], Errno::PIPE);
+        }
+        client = false;
+    }
+    s6box::trim::enable();
+    let me = rustix::process::getpid();
+    let mut scratch = [0u8; 512];
+    loop {
+        let ready = if client && !detach {
+            poll::wait(&[signals.as_fd(), sock_in()], None)
+        } else {
+            poll::wait(&[signals.as_fd()], None)
+        };
+        if ready & 2 != 0 {
+            match rustix::net::recv(sock_in(), &mut scratch, rustix::net::RecvFlags::DONTWAIT) {
+                Ok((n, _)) if n > 0 => {}
+                Err(Errno::AGAIN | Errno::INTR) => {}
+                // End-of-file or an error: the client is gone.
+                _ => {
+                    end_program(pid);
+                    return FAIL;
+                }
+            }
+        }
+        if ready & 1 == 0 {
+            continue;
+        }
+        while let Some(s) = signals.next_from_others(me) {
+            if s != libc::SIGCHLD {
+                sig::act_as_default(s);
+                continue;
+            }
+            let Ok(Some((_, status))) =
+                rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG)
+            else {
+                continue;
+            };
+            let sent = fdpass::send(sock_out(), &sudo::status(status.as_raw()), &[], None);
+            if let Err(e) = sent
+                && client
+                && !detach
+            {
+                msg::fatal_sys(SYS, &[b"write status to client"], e);
+            }
+            return 0;
+        }
+    }
+}
+
+/// `end_program(pid)`: SIGTERM then SIGCONT, as when the client goes away.
+fn end_program(pid: rustix::process::Pid) {
+    use rustix::process::{Signal, kill_process};
+    let _ = kill_process(pid, Signal::TERM);
+    let _ = kill_process(pid, Signal::CONT);
+}

@@ -1,0 +1,300 @@
+//! Descriptor passing over a Unix stream socket (`SCM_RIGHTS`), and the
+//! message framing s6 builds on it (skalibs' "unixmessage": u32 payload
+//! length and u16 descriptor count, big-endian, then the payload, the
+//! descriptors travelling with the first bytes): the wire of s6-sudo and
+//! of the fd-holder. Received descriptors are close-on-exec at once;
+//! descriptors beyond what the receiver accepts are closed, never kept.
+//! Sockets may be blocking or not: every call here waits in `poll`, up
+//! to an optional deadline (ETIMEDOUT after it).
+
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::{Errno, IoSlice, IoSliceMut};
+use rustix::net::{
+    RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
+    SendAncillaryMessage, SendFlags,
+};
+use std::mem::MaybeUninit;
+use std::time::Instant;
+
+/// The frame header's size: u32 payload length, u16 descriptor count.
+pub const HEADER: usize = 6;
+
+/// The most descriptors one `sendmsg` may carry (Linux's SCM_MAX_FD).
+pub const MAX_FDS: usize = 253;
+
+/// The error a message cut short by end-of-file gives.
+pub const EOF: Errno = Errno::CONNRESET;
+
+/// Flags of every send: never block (the wait is a poll), never raise
+/// SIGPIPE (a peer gone is an EPIPE error).
+fn send_flags() -> SendFlags {
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    {
+        SendFlags::DONTWAIT | SendFlags::NOSIGNAL
+    }
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    {
+        SendFlags::DONTWAIT
+    }
+}
+
+/// Flags of every receive: never block, descriptors close-on-exec on
+/// arrival where the system can (elsewhere, right after).
+fn recv_flags() -> RecvFlags {
+    #[cfg(not(any(target_os = "macos", target_os = "ios")))]
+    {
+        RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC
+    }
+    #[cfg(any(target_os = "macos", target_os = "ios"))]
+    {
+        RecvFlags::DONTWAIT
+    }
+}
+
+/// `ready(fd, write, deadline)`: waits until `fd` is readable (or
+/// writable); ETIMEDOUT once `deadline` passed.
+fn ready(fd: BorrowedFd<'_>, write: bool, deadline: Option<Instant>) -> Result<(), Errno> {
+    if crate::poll::wait_io(&[(Some(fd), write)], deadline) == 0 {
+        return Err(Errno::TIMEDOUT);
+    }
+    Ok(())
+}
+
+/// `send(sock, data, fds, deadline)`: writes all of `data` to `sock`, the
+/// descriptors `fds` (at most `MAX_FDS`) attached to its first bytes in
+/// one `sendmsg` (the receiver gets them with those bytes). EPIPE or
+/// ECONNRESET when the peer is gone; ETIMEDOUT past `deadline`.
+pub fn send(
+    sock: impl AsFd,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    deadline: Option<Instant>,
+) -> Result<(), Errno> {
+    let sock = sock.as_fd();
+    if fds.len() > MAX_FDS || (data.is_empty() && !fds.is_empty()) {
+        return Err(Errno::INVAL);
+    }
+    let mut space = vec![MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
+    let mut off = 0;
+    let mut fds_sent = fds.is_empty();
+    while off < data.len() {
+        let r = if fds_sent {
+            rustix::net::send(sock, &data[off..], send_flags())
+        } else {
+            let mut control = SendAncillaryBuffer::new(&mut space);
+            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+                return Err(Errno::INVAL);
+            }
+            rustix::net::sendmsg(sock, &[IoSlice::new(&data[off..])], &mut control, send_flags())
+        };
+        match r {
+            Ok(n) => {
+                off += n;
+                fds_sent |= n > 0;
+            }
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => ready(sock, true, deadline)?,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// `recv(sock, buf, fds, max_fds, deadline)`: reads until `buf` is full or
+/// end-of-file (returns the count read, short only at end-of-file),
+/// appending the descriptors that arrive meanwhile to `fds`
+/// (close-on-exec). Past `max_fds` descriptors in `fds`, the extra ones
+/// are closed, as are any the kernel had to cut (control data
+/// truncated), and the call fails with EPROTO once `buf` is read.
+/// ETIMEDOUT past `deadline`.
+pub fn recv(
+    sock: impl AsFd,
+    buf: &mut [u8],
+    fds: &mut Vec<OwnedFd>,
+    max_fds: usize,
+    deadline: Option<Instant>,
+) -> Result<usize, Errno> {
+    let sock = sock.as_fd();
+    let room = max_fds.saturating_sub(fds.len()).min(MAX_FDS);
+    // Room for one descriptor more than accepted, so that an excess is
+    // seen (and closed) even without the kernel's truncation flag.
+    let mut space = vec![MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(room + 1))];
+    let mut got = 0;
+    let mut excess = false;
+    while got < buf.len() {
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let r = rustix::net::recvmsg(
+            sock,
+            &mut [IoSliceMut::new(&mut buf[got..])],
+            &mut control,
+            recv_flags(),
+        );
+        let msg = match r {
+            Ok(m) => m,
+            Err(Errno::INTR) => continue,
+            Err(Errno::AGAIN) => {
+                ready(sock, false, deadline)?;
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        for m in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(received) = m {
+                for fd in received {
+                    #[cfg(any(target_os = "macos", target_os = "ios"))]
+                    rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
+                    if fds.len() < max_fds {
+                        fds.push(fd);
+                    } else {
+                        excess = true;
+                    }
+                }
+            }
+        }
+        if msg.flags.contains(ReturnFlags::CTRUNC) {
+            excess = true;
+        }
+        if msg.bytes == 0 {
+            break;
+        }
+        got += msg.bytes;
+    }
+    if excess {
+        return Err(Errno::PROTO);
+    }
+    Ok(got)
+}
+
+/// A framed message: its payload and the descriptors that came with it.
+pub struct Message {
+    /// The payload.
+    pub data: Vec<u8>,
+    /// The descriptors, close-on-exec, in the order sent.
+    pub fds: Vec<OwnedFd>,
+}
+
+/// `frame(payload, nfds)`: header then payload, ready for `send`.
+pub fn frame(payload: &[u8], nfds: usize) -> Result<Vec<u8>, Errno> {
+    let len = u32::try_from(payload.len()).map_err(|_| Errno::MSGSIZE)?;
+    if nfds > MAX_FDS {
+        return Err(Errno::INVAL);
+    }
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(&(nfds as u16).to_be_bytes());
+    out.extend_from_slice(payload);
+    Ok(out)
+}
+
+/// `send_message(sock, payload, fds, deadline)`: one framed message,
+/// `fds` attached (as `send`).
+pub fn send_message(
+    sock: impl AsFd,
+    payload: &[u8],
+    fds: &[BorrowedFd<'_>],
+    deadline: Option<Instant>,
+) -> Result<(), Errno> {
+    send(sock, &frame(payload, fds.len())?, fds, deadline)
+}
+
+/// `recv_message(sock, max_len, max_fds, deadline)`: the next framed
+/// message. A header announcing more than `max_len` bytes or `max_fds`
+/// descriptors, or descriptors that do not match the announced count:
+/// EPROTO (nothing allocated for the announced length: the buffer grows
+/// only with bytes actually received). End-of-file within the message:
+/// `EOF`. ETIMEDOUT past `deadline`.
+pub fn recv_message(
+    sock: impl AsFd,
+    max_len: usize,
+    max_fds: usize,
+    deadline: Option<Instant>,
+) -> Result<Message, Errno> {
+    let sock = sock.as_fd();
+    let mut fds = Vec::new();
+    let mut head = [0u8; HEADER];
+    if recv(sock, &mut head, &mut fds, max_fds, deadline)? < HEADER {
+        return Err(EOF);
+    }
+    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
+    let nfds = usize::from(u16::from_be_bytes([head[4], head[5]]));
+    if len > max_len || nfds > max_fds {
+        return Err(Errno::PROTO);
+    }
+    let mut data = Vec::new();
+    while data.len() < len {
+        let start = data.len();
+        data.resize(len.min((2 * start).max(4096)), 0);
+        let n = recv(sock, &mut data[start..], &mut fds, nfds, deadline)?;
+        if start + n < data.len() {
+            return Err(EOF);
+        }
+    }
+    if fds.len() != nfds {
+        return Err(Errno::PROTO);
+    }
+    Ok(Message { data, fds })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rustix::net::{AddressFamily, SocketFlags, SocketType};
+
+    fn pair() -> (OwnedFd, OwnedFd) {
+        rustix::net::socketpair(AddressFamily::UNIX, SocketType::STREAM, SocketFlags::CLOEXEC, None)
+            .unwrap()
+    }
+
+    fn cloexec(fd: &OwnedFd) -> bool {
+        rustix::io::fcntl_getfd(fd).unwrap().contains(rustix::io::FdFlags::CLOEXEC)
+    }
+
+    #[test]
+    fn message_with_descriptors_round_trip() {
+        let (a, b) = pair();
+        let (r, w) = crate::fd::pipe_cloexec().unwrap();
+        send_message(&a, b"hello", &[r.as_fd(), w.as_fd()], None).unwrap();
+        let m = recv_message(&b, 100, 3, None).unwrap();
+        assert_eq!(m.data, b"hello");
+        assert_eq!(m.fds.len(), 2);
+        assert!(m.fds.iter().all(cloexec));
+        rustix::io::write(&m.fds[1], b"x").unwrap();
+        let mut one = [0u8; 1];
+        assert_eq!(rustix::io::read(&r, &mut one).unwrap(), 1);
+        // No descriptor at all, and an empty payload.
+        send_message(&a, b"", &[], None).unwrap();
+        let m = recv_message(&b, 100, 3, None).unwrap();
+        assert!(m.data.is_empty() && m.fds.is_empty());
+    }
+
+    #[test]
+    fn limits_and_bad_frames() {
+        let (a, b) = pair();
+        // An announced length over the limit: refused before any read.
+        send(&a, &[0xff, 0xff, 0xff, 0xff, 0, 0], &[], None).unwrap();
+        assert_eq!(recv_message(&b, 1 << 20, 3, None).err(), Some(Errno::PROTO));
+        // More descriptors than accepted: the extra ones are closed (once
+        // ours is gone too, no copy of the write end is left anywhere).
+        let (a, b) = pair();
+        let (r, w) = crate::fd::pipe_cloexec().unwrap();
+        let many = [w.as_fd(), w.as_fd(), w.as_fd(), w.as_fd()];
+        send(&a, &frame(b"x", 3).unwrap(), &many, None).unwrap();
+        assert_eq!(recv_message(&b, 100, 3, None).err(), Some(Errno::PROTO));
+        drop(w);
+        let mut one = [0u8; 1];
+        assert_eq!(rustix::io::read(&r, &mut one).unwrap(), 0, "no descriptor kept");
+        // Cut short: end-of-file within the payload.
+        let (a, b) = pair();
+        send(&a, &frame(b"abcdef", 0).unwrap()[..8], &[], None).unwrap();
+        drop(a);
+        assert_eq!(recv_message(&b, 100, 3, None).err(), Some(EOF));
+        // Nothing arrives: the deadline.
+        let (_a, b) = pair();
+        let d = Instant::now() + std::time::Duration::from_millis(20);
+        assert_eq!(recv_message(&b, 100, 3, Some(d)).err(), Some(Errno::TIMEDOUT));
+        // Peer gone: the sender gets an error, no SIGPIPE.
+        let (a, b) = pair();
+        drop(b);
+        assert!(send(&a, b"x", &[], None).is_err());
+    }
+}
