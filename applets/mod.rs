@@ -34,6 +34,7 @@ applets! {
     "s6-cleanfifodir" "s6-cleanfifodir.rs" s6_cleanfifodir,
     "s6-envdir" "s6-envdir.rs" s6_envdir,
     "s6-envuidgid" "s6-envuidgid.rs" s6_envuidgid,
+    "s6-fdholder-daemon" "s6-fdholder-daemon.rs" s6_fdholder_daemon,
     "s6-fdholder-delete" "s6-fdholder-delete.rs" s6_fdholder_delete,
     "s6-fdholder-getdump" "s6-fdholder-getdump.rs" s6_fdholder_getdump,
     "s6-fdholder-list" "s6-fdholder-list.rs" s6_fdholder_list,

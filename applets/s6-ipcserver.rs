@@ -5,7 +5,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::creds::{self, Target};
+use s6box::creds;
 use s6box::{ipcserver, socket};
 
 const USAGE: &str = "s6-ipcserver [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -1 ] [ -c maxconn ] [ -C localmaxconn ] [ -b backlog ] [ -a socketperms ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] path prog...";
@@ -71,21 +71,7 @@ pub fn main(argv: Argv) -> i32 {
     // s6-applyuidgid -Uz -u -g -G: the environment's ids first, then the
     // explicit ones; 0 means "leave as is", as there.
     if drop {
-        let mut t = Target { uid: None, gid: None, groups: None };
-        if from_env {
-            let (u, g, list) = creds::from_env();
-            t = Target { uid: (u != 0).then_some(u), gid: (g != 0).then_some(g), groups: Some(list) };
-        }
-        if let Some(u) = uid {
-            t.uid = (u != 0).then_some(u);
-        }
-        if let Some(g) = gid {
-            t.gid = (g != 0).then_some(g);
-        }
-        if groups.is_some() {
-            t.groups = groups;
-        }
-        creds::become_or_die(&t, from_env);
+        creds::drop_as_applyuidgid(from_env, uid, gid, groups);
     }
     ipcserver::clamp(&mut o);
     ipcserver::serve(&o, rest.skip(1))

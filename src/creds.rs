@@ -202,6 +202,34 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     Ok(())
 }
 
+/// `drop_as_applyuidgid(from_env, uid, gid, groups)`: what a server's
+/// `-U -u -g -G` ask for, done as `s6-applyuidgid -Uz` would: the
+/// environment's `UID`/`GID`/`GIDLIST` first (with `from_env`), then the
+/// explicit ones; a uid or gid of 0 means "leave as is". Dies as
+/// `become_or_die` on failure.
+pub fn drop_as_applyuidgid(
+    from_env: bool,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    groups: Option<Vec<u32>>,
+) {
+    let mut t = Target { uid: None, gid: None, groups: None };
+    if from_env {
+        let (u, g, list) = self::from_env();
+        t = Target { uid: (u != 0).then_some(u), gid: (g != 0).then_some(g), groups: Some(list) };
+    }
+    if let Some(u) = uid {
+        t.uid = (u != 0).then_some(u);
+    }
+    if let Some(g) = gid {
+        t.gid = (g != 0).then_some(g);
+    }
+    if groups.is_some() {
+        t.groups = groups;
+    }
+    become_or_die(&t, from_env);
+}
+
 /// `become_or_die(t, unexport)`: `apply(t)`, dying with 111 and s6's words
 /// on failure; then, if `unexport`, removes `UID`, `GID` and `GIDLIST`
 /// from the environment the program will get.

@@ -740,3 +740,167 @@ fn send_with_fds(sock: &UnixStream, data: &[u8], fds: &[i32]) {
         assert_eq!(n, data.len() as isize);
     }
 }
+
+#[test]
+fn fdholder_daemon_binds_drops_and_serves_in_one_process() {
+    let t = Tmp(tmpdir("fdh-daemon"));
+    fs::set_permissions(&t.0, fs::Permissions::from_mode(0o755)).unwrap();
+    let r = rules(&t.0, "^x", "^x");
+    // nobody may list too (it is the daemon's own uid after -u).
+    let nob = r.join("uid/65534");
+    fs::create_dir_all(nob.join("env")).unwrap();
+    fs::write(nob.join("allow"), "").unwrap();
+    fs::write(nob.join("env/S6_FDHOLDER_LIST"), "\n").unwrap();
+    let s = t.0.join("s");
+    // Usage and rules checks.
+    let out = run(cmd("s6-fdholder-daemon").args(["-i", "r"]));
+    assert_eq!(code(&out), 100);
+    assert!(
+        text(&out.stderr)
+            .starts_with("s6-fdholder-daemon: usage: s6-fdholder-daemon [ -v verbosity ]")
+    );
+    let out = run(cmd("s6-fdholder-daemon").arg(&s));
+    assert_eq!(
+        (code(&out), text(&out.stderr)),
+        (100, "s6-fdholder-daemon: fatal: no access rights specified!\n".into())
+    );
+    // An empty PATH: nothing is looked up (2.15 exits 127 here).
+    let mut c = cmd("s6-fdholder-daemon");
+    c.args(["-1", "-u", "65534", "-g", "65534", "-i"]).arg(&r).arg("--").arg(&s);
+    c.env("PATH", "").stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert_eq!(line, "\n");
+    let st = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
+    assert!(status_field(&st, "Uid").starts_with("65534\t"), "{st}");
+    let mode = fs::metadata(&s).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o777);
+    // The root client is refused by... nothing: uid 0 has its rule.
+    ok(client(Side::Ours, "s6-fdholder-store").arg(&s).arg("xa").stdin(Stdio::null()));
+    assert_eq!(list(Side::Ours, &s), vec!["xa"]);
+    // -D with the path taken.
+    let out = run(cmd("s6-fdholder-daemon").args(["-D", "-i"]).arg(&r).arg(&s));
+    assert_eq!(code(&out), 111);
+    assert!(
+        text(&out.stderr).contains(&format!("unable to bind to {}: ", s.display())),
+        "{}",
+        text(&out.stderr)
+    );
+    // SIGTERM: the warnings and exit code are s6-fdholderd's.
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let st = child.wait().unwrap();
+    assert_eq!(st.code(), Some(1));
+}
+
+/// `path_env()`: s6box's applets first, then 2.15's (execline), then s6-rc.
+fn path_env() -> String {
+    format!(
+        "{}:{}:/opt/s6-rc/bin:{}",
+        links().display(),
+        REFERENCE_BIN,
+        std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
+    )
+}
+
+fn script(path: &Path, body: &str) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn s6_rc_pipeline_loses_no_line() {
+    // s6-rc 0.6 unchanged on s6box's fd-holder, scanner and supervisors:
+    // a producer and its logger; the logger restarted three times.
+    if !Path::new("/opt/s6-rc/bin/s6-rc-compile").exists() || prog(Side::Ref, "execlineb").is_none()
+    {
+        eprintln!("SKIP: s6-rc or execline absent");
+        assert!(std::env::var_os("S6BOX_REQUIRE_REFS").is_none_or(|v| v != "1"));
+        return;
+    }
+    let t = Tmp(tmpdir("fdh-s6rc"));
+    let d = &t.0;
+    let src = d.join("src");
+    let n = 300;
+    fs::create_dir_all(src.join("producer")).unwrap();
+    fs::write(src.join("producer/type"), "longrun\n").unwrap();
+    fs::write(src.join("producer/producer-for"), "logger\n").unwrap();
+    script(
+        &src.join("producer/run"),
+        &format!(
+            "i=0; while [ $i -lt {n} ]; do i=$((i+1)); echo \"line $i\"; sleep 0.005; done; exec sleep 1000"
+        ),
+    );
+    fs::create_dir_all(src.join("logger")).unwrap();
+    fs::write(src.join("logger/type"), "longrun\n").unwrap();
+    fs::write(src.join("logger/consumer-for"), "producer\n").unwrap();
+    fs::write(src.join("logger/pipeline-name"), "pipe\n").unwrap();
+    script(&src.join("logger/run"), &format!("exec s6-log {}", d.join("logs").display()));
+    let env_path = path_env();
+    fn with_path<'a>(c: &'a mut Command, p: &str) -> &'a mut Command {
+        c.env("PATH", p)
+    }
+    let sh = |c: &mut Command| -> Command {
+        let mut n = Command::new(c.get_program());
+        with_path(&mut n, &env_path);
+        n
+    };
+    ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc-compile")).arg(d.join("compiled")).arg(&src));
+    let scan = d.join("scan");
+    fs::create_dir_all(&scan).unwrap();
+    let mut svscan =
+        sh(&mut Command::new(applet("s6-svscan"))).arg(&scan).stdin(Stdio::null()).spawn().unwrap();
+    let live = d.join("live");
+    let result = std::panic::catch_unwind(|| {
+        poll(LONG, "s6-svscan running", || scan.join(".s6-svscan/control").exists().then_some(()));
+        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc-init"))
+            .arg("-c")
+            .arg(d.join("compiled"))
+            .arg("-l")
+            .arg(&live)
+            .arg(&scan));
+        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc"))
+            .arg("-l")
+            .arg(&live)
+            .args(["-u", "change", "producer", "logger"]));
+        let holder = live.join("servicedirs/s6rc-fdholder/s");
+        let ids = list(Side::Ours, &holder);
+        assert_eq!(ids, vec!["pipe:s6rc-r-logger", "pipe:s6rc-w-logger"]);
+        let logger = live.join("servicedirs/logger");
+        let pid = || {
+            let o = run(Command::new(applet("s6-svstat")).args(["-o", "pid"]).arg(&logger));
+            text(&o.stdout).trim().parse::<i32>().unwrap_or(0)
+        };
+        for _ in 0..3 {
+            let old = pid();
+            ok(Command::new(applet("s6-svc")).arg("-r").arg(&logger));
+            poll(LONG, "logger restarted", || {
+                let p = pid();
+                (p != 0 && p != old).then_some(())
+            });
+        }
+        let current = d.join("logs/current");
+        let want: String = (1..=n).map(|i| format!("line {i}\n")).collect();
+        poll(LONG, "every line logged", || {
+            let got = fs::read_to_string(&current).unwrap_or_default();
+            (got.lines().count() >= n).then_some(())
+        });
+        assert_eq!(fs::read_to_string(&current).unwrap(), want, "lines lost or repeated");
+        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc"))
+            .arg("-l")
+            .arg(&live)
+            .args(["-bda", "change"]));
+    });
+    let _ = run(Command::new(applet("s6-svscanctl")).arg("-t").arg(&scan));
+    let end = Instant::now() + LONG;
+    while svscan.try_wait().unwrap().is_none() && Instant::now() < end {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = svscan.kill();
+    let _ = svscan.wait();
+    if let Err(e) = result {
+        std::panic::resume_unwind(e);
+    }
+}
