@@ -29,9 +29,12 @@ macro_rules! applets {
 }
 
 applets! {
+    "s6-accessrules-cdb-from-fs" "s6-accessrules-cdb-from-fs.rs" s6_accessrules_cdb_from_fs,
+    "s6-accessrules-fs-from-cdb" "s6-accessrules-fs-from-cdb.rs" s6_accessrules_fs_from_cdb,
     "s6-applyuidgid" "s6-applyuidgid.rs" s6_applyuidgid,
     "s6-background-watch" "s6-background-watch.rs" s6_background_watch,
     "s6-cleanfifodir" "s6-cleanfifodir.rs" s6_cleanfifodir,
+    "s6-connlimit" "s6-connlimit.rs" s6_connlimit,
     "s6-envdir" "s6-envdir.rs" s6_envdir,
     "s6-envuidgid" "s6-envuidgid.rs" s6_envuidgid,
     "s6-fdholder-daemon" "s6-fdholder-daemon.rs" s6_fdholder_daemon,
@@ -51,6 +54,7 @@ applets! {
     "s6-ioconnect" "s6-ioconnect.rs" s6_ioconnect,
     "s6-ipcclient" "s6-ipcclient.rs" s6_ipcclient,
     "s6-ipcserver" "s6-ipcserver.rs" s6_ipcserver,
+    "s6-ipcserver-access" "s6-ipcserver-access.rs" s6_ipcserver_access,
     "s6-ipcserver-socketbinder" "s6-ipcserver-socketbinder.rs" s6_ipcserver_socketbinder,
     "s6-ipcserverd" "s6-ipcserverd.rs" s6_ipcserverd,
     "s6-log" "s6-log.rs" s6_log,

@@ -6,10 +6,11 @@
 
 use crate::cdb;
 use crate::envdir::{self, Rules};
-use rustix::fs::{Access, Mode, OFlags};
+use crate::supervision::atomic::read_small;
+use rustix::fs::Access;
 use rustix::io::Errno;
-use std::ffi::{CString, OsString};
-use std::os::unix::ffi::OsStringExt;
+use std::ffi::{CString, OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// The most bytes of `exec` used, and of a record's compiled env.
 pub const MAX: usize = 4096;
@@ -59,48 +60,47 @@ fn cpath(parts: &[&[u8]]) -> Result<CString, Errno> {
     CString::new(parts.concat()).map_err(|_| Errno::INVAL)
 }
 
-/// `exists(path)`: whether `path` exists (symlinks followed); errors other
-/// than "no such file" are errors.
-fn exists(path: &[&[u8]]) -> Result<bool, Errno> {
-    match rustix::fs::access(cpath(path)?.as_c_str(), Access::EXISTS) {
-        Ok(()) => Ok(true),
-        Err(Errno::NOENT) => Ok(false),
-        Err(e) => Err(e),
-    }
+/// Why a rule in a directory could not be read: the step (`access`,
+/// `envdir`, `openreadnclose`, s6's words), the path, the error.
+#[derive(Debug)]
+pub struct DirError {
+    pub step: &'static str,
+    pub path: Vec<u8>,
+    pub errno: Errno,
 }
 
-/// `read_exec(path)`: the first `MAX` bytes of the `exec` file (empty if
-/// there is none), and whether it held `MAX` bytes or more.
-fn read_exec(path: &[&[u8]]) -> Result<(Vec<u8>, bool), Errno> {
-    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
-    let fd = match rustix::fs::open(cpath(path)?.as_c_str(), flags, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(Errno::NOENT) => return Ok((Vec::new(), false)),
-        Err(e) => return Err(e),
-    };
-    let mut buf = vec![0u8; MAX];
-    let mut len = 0;
-    while len < MAX {
-        match rustix::io::read(&fd, &mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => len += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
+/// `step(what, path, r)`: tags an error with its step and path.
+fn step<T>(what: &'static str, path: &[&[u8]], r: Result<T, Errno>) -> Result<T, DirError> {
+    r.map_err(|errno| DirError { step: what, path: path.concat(), errno })
+}
+
+/// `exists(path)`: whether `path` exists (symlinks followed, as s6);
+/// errors other than "no such file" are errors.
+fn exists(path: &[&[u8]]) -> Result<bool, DirError> {
+    let r = cpath(path).and_then(|p| rustix::fs::access(p.as_c_str(), Access::EXISTS));
+    match r {
+        Ok(()) => Ok(true),
+        Err(Errno::NOENT) => Ok(false),
+        r => step("access", path, r.map(|()| false)),
     }
-    buf.truncate(len);
-    Ok((buf, len == MAX))
 }
 
 /// `read_dir_rule(dir)`: the rule in directory `dir` (a `DIR/uid/N`):
-/// `Allow` if it has `allow` (with its `env/` and `exec`), else `Deny` if
-/// it has `deny`, else `None` (not a match). A missing `dir` is no match;
-/// other errors are returned.
-pub fn read_dir_rule(dir: &[u8]) -> Result<Option<Verdict>, Errno> {
+/// `Allow` if it has `allow` (with its `env/` and the first `MAX` bytes
+/// of `exec`), else `Deny` if it has `deny`, else `None` (not a match).
+/// A missing `dir` is no match; other errors are returned.
+pub fn read_dir_rule(dir: &[u8]) -> Result<Option<Verdict>, DirError> {
     if exists(&[dir, b"/allow"])? {
-        let changes = envdir::read(cpath(&[dir, b"/env"])?.as_c_str(), &Rules::PLAIN, false)?;
-        let env = changes.into_iter().map(|(n, v)| (OsString::into_vec(n), v)).collect();
-        let (exec, exec_truncated) = read_exec(&[dir, b"/exec"])?;
+        let envdir = [dir, b"/env"];
+        let r = cpath(&envdir).and_then(|p| envdir::read(&p, &Rules::PLAIN, false));
+        let env = step("envdir", &envdir, r)?;
+        let env = env.into_iter().map(|(n, v)| (OsString::into_vec(n), v)).collect();
+        let exec_path = [dir, b"/exec"];
+        let exec = match read_small(OsStr::from_bytes(&exec_path.concat()), MAX) {
+            Err(Errno::NOENT) => Vec::new(),
+            r => step("openreadnclose", &exec_path, r)?,
+        };
+        let exec_truncated = exec.len() == MAX;
         return Ok(Some(Verdict::Allow(Rule { env, exec, exec_truncated })));
     }
     if exists(&[dir, b"/deny"])? {
@@ -113,8 +113,10 @@ pub fn read_dir_rule(dir: &[u8]) -> Result<Option<Verdict>, Errno> {
 /// read now (edits apply to the next lookup).
 pub fn check_dir(rulesdir: &[u8], uid: u32, gid: u32) -> Result<Verdict, Errno> {
     for key in keys(uid, gid) {
-        if let Some(v) = read_dir_rule(&[rulesdir, b"/", &key].concat())? {
-            return Ok(v);
+        match read_dir_rule(&[rulesdir, b"/", &key].concat()) {
+            Ok(Some(v)) => return Ok(v),
+            Ok(None) => {}
+            Err(e) => return Err(e.errno),
         }
     }
     Ok(Verdict::NotFound)
@@ -124,10 +126,10 @@ pub fn check_dir(rulesdir: &[u8], uid: u32, gid: u32) -> Result<Verdict, Errno> 
 /// record is `EINVAL`.
 pub fn check_cdb(file: &cdb::File, uid: u32, gid: u32) -> Result<Verdict, Errno> {
     for key in keys(uid, gid) {
-        if let Some(data) = file.find(&key)? {
-            if let Some(v) = decode(&data)? {
-                return Ok(v);
-            }
+        if let Some(data) = file.find(&key)?
+            && let Some(v) = decode(&data)?
+        {
+            return Ok(v);
         }
     }
     Ok(Verdict::NotFound)

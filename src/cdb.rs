@@ -122,12 +122,12 @@ impl Source for File {
 }
 
 impl File {
-    /// `open(path)`: opens a cdb (close-on-exec); `EINVAL` if it is too
-    /// short to hold the header.
+    /// `open(path)`: opens a cdb (close-on-exec); `EINVAL` if it is empty
+    /// (a file too short for its header fails at `find`, as in s6).
     pub fn open(path: &CStr) -> Result<File, Errno> {
         let fd = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty())?;
         let size = rustix::fs::fstat(&fd)?.st_size as u64;
-        if size < u64::from(HEADER) {
+        if size == 0 {
             return Err(Errno::INVAL);
         }
         Ok(File { fd, size })

@@ -61,5 +61,6 @@ pub mod socket;
 pub mod sudo;
 pub mod supervision;
 pub mod tai;
+pub mod tree;
 pub mod trim;
 pub mod watch;
