@@ -366,8 +366,8 @@ pub fn parse_perms(s: &[u8]) -> Option<u32> {
 }
 
 /// `clamp(o)`: the limits as 2.15 takes them: `-c 0` is 1, at most
-/// `MAXCONN_MAX`; `-C` at least 1 and at most `-c`.
+/// `MAXCONN_MAX`; `-C` at most `-c` (`-C 0` refuses every client).
 pub fn clamp(o: &mut Serve) {
     o.maxconn = o.maxconn.clamp(1, MAXCONN_MAX);
-    o.localmax = o.localmax.clamp(1, o.maxconn);
+    o.localmax = o.localmax.min(o.maxconn);
 }

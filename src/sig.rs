@@ -80,15 +80,33 @@ pub fn dispositions_untouched() -> bool {
 }
 
 /// `libc_reserved()`: the signals the C library keeps for itself (32 to
-/// 34 on Linux; empty elsewhere). glibc's and musl's posix_spawn set those
-/// that have a handler in the parent to "ignore" in the child, which exec
-/// keeps: a spawn asks for them to be default (as a program starts with
-/// them) through POSIX_SPAWN_SETSIGDEF with this set.
+/// 34 on Linux; empty elsewhere) that are not ignored now. glibc's and
+/// musl's posix_spawn set those that have a handler in the parent to
+/// "ignore" in the child, which exec keeps: a spawn asks for them to be
+/// default (as exec makes a handled signal) through POSIX_SPAWN_SETSIGDEF
+/// with this set, while an inherited "ignore" stays.
 pub fn libc_reserved() -> libc::sigset_t {
     let mut set = empty_set();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     for sig in 32..35 {
-        add(&mut set, sig);
+        // The kernel's struct sigaction: handler, flags, restorer, mask.
+        let mut old = [0usize; 4];
+        // SAFETY: rt_sigaction with a null new action only writes the
+        // current one into `old`, which is large enough for the kernel's
+        // structure with an 8-byte mask. Through the system call: the C
+        // library refuses its own signals.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig,
+                std::ptr::null::<u8>(),
+                old.as_mut_ptr(),
+                8usize,
+            )
+        };
+        if r != 0 || old[0] != libc::SIG_IGN {
+            add(&mut set, sig);
+        }
     }
     set
 }
