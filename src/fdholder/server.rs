@@ -260,20 +260,6 @@ impl Server<'_> {
             let sig_ready = !pfds[0].revents().is_empty();
             let listen_ready = accepting && !pfds[1].revents().is_empty();
             pfds.clear();
-            if sig_ready {
-                while let Ok(Some(s)) = signals.read() {
-                    match s {
-                        libc::SIGTERM => {
-                            if quitting.is_none() {
-                                quitting = Some(self.cfg.lameduck.map(|d| Instant::now() + d));
-                            }
-                        }
-                        libc::SIGHUP => self.rules.reload(),
-                        libc::SIGPIPE | libc::SIGCHLD => {}
-                        s => sig::act_as_default(s),
-                    }
-                }
-            }
             // Connections (their indices are those of `ready`).
             let mut keep = vec![true; ready.len()];
             for (i, &(r, w)) in ready.iter().enumerate() {
@@ -283,7 +269,23 @@ impl Server<'_> {
             }
             let mut k = keep.iter();
             self.conns.retain(|_| *k.next().unwrap_or(&true));
-            if listen_ready {
+            if sig_ready {
+                while let Ok(Some(s)) = signals.read() {
+                    match s {
+                        libc::SIGTERM => {
+                            if quitting.is_none() {
+                                quitting = Some(self.cfg.lameduck.map(|d| Instant::now() + d));
+                                // Clients already gone do not count as connected.
+                                self.conns.retain(|c| c.wants_write() || !hung_up(&c.sock));
+                            }
+                        }
+                        libc::SIGHUP => self.rules.reload(),
+                        libc::SIGPIPE | libc::SIGCHLD => {}
+                        s => sig::act_as_default(s),
+                    }
+                }
+            }
+            if listen_ready && quitting.is_none() {
                 self.accept(listen);
             }
         }
@@ -635,6 +637,17 @@ impl Server<'_> {
 fn unowned(fd: &impl AsFd) -> BorrowedFd<'static> {
     use rustix::fd::AsRawFd;
     msg::fd(fd.as_fd().as_raw_fd())
+}
+
+/// `hung_up(sock)`: the peer closed its end (end-of-file or an error is
+/// all that is left to read).
+fn hung_up(sock: &OwnedFd) -> bool {
+    use rustix::net::RecvFlags;
+    let mut b = [0u8; 1];
+    !matches!(
+        rustix::net::recv(sock, &mut b, RecvFlags::PEEK | RecvFlags::DONTWAIT),
+        Ok((1, _)) | Err(Errno::AGAIN)
+    )
 }
 
 /// `send_some(sock, data, fds)`: one non-blocking `sendmsg`, `fds`
