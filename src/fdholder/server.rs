@@ -244,6 +244,13 @@ impl Server<'_> {
                 }
                 pfds.push(PollFd::from_borrowed_fd(unowned(&c.sock), f));
             }
+            // Idle (no client), it maps only the code it sleeps in; serving,
+            // it keeps its pages (a trim per request would double latency).
+            if self.conns.is_empty() {
+                crate::trim::enable();
+            } else {
+                crate::trim::disable();
+            }
             if !crate::poll::sleep(&mut pfds, deadline) {
                 continue;
             }
