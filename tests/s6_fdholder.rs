@@ -914,3 +914,65 @@ fn s6_rc_pipeline_loses_no_line() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn rules_cdb_reopened_on_sighup_and_invalid_regex() {
+    let t = Tmp(tmpdir("fdh-cdb"));
+    let r = rules(&t.0, "^x", "^x");
+    let cdb = t.0.join("rules.cdb");
+    ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
+    for d in sides() {
+        let daemon = Daemon::start_with(d, &t.0, "s", &[], &["-x", cdb.to_str().unwrap()]);
+        let s = daemon.s();
+        ok(client(Side::Ours, "s6-fdholder-store").arg(s).arg("xa").stdin(Stdio::null()));
+        // Rules changed and recompiled: not seen until SIGHUP.
+        fs::write(r.join("uid/0/env/S6_FDHOLDER_STORE_REGEX"), "^y\n").unwrap();
+        ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
+        ok(client(Side::Ours, "s6-fdholder-store").arg(s).arg("xb").stdin(Stdio::null()));
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(daemon.pid(), libc::SIGHUP) };
+        poll(LONG, "the new rules", || {
+            let o = run(client(Side::Ours, "s6-fdholder-store").arg(s).arg("yc"));
+            (code(&o) == 0).then_some(())
+        });
+        fails(
+            client(Side::Ours, "s6-fdholder-store").arg(s).arg("xd").stdin(Stdio::null()),
+            1,
+            "s6-fdholder-store: fatal: unable to store fd: Operation not permitted",
+        );
+        fs::write(r.join("uid/0/env/S6_FDHOLDER_STORE_REGEX"), "^x\n").unwrap();
+        ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
+        drop(daemon);
+    }
+    // An invalid regex: the client is disconnected, the daemon warns.
+    fs::write(r.join("uid/0/env/S6_FDHOLDER_STORE_REGEX"), "a(\n").unwrap();
+    let daemon = Daemon::start(Side::Ours, &t.0, "s2", &[]);
+    let err = fails(
+        client(Side::Ours, "s6-fdholder-list").arg(daemon.s()),
+        1,
+        "s6-fdholder-list: fatal: unable to get fd list: ",
+    );
+    assert!(!err.contains("timed out"), "{err}");
+    let (_, err) = daemon.stop();
+    assert!(
+        err.starts_with("s6-fdholderd: warning: invalid S6_FDHOLDER_STORE_REGEX value: a(: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn client_timeout_against_a_silent_server() {
+    let t = Tmp(tmpdir("fdh-silent"));
+    let path = t.0.join("s");
+    let _l = UnixListener::bind(&path).unwrap(); // never accepts, never answers
+    for c in sides() {
+        let start = Instant::now();
+        let err = fails(
+            client(c, "s6-fdholder-list").args(["-t", "300"]).arg(&path),
+            1,
+            "s6-fdholder-list: fatal: unable to get fd list: ",
+        );
+        assert!(err.contains("timed out"), "{c:?}: {err}");
+        assert!(start.elapsed() >= Duration::from_millis(290));
+    }
+}

@@ -154,6 +154,9 @@ struct Server<'r> {
     conns: Vec<Conn>,
     regexes: RegexCache,
     warned_full: bool,
+    /// Out of descriptors at the last accept: the listening socket is not
+    /// watched until something else happens (no spinning on it).
+    accept_paused: bool,
 }
 
 /// `serve(listen, cfg, rules)`: serves the bound, listening socket
@@ -180,6 +183,7 @@ pub fn serve(listen: OwnedFd, cfg: Config, rules: &mut dyn Rules) -> i32 {
         conns: Vec::new(),
         regexes: RegexCache::default(),
         warned_full: false,
+        accept_paused: false,
     };
     s.run(&listen, &signals)
 }
@@ -206,12 +210,13 @@ impl Server<'_> {
             {
                 return i32::from(!self.table.is_empty()) + 2 * i32::from(!self.conns.is_empty());
             }
-            let accepting = quitting.is_none() && self.conns.len() < self.cfg.maxconn;
-            if quitting.is_none() && !accepting && !self.warned_full {
+            let accepting =
+                quitting.is_none() && !self.accept_paused && self.conns.len() < self.cfg.maxconn;
+            if quitting.is_none() && self.conns.len() >= self.cfg.maxconn && !self.warned_full {
                 self.warned_full = true;
                 let n = crate::fmt::dec(self.cfg.maxconn as i64);
                 self.warn(&[&n, b" clients connected (-c): new ones wait"]);
-            } else if accepting {
+            } else if self.conns.len() < self.cfg.maxconn {
                 self.warned_full = false;
             }
             // The nearest deadline: an expiry, an idle connection, -T.
@@ -266,6 +271,8 @@ impl Server<'_> {
                 .collect();
             let sig_ready = !pfds[0].revents().is_empty();
             let listen_ready = accepting && !pfds[1].revents().is_empty();
+            // Something else woke us: descriptors may have been freed.
+            self.accept_paused &= !listen_ready;
             pfds.clear();
             // Connections (their indices are those of `ready`).
             let mut keep = vec![true; ready.len()];
@@ -303,6 +310,10 @@ impl Server<'_> {
         while self.conns.len() < self.cfg.maxconn {
             let sock = match socket::accept(listen, true) {
                 Ok(s) => s,
+                Err(Errno::MFILE | Errno::NFILE | Errno::NOBUFS | Errno::NOMEM) => {
+                    self.accept_paused = true;
+                    return;
+                }
                 Err(_) => return,
             };
             let creds = match socket::peer_creds(&sock) {
