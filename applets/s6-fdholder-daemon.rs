@@ -7,7 +7,6 @@ use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::fdholder::daemon::{self, Options};
 use s6box::{creds, exitcode, ipcserver, msg, socket, watch};
-use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-fdholder-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] path";
 
@@ -23,7 +22,7 @@ pub fn main(argv: Argv) -> i32 {
         perms: 0o777,
         blocking: false,
     };
-    let (mut uid, mut gid, mut groups, mut from_env, mut drop) = (None, None, None, false, false);
+    let mut drop = creds::DropOptions::default();
     while let Some(o) = cli.opt() {
         if opts.option(&mut cli, &o) {
             continue;
@@ -32,23 +31,7 @@ pub fn main(argv: Argv) -> i32 {
             Opt::Short('d') => b.replace = true,
             Opt::Short('D') => b.replace = false,
             Opt::Short('b') => b.backlog = cli.number(),
-            Opt::Short('G') => {
-                let v = cli.value();
-                groups = Some(creds::parse_gidlist(v.as_bytes()).unwrap_or_else(|| cli.usage()));
-                drop = true;
-            }
-            Opt::Short('g') => {
-                gid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('u') => {
-                uid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('U') => {
-                from_env = true;
-                drop = true;
-            }
+            Opt::Short(c) if drop.option(&mut cli, c) => {}
             _ => cli.usage(),
         }
     }
@@ -60,9 +43,7 @@ pub fn main(argv: Argv) -> i32 {
     b.path = rest.get(0).to_bytes();
     // s6-ipcserver-socketbinder's part; its lock ends with it.
     std::mem::drop(ipcserver::bind_stdin(&b));
-    if drop {
-        creds::drop_as_applyuidgid(from_env, uid, gid, groups);
-    }
+    drop.apply();
     // From here on, s6-fdholderd speaks.
     msg::set_prog("s6-fdholderd");
     let listen = watch::adopt_fd(0)

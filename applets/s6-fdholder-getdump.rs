@@ -3,8 +3,7 @@
 //! `S6_FDID_i` and `S6_FDLIMIT_i`.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use s6box::fdholder::is_never;
 use s6box::tai::Tain;
 use s6box::{env, exec, exitcode, fd, fmt, msg};
@@ -14,18 +13,7 @@ const USAGE: &str = "s6-fdholder-getdump [ -t timeout ] socket prog...";
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    let mut t = 0u32;
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('t') => t = cli.number(),
-            _ => cli.usage(),
-        }
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+    let (rest, t) = command_line(argv, USAGE, 2, |_, _| false);
     let client = connect_or_die(rest.os(0).as_bytes(), t, b"a");
     let dump = client.getdump().unwrap_or_else(|e| fail(&[b"get dump"], e));
     drop(client);

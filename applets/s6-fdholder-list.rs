@@ -1,8 +1,7 @@
 //! s6-fdholder-list: prints the identifiers a fd-holder daemon holds.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use s6box::fdholder::quote;
 use std::os::unix::ffi::OsStrExt;
 
@@ -10,18 +9,7 @@ const USAGE: &str = "s6-fdholder-list [ -t timeout ] socket";
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    let mut t = 0u32;
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('t') => t = cli.number(),
-            _ => cli.usage(),
-        }
-    }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
+    let (rest, t) = command_line(argv, USAGE, 1, |_, _| false);
     let client = connect_or_die(rest.os(0).as_bytes(), t, b"a");
     let ids = client.list().unwrap_or_else(|e| fail(&[b"get fd list"], e));
     let mut out = Vec::new();

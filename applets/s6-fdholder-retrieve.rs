@@ -2,8 +2,7 @@
 //! execs a program with it as stdin.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use s6box::{exec, exitcode, fd, msg};
 use std::os::unix::ffi::OsStrExt;
 
@@ -11,19 +10,11 @@ const USAGE: &str = "s6-fdholder-retrieve [ -D ] [ -t timeout ] socket id prog..
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    let (mut t, mut del) = (0u32, false);
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('t') => t = cli.number(),
-            Opt::Short('D') => del = true,
-            _ => cli.usage(),
-        }
-    }
-    let rest = cli.rest();
-    if rest.len() < 3 {
-        cli.usage();
-    }
+    let mut del = false;
+    let (rest, t) = command_line(argv, USAGE, 3, |_, c| {
+        del |= c == 'D';
+        c == 'D'
+    });
     let (path, id) = (rest.os(0).as_bytes(), rest.os(1).as_bytes());
     let client = connect_or_die(path, t, b"a");
     let got = client.retrieve(id, del).unwrap_or_else(|e| fail(&[b"retrieve fd for id ", id], e));

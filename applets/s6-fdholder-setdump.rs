@@ -3,8 +3,8 @@
 //! (as s6-fdholder-getdump leaves them).
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt, parse_decimal};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::cli::parse_decimal;
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use s6box::fdholder::{never, parse_limit, valid_id};
 use s6box::tai::Tain;
 use s6box::{exitcode, fmt, msg};
@@ -28,18 +28,7 @@ fn invalid(name: &[u8]) -> ! {
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    let mut t = 0u32;
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('t') => t = cli.number(),
-            _ => cli.usage(),
-        }
-    }
-    let rest = cli.rest();
-    if rest.is_empty() {
-        cli.usage();
-    }
+    let (rest, t) = command_line(argv, USAGE, 1, |_, _| false);
     let count: u32 = parse_decimal(OsStr::from_bytes(&var(b"S6_FD#")))
         .unwrap_or_else(|| invalid(b"S6_FD#"));
     let client = connect_or_die(rest.os(0).as_bytes(), t, b"a");

@@ -1,8 +1,7 @@
 //! s6-fdholder-store: hands a copy of a descriptor to a fd-holder daemon.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use s6box::fdholder::never;
 use s6box::tai::Tain;
 use std::os::unix::ffi::OsStrExt;
@@ -11,20 +10,15 @@ const USAGE: &str = "s6-fdholder-store [ -d fd ] [ -t timeout ] [ -T fdtimeout ]
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    let (mut fd, mut t, mut fdt) = (0i32, 0u32, 0u32);
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('d') => fd = cli.number(),
-            Opt::Short('t') => t = cli.number(),
-            Opt::Short('T') => fdt = cli.number(),
-            _ => cli.usage(),
+    let (mut fd, mut fdt) = (0i32, 0u32);
+    let (rest, t) = command_line(argv, USAGE, 2, |cli, c| {
+        match c {
+            'd' => fd = cli.number(),
+            'T' => fdt = cli.number(),
+            _ => return false,
         }
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+        true
+    });
     let (path, id) = (rest.os(0).as_bytes(), rest.os(1).as_bytes());
     let client = connect_or_die(path, t, b"a");
     let now = Tain::now();

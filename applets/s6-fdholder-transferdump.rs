@@ -2,8 +2,8 @@
 //! daemon into another (getdump from the first, setdump into the second).
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt, parse_decimal};
-use s6box::fdholder::client::{connect_or_die, fail};
+use s6box::cli::parse_decimal;
+use s6box::fdholder::client::{command_line, connect_or_die, fail};
 use rustix::fd::AsFd;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -21,21 +21,15 @@ fn timeouts(v: &[u8]) -> Option<(u32, u32)> {
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
     let (mut from_t, mut to_t) = (0u32, 0u32);
-    while let Some(o) = cli.opt() {
-        match o {
-            Opt::Short('t') => {
-                let v = cli.value();
-                (from_t, to_t) = timeouts(v.as_bytes()).unwrap_or_else(|| cli.usage());
-            }
-            _ => cli.usage(),
+    let (rest, _) = command_line(argv, USAGE, 2, |cli, c| {
+        if c != 't' {
+            return false;
         }
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+        let v = cli.value();
+        (from_t, to_t) = timeouts(v.as_bytes()).unwrap_or_else(|| cli.usage());
+        true
+    });
     let from = connect_or_die(rest.os(0).as_bytes(), from_t, b"a source");
     let dump = from.getdump().unwrap_or_else(|e| fail(&[b"get dump"], e));
     drop(from);

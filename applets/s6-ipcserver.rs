@@ -23,7 +23,7 @@ pub fn main(argv: Argv) -> i32 {
         blocking: false,
     };
     let mut o = ipcserver::Serve { verbosity: 1, ready: false, creds: true, maxconn: 40, localmax: 40 };
-    let (mut uid, mut gid, mut groups, mut from_env, mut drop) = (None, None, None, false, false);
+    let mut drop = creds::DropOptions::default();
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short('q') => o.verbosity = 0,
@@ -41,23 +41,7 @@ pub fn main(argv: Argv) -> i32 {
                 let v = cli.value();
                 b.perms = ipcserver::parse_perms(v.as_bytes()).unwrap_or_else(|| cli.usage());
             }
-            Opt::Short('G') => {
-                let v = cli.value();
-                groups = Some(creds::parse_gidlist(v.as_bytes()).unwrap_or_else(|| cli.usage()));
-                drop = true;
-            }
-            Opt::Short('g') => {
-                gid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('u') => {
-                uid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('U') => {
-                from_env = true;
-                drop = true;
-            }
+            Opt::Short(c) if drop.option(&mut cli, c) => {}
             _ => cli.usage(),
         }
     }
@@ -70,9 +54,7 @@ pub fn main(argv: Argv) -> i32 {
     drop_lock(ipcserver::bind_stdin(&b));
     // s6-applyuidgid -Uz -u -g -G: the environment's ids first, then the
     // explicit ones; 0 means "leave as is", as there.
-    if drop {
-        creds::drop_as_applyuidgid(from_env, uid, gid, groups);
-    }
+    drop.apply();
     ipcserver::clamp(&mut o);
     ipcserver::serve(&o, rest.skip(1))
 }

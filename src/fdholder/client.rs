@@ -177,6 +177,33 @@ fn check_id(id: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `command_line(argv, usage, min, extra)`: a client's command line:
+/// the options `extra` takes (it returns whether it took option `c`),
+/// then `-t timeout`; the operands, at least `min` of them (else usage).
+/// Returns the operands and the `-t` value (0: none).
+pub fn command_line(
+    argv: crate::argv::Argv,
+    usage: &'static str,
+    min: usize,
+    mut extra: impl FnMut(&mut crate::cli::Cli, char) -> bool,
+) -> (crate::argv::Argv, u32) {
+    use crate::cli::Opt;
+    let mut cli = crate::cli::Cli::new(argv, usage);
+    let mut t = 0;
+    while let Some(o) = cli.opt() {
+        match o {
+            Opt::Short(c) if extra(&mut cli, c) => {}
+            Opt::Short('t') => t = cli.number(),
+            _ => cli.usage(),
+        }
+    }
+    let rest = cli.rest();
+    if rest.len() < min {
+        cli.usage();
+    }
+    (rest, t)
+}
+
 /// `deadline(ms)`: the `-t` deadline from now (0: none).
 pub fn deadline(ms: u32) -> Option<Instant> {
     (ms > 0).then(|| Instant::now() + std::time::Duration::from_millis(ms.into()))
