@@ -6,7 +6,7 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::fdholder::daemon::{self, Options};
-use s6box::{creds, exitcode, ipcserver, msg, socket, watch};
+use s6box::{creds, exitcode, ipcserver, msg, watch};
 
 const USAGE: &str = "s6-fdholder-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] path";
 
@@ -14,14 +14,7 @@ const USAGE: &str = "s6-fdholder-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let mut opts = Options::new();
-    let mut b = ipcserver::Bind {
-        path: b"",
-        replace: true,
-        backlog: socket::SOMAXCONN,
-        dgram: false,
-        perms: 0o777,
-        blocking: false,
-    };
+    let mut b = ipcserver::Bind::default();
     let mut drop = creds::DropOptions::default();
     while let Some(o) = cli.opt() {
         if opts.option(&mut cli, &o) {

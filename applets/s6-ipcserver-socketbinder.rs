@@ -3,7 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::{exec, ipcserver, socket};
+use s6box::{exec, ipcserver};
 
 const USAGE: &str = "s6-ipcserver-socketbinder [ -d | -D ] [ -b backlog ] [ -M | -m ] [ -a perms ] [ -B ] path prog...";
 
@@ -11,14 +11,7 @@ const USAGE: &str = "s6-ipcserver-socketbinder [ -d | -D ] [ -b backlog ] [ -M |
 pub fn main(argv: Argv) -> i32 {
     use std::os::unix::ffi::OsStrExt;
     let mut cli = Cli::new(argv, USAGE);
-    let mut b = ipcserver::Bind {
-        path: b"",
-        replace: true,
-        backlog: socket::SOMAXCONN,
-        dgram: false,
-        perms: 0o777,
-        blocking: false,
-    };
+    let mut b = ipcserver::Bind::default();
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short('d') => b.replace = true,

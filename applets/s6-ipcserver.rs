@@ -6,7 +6,7 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::creds;
-use s6box::{ipcserver, socket};
+use s6box::ipcserver;
 
 const USAGE: &str = "s6-ipcserver [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -1 ] [ -c maxconn ] [ -C localmaxconn ] [ -b backlog ] [ -a socketperms ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] path prog...";
 
@@ -14,15 +14,8 @@ const USAGE: &str = "s6-ipcserver [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -1 
 pub fn main(argv: Argv) -> i32 {
     use std::os::unix::ffi::OsStrExt;
     let mut cli = Cli::new(argv, USAGE);
-    let mut b = ipcserver::Bind {
-        path: b"",
-        replace: true,
-        backlog: socket::SOMAXCONN,
-        dgram: false,
-        perms: 0o777,
-        blocking: false,
-    };
-    let mut o = ipcserver::Serve { verbosity: 1, ready: false, creds: true, maxconn: 40, localmax: 40 };
+    let mut b = ipcserver::Bind::default();
+    let mut o = ipcserver::Serve::default();
     let mut drop = creds::DropOptions::default();
     while let Some(opt) = cli.opt() {
         match opt {

@@ -11,7 +11,7 @@ const USAGE: &str =
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let mut o = ipcserver::Serve { verbosity: 1, ready: false, creds: true, maxconn: 40, localmax: 40 };
+    let mut o = ipcserver::Serve::default();
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short('v') => o.verbosity = cli.number(),

@@ -7,9 +7,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::exitcode::{self, SYS, USAGE};
-use s6box::{fd, fdpass, msg, sudo};
-use std::ffi::OsStr;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use s6box::{env, fd, fdpass, msg, sudo};
+use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
 
 const USAGE_LINE: &str = "s6-sudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
@@ -25,15 +24,25 @@ pub struct Opts {
     pub trun: u32,
 }
 
+impl Opts {
+    /// `option(cli, opt)`: takes `-e -t -T`; false for any other.
+    pub fn option(&mut self, cli: &mut Cli, opt: &Opt) -> bool {
+        match opt {
+            Opt::Short('e') => self.noenv = true,
+            Opt::Short('t') => self.tconn = cli.number(),
+            Opt::Short('T') => self.trun = cli.number(),
+            _ => return false,
+        }
+        true
+    }
+}
+
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE_LINE);
     let mut o = Opts::default();
     while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('e') => o.noenv = true,
-            Opt::Short('t') => o.tconn = cli.number(),
-            Opt::Short('T') => o.trun = cli.number(),
-            _ => cli.usage(),
+        if !o.option(&mut cli, &opt) {
+            cli.usage();
         }
     }
     let args = cli.rest();
@@ -75,28 +84,12 @@ pub fn run(
     if &banner != sudo::SERVER_BANNER {
         msg::fatal(USAGE, &[b"wrong banner - check that you are connecting to a s6-sudod server"]);
     }
-    let argl: Vec<&[u8]> = args.iter().map(OsStr::as_bytes).collect();
-    let mut envs: Vec<Vec<u8>> = Vec::new();
-    if !o.noenv {
-        for (k, v) in std::env::vars_os() {
-            if extra.iter().any(|(n, _)| *n == k.as_bytes()) {
-                continue;
-            }
-            let mut e = k.into_vec();
-            e.push(b'=');
-            e.extend_from_slice(v.as_bytes());
-            envs.push(e);
-        }
-        for (k, v) in extra {
-            envs.push([*k, b"=", *v].concat());
-        }
-    }
-    let envl: Vec<&[u8]> = envs.iter().map(Vec::as_slice).collect();
-    let payload = sudo::request(&argl, &envl);
+    let payload = request(args, o.noenv, extra);
     let stdio = [fd::borrow(0), fd::borrow(1), fd::borrow(2)];
     if let Err(e) = fdpass::send_message(wr, &payload, &stdio, conn) {
         msg::fatal_sys(SYS, &[b"send args to server"], e);
     }
+    drop(payload);
     // The server's program has them now: the caller sees end-of-file on
     // its output when that program closes it, not when we exit.
     fd::close(0);
@@ -113,11 +106,44 @@ pub fn run(
     }
     let run = deadline(o.trun);
     let mut status = [0u8; 4];
-    s6box::trim::enable();
     match fdpass::recv(rd, &mut status, &mut none, 0, run) {
         Ok(4) => {}
         Ok(_) => msg::fatal_sys(SYS, &[b"get exit status from server"], fdpass::EOF),
         Err(e) => msg::fatal_sys(SYS, &[b"get exit status from server"], e),
     }
     exitcode::approximate(u32::from_be_bytes(status) as i32)
+}
+
+/// `request(args, noenv, extra)`: the payload, built in one buffer of the
+/// exact size straight from argv and the environment (a waiting client
+/// keeps no garbage of copies).
+fn request(args: Argv, noenv: bool, extra: &[(&[u8], &[u8])]) -> Vec<u8> {
+    let replaced = |e: &[u8]| {
+        extra.iter().any(|(n, _)| e.len() > n.len() && e.starts_with(n) && e[n.len()] == b'=')
+    };
+    let each_var = |f: &mut dyn FnMut(&[u8])| {
+        if noenv {
+            return;
+        }
+        env::for_each(|e| {
+            if !replaced(e) {
+                f(e)
+            }
+        });
+        let mut line = Vec::new();
+        for (k, v) in extra {
+            line.clear();
+            line.extend_from_slice(k);
+            line.push(b'=');
+            line.extend_from_slice(v);
+            f(&line);
+        }
+    };
+    let mut sizes = sudo::Sizes::default();
+    args.iter().for_each(|a| sizes.arg(a.as_bytes()));
+    each_var(&mut |e| sizes.var(e));
+    let mut out = sizes.start();
+    args.iter().for_each(|a| sudo::push(&mut out, a.as_bytes()));
+    each_var(&mut |e| sudo::push(&mut out, e));
+    out
 }

@@ -9,7 +9,7 @@
 //! program SIGTERM and SIGCONT (exit 1; with `-d` the program is left
 //! alone and waited for).
 
-use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd};
 use rustix::io::Errno;
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
@@ -58,14 +58,19 @@ pub fn main(argv: Argv) -> i32 {
     }
     let deadline =
         (timeout > 0).then(|| Instant::now() + Duration::from_millis(u64::from(timeout)));
-    let m = match fdpass::recv_message(sock_in(), sudo::MAX_PAYLOAD, sudo::FDS, deadline) {
+    let fdpass::Message { data, fds: mut received } = match fdpass::recv_message(
+        sock_in(),
+        sudo::MAX_PAYLOAD,
+        sudo::FDS,
+        deadline,
+    ) {
         Ok(m) => m,
         Err(e) => msg::fatal_sys(SYS, &[b"read message from client"], e),
     };
-    if m.fds.len() != sudo::FDS {
+    if received.len() != sudo::FDS {
         msg::fatal(USAGE, &[b"client did not send 3 fds"]);
     }
-    let req = match sudo::parse(&m.data) {
+    let req = match sudo::parse(&data) {
         Ok(r) => r,
         Err(bad) => {
             if bad.answered() {
@@ -81,10 +86,11 @@ pub fn main(argv: Argv) -> i32 {
     words.extend(req.args.iter().map(|a| OsStr::from_bytes(a)));
     let all = OwnedArgv::new(words);
     let mut envp = Envp::default();
-    for (k, v) in std::env::vars_os() {
-        let name = k.as_bytes();
-        envp.push(name, sudo::filtered_value(v.as_bytes(), &req.env, name));
-    }
+    s6box::env::for_each(|e| {
+        let eq = e.iter().position(|&c| c == b'=').unwrap_or(e.len());
+        let (name, own) = (&e[..eq], e.get(eq + 1..).unwrap_or_default());
+        envp.push(name, sudo::filtered_value(own, &req, name));
+    });
     let null = (null_in || null_out).then(|| {
         use rustix::fs::{Mode, OFlags};
         rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
@@ -94,15 +100,15 @@ pub fn main(argv: Argv) -> i32 {
         .and_then(|s| sig::keep_children().map(|()| s))
         .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"catch signals"], e));
     let pid = {
-        // Every source above 2, so that no target number is a source.
-        let high: Vec<OwnedFd> = m
-            .fds
-            .iter()
-            .map(|f| {
-                rustix::io::fcntl_dupfd_cloexec(f, 3)
-                    .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e))
-            })
-            .collect();
+        // Every source above 2, so that no target number is a source
+        // (a received descriptor is that low only if our stderr was closed).
+        for f in received.iter_mut() {
+            if f.as_raw_fd() < 3 {
+                *f = rustix::io::fcntl_dupfd_cloexec(&*f, 3)
+                    .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e));
+            }
+        }
+        let high = &received;
         let null = null.as_ref().map(AsFd::as_fd);
         let mut fds = vec![
             (null.filter(|_| null_in).unwrap_or(high[0].as_fd()), 0),
@@ -120,7 +126,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     };
     drop(req);
-    drop(m);
+    drop((data, received));
     drop(null);
     let mut client = true;
     if !answer(0) {
@@ -130,7 +136,6 @@ pub fn main(argv: Argv) -> i32 {
         }
         client = false;
     }
-    s6box::trim::enable();
     let me = rustix::process::getpid();
     let mut scratch = [0u8; 512];
     loop {

@@ -61,6 +61,23 @@ fn change(f: impl FnOnce(&mut Vec<*const c_char>)) {
     unsafe { *environ_slot() = vars.0.as_ptr() };
 }
 
+/// `for_each(f)`: calls `f` on every `NAME=VALUE` entry of the
+/// environment as it is now, in order, without copying any (`f` must not
+/// change the environment).
+pub fn for_each(mut f: impl FnMut(&[u8])) {
+    let _vars = VARS.lock().unwrap_or_else(|p| p.into_inner());
+    // SAFETY: environ is null or a null-terminated array of valid C
+    // strings (the C runtime's, or one we installed), and nothing changes
+    // it while the lock is held.
+    unsafe {
+        let mut p = *environ_slot();
+        while !p.is_null() && !(*p).is_null() {
+            f(CStr::from_ptr(*p).to_bytes());
+            p = p.add(1);
+        }
+    }
+}
+
 /// Whether the C string `entry` ("NAME=VALUE") is the variable `name`.
 fn is(entry: *const c_char, name: &[u8]) -> bool {
     // SAFETY: every entry is a valid C string (see `change`).

@@ -4,8 +4,9 @@
 //! descriptors travelling with the first bytes): the wire of s6-sudo and
 //! of the fd-holder. Received descriptors are close-on-exec at once;
 //! descriptors beyond what the receiver accepts are closed, never kept.
-//! Sockets may be blocking or not: every call here waits in `poll`, up
-//! to an optional deadline (ETIMEDOUT after it).
+//! Sockets may be blocking or not: without a deadline a call blocks in
+//! the system call itself (or in `poll` on a non-blocking socket); with
+//! one it waits in `poll` until then (ETIMEDOUT after it).
 
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::{Errno, IoSlice, IoSliceMut};
@@ -25,30 +26,24 @@ pub const MAX_FDS: usize = 253;
 /// The error a message cut short by end-of-file gives.
 pub const EOF: Errno = Errno::CONNRESET;
 
-/// Flags of every send: never block (the wait is a poll), never raise
-/// SIGPIPE (a peer gone is an EPIPE error).
-fn send_flags() -> SendFlags {
+/// Flags of a send: never raise SIGPIPE (a peer gone is an EPIPE error);
+/// with a deadline, never block (the wait is a poll that can end).
+fn send_flags(deadline: Option<Instant>) -> SendFlags {
     #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-    {
-        SendFlags::DONTWAIT | SendFlags::NOSIGNAL
-    }
+    let f = SendFlags::NOSIGNAL;
     #[cfg(any(target_os = "macos", target_os = "ios"))]
-    {
-        SendFlags::DONTWAIT
-    }
+    let f = SendFlags::empty();
+    if deadline.is_some() { f | SendFlags::DONTWAIT } else { f }
 }
 
-/// Flags of every receive: never block, descriptors close-on-exec on
-/// arrival where the system can (elsewhere, right after).
-fn recv_flags() -> RecvFlags {
+/// Flags of a receive: descriptors close-on-exec on arrival where the
+/// system can (elsewhere, right after); with a deadline, never block.
+fn recv_flags(deadline: Option<Instant>) -> RecvFlags {
     #[cfg(not(any(target_os = "macos", target_os = "ios")))]
-    {
-        RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC
-    }
+    let f = RecvFlags::CMSG_CLOEXEC;
     #[cfg(any(target_os = "macos", target_os = "ios"))]
-    {
-        RecvFlags::DONTWAIT
-    }
+    let f = RecvFlags::empty();
+    if deadline.is_some() { f | RecvFlags::DONTWAIT } else { f }
 }
 
 /// `ready(fd, write, deadline)`: waits until `fd` is readable (or
@@ -79,13 +74,18 @@ pub fn send(
     let mut fds_sent = fds.is_empty();
     while off < data.len() {
         let r = if fds_sent {
-            rustix::net::send(sock, &data[off..], send_flags())
+            rustix::net::send(sock, &data[off..], send_flags(deadline))
         } else {
             let mut control = SendAncillaryBuffer::new(&mut space);
             if !control.push(SendAncillaryMessage::ScmRights(fds)) {
                 return Err(Errno::INVAL);
             }
-            rustix::net::sendmsg(sock, &[IoSlice::new(&data[off..])], &mut control, send_flags())
+            rustix::net::sendmsg(
+                sock,
+                &[IoSlice::new(&data[off..])],
+                &mut control,
+                send_flags(deadline),
+            )
         };
         match r {
             Ok(n) => {
@@ -127,7 +127,7 @@ pub fn recv(
             sock,
             &mut [IoSliceMut::new(&mut buf[got..])],
             &mut control,
-            recv_flags(),
+            recv_flags(deadline),
         );
         let msg = match r {
             Ok(m) => m,
@@ -223,7 +223,7 @@ pub fn recv_message(
     let mut data = Vec::new();
     while data.len() < len {
         let start = data.len();
-        data.resize(len.min((2 * start).max(4096)), 0);
+        data.resize(len.min((2 * start).max(2048)), 0);
         let n = recv(sock, &mut data[start..], &mut fds, nfds, deadline)?;
         if start + n < data.len() {
             return Err(EOF);

@@ -27,6 +27,20 @@ pub struct Bind<'a> {
     pub blocking: bool,
 }
 
+impl Default for Bind<'_> {
+    /// 2.15's defaults: `-d -b 128 -M -a 0777`, non-blocking, no path yet.
+    fn default() -> Self {
+        Bind {
+            path: b"",
+            replace: true,
+            backlog: socket::SOMAXCONN,
+            dgram: false,
+            perms: 0o777,
+            blocking: false,
+        }
+    }
+}
+
 /// `bind_stdin(b)`: creates the socket on descriptor 0 (not close-on-exec),
 /// binds it under `path.lock` (held, without waiting, from before the
 /// unlink until the returned descriptor is closed), listens. Dies with
@@ -69,6 +83,13 @@ pub struct Serve {
     pub maxconn: u32,
     /// `-C`: concurrent children per uid.
     pub localmax: u32,
+}
+
+impl Default for Serve {
+    /// 2.15's defaults: `-v1 -p -c 40 -C 40`, no `-1`.
+    fn default() -> Self {
+        Serve { verbosity: 1, ready: false, creds: true, maxconn: 40, localmax: 40 }
+    }
 }
 
 /// The largest `-c` (2.15's).

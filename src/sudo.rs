@@ -22,21 +22,61 @@ pub const MAX_STRINGS: u32 = 131072;
 /// The descriptors a client sends: its stdin, stdout, stderr.
 pub const FDS: usize = 3;
 
+/// The counts of a client payload, gathered before it is written, so
+/// that the payload is one allocation of the exact size.
+#[derive(Default, Clone, Copy)]
+pub struct Sizes {
+    argc: usize,
+    envc: usize,
+    arglen: usize,
+    envlen: usize,
+}
+
+/// `cut(s)`: `s` up to its first NUL (a C string cannot hold more).
+fn cut(s: &[u8]) -> &[u8] {
+    s.iter().position(|&c| c == 0).map_or(s, |i| &s[..i])
+}
+
+impl Sizes {
+    /// `arg(a)`: counts one argument.
+    pub fn arg(&mut self, a: &[u8]) {
+        self.argc += 1;
+        self.arglen += cut(a).len() + 1;
+    }
+
+    /// `var(e)`: counts one `NAME=value` string.
+    pub fn var(&mut self, e: &[u8]) {
+        self.envc += 1;
+        self.envlen += cut(e).len() + 1;
+    }
+
+    /// `start()`: a buffer holding the banner and the counts, with room
+    /// for exactly the strings counted, to be added with `push` (the
+    /// arguments first).
+    pub fn start(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(PAYLOAD_HEAD + self.arglen + self.envlen);
+        out.extend_from_slice(CLIENT_BANNER);
+        for n in [self.argc, self.envc, self.arglen, self.envlen] {
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        out
+    }
+}
+
+/// `push(out, s)`: appends one string (cut at a NUL) and its NUL.
+pub fn push(out: &mut Vec<u8>, s: &[u8]) {
+    out.extend_from_slice(cut(s));
+    out.push(0);
+}
+
 /// `request(args, env)`: the client payload for `args` and `env` (each
 /// env entry `NAME=value`; a NUL inside a string cuts it there).
 pub fn request(args: &[&[u8]], env: &[&[u8]]) -> Vec<u8> {
-    let cut = |s: &[u8]| s.iter().position(|&c| c == 0).map_or(s.len(), |i| i);
-    let arglen: usize = args.iter().map(|a| cut(a) + 1).sum();
-    let envlen: usize = env.iter().map(|e| cut(e) + 1).sum();
-    let mut out = Vec::with_capacity(PAYLOAD_HEAD + arglen + envlen);
-    out.extend_from_slice(CLIENT_BANNER);
-    for n in [args.len(), env.len(), arglen, envlen] {
-        out.extend_from_slice(&(n as u32).to_be_bytes());
-    }
-    for s in args.iter().chain(env) {
-        out.extend_from_slice(&s[..cut(s)]);
-        out.push(0);
-    }
+    let mut sizes = Sizes::default();
+    args.iter().for_each(|a| sizes.arg(a));
+    env.iter().for_each(|e| sizes.var(e));
+    let mut out = sizes.start();
+    args.iter().chain(env).for_each(|s| push(&mut out, s));
     out
 }
 
@@ -82,25 +122,37 @@ impl Malformed {
 pub struct Request<'a> {
     /// The client's arguments, appended to the server's.
     pub args: Vec<&'a [u8]>,
-    /// The client's `NAME=value` strings.
-    pub env: Vec<&'a [u8]>,
+    /// The client's `NAME=value` strings, each NUL-terminated (see
+    /// `vars`).
+    pub env: &'a [u8],
+}
+
+impl<'a> Request<'a> {
+    /// `vars()`: the client's `NAME=value` strings.
+    pub fn vars(&self) -> impl Iterator<Item = &'a [u8]> + use<'a> {
+        // Each string ends with a NUL: split the block less its last one.
+        let body = self.env.split_last().map(|(_, body)| body);
+        body.into_iter().flat_map(|b| b.split(|&c| c == 0))
+    }
 }
 
 fn u32_at(p: &[u8], i: usize) -> u32 {
     u32::from_be_bytes([p[i], p[i + 1], p[i + 2], p[i + 3]])
 }
 
+/// `counted(block, n)`: whether `block` is exactly `n` NUL-terminated
+/// strings.
+fn counted(block: &[u8], n: u32) -> bool {
+    block.last().is_none_or(|&c| c == 0) && block.iter().filter(|&&c| c == 0).count() == n as usize
+}
+
 /// `strings(block, n)`: the `n` NUL-terminated strings filling `block`
 /// exactly, or `None`.
 fn strings(block: &[u8], n: u32) -> Option<Vec<&[u8]>> {
-    if block.last().is_some_and(|&c| c != 0) {
+    if !counted(block, n) {
         return None;
     }
-    let count = block.iter().filter(|&&c| c == 0).count();
-    if count != n as usize {
-        return None;
-    }
-    let mut v = Vec::with_capacity(count);
+    let mut v = Vec::with_capacity(n as usize);
     if let Some((_, body)) = block.split_last() {
         v.extend(body.split(|&c| c == 0));
     }
@@ -127,17 +179,21 @@ pub fn parse(payload: &[u8]) -> Result<Request<'_>, Malformed> {
         return Err(Malformed::Lengths);
     }
     let args = strings(&body[..arglen], argc).ok_or(Malformed::Counts)?;
-    let env = strings(&body[arglen..], envc).ok_or(Malformed::Counts)?;
-    if env.iter().any(|e| !e.contains(&b'=')) {
+    let env = &body[arglen..];
+    if !counted(env, envc) {
+        return Err(Malformed::Counts);
+    }
+    let req = Request { args, env };
+    if req.vars().any(|e| !e.contains(&b'=')) {
         return Err(Malformed::Environment);
     }
-    Ok(Request { args, env })
+    Ok(req)
 }
 
-/// `client_value(env, name)`: the value the client sent for `name` (its
+/// `client_value(req, name)`: the value the client sent for `name` (its
 /// first `name=` string), if any.
-pub fn client_value<'a>(env: &[&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
-    env.iter().find_map(|e| {
+pub fn client_value<'a>(req: &Request<'a>, name: &[u8]) -> Option<&'a [u8]> {
+    req.vars().find_map(|e| {
         (e.len() > name.len() && e.starts_with(name) && e[name.len()] == b'=')
             .then(|| &e[name.len() + 1..])
     })
@@ -147,8 +203,8 @@ pub fn client_value<'a>(env: &[&'a [u8]], name: &[u8]) -> Option<&'a [u8]> {
 /// a variable of the server's environment: the client's when the
 /// server's is empty and the client sent one, else the server's own. (A
 /// variable absent from the server's environment is never created.)
-pub fn filtered_value<'a>(own: &'a [u8], env: &[&'a [u8]], name: &[u8]) -> &'a [u8] {
-    if own.is_empty() { client_value(env, name).unwrap_or(own) } else { own }
+pub fn filtered_value<'a>(own: &'a [u8], req: &Request<'a>, name: &[u8]) -> &'a [u8] {
+    if own.is_empty() { client_value(req, name).unwrap_or(own) } else { own }
 }
 
 /// `status(raw)`: the wait status as the server sends it.
@@ -167,10 +223,11 @@ mod tests {
         assert_eq!(&p[15..31], &[0, 0, 0, 3, 0, 0, 0, 2, 0, 0, 0, 7, 0, 0, 0, 11]);
         let r = parse(&p).unwrap();
         assert_eq!(r.args, [&b"a"[..], b"", b"c d"]);
-        assert_eq!(r.env, [&b"X=1"[..], b"EMPTY="]);
+        assert_eq!(r.vars().collect::<Vec<_>>(), [&b"X=1"[..], b"EMPTY="]);
         let none = request(&[], &[]);
         assert_eq!(none.len(), PAYLOAD_HEAD);
-        assert_eq!(parse(&none).unwrap(), Request { args: vec![], env: vec![] });
+        assert_eq!(parse(&none).unwrap(), Request { args: vec![], env: b"" });
+        assert_eq!(parse(&none).unwrap().vars().count(), 0);
     }
 
     fn with_counts(argc: u32, envc: u32, arglen: u32, envlen: u32, body: &[u8]) -> Vec<u8> {
@@ -202,7 +259,8 @@ mod tests {
 
     #[test]
     fn environment_filter() {
-        let env: [&[u8]; 3] = [b"A=client", b"B=", b"A=second"];
+        let p = request(&[], &[b"A=client", b"B=", b"A=second"]);
+        let env = parse(&p).unwrap();
         assert_eq!(client_value(&env, b"A"), Some(&b"client"[..]));
         assert_eq!(client_value(&env, b"B"), Some(&b""[..]));
         assert_eq!(client_value(&env, b"C"), None);

@@ -26,6 +26,17 @@ fn chain(binder: &Path, serverd: &Path, sock: &Path, dargs: &[&str], prog: &[&st
     c
 }
 
+/// Our binder and server, as a command.
+fn our_chain(sock: &Path, dargs: &[&str], prog: &[&str]) -> Command {
+    chain(&ours("s6-ipcserver-socketbinder"), &ours("s6-ipcserverd"), sock, dargs, prog)
+}
+
+/// Our binder and server: `s6-ipcserver-socketbinder SOCK s6-ipcserverd
+/// DARGS... PROG...`, started.
+fn our_server(dir: &Path, sock: &Path, dargs: &[&str], prog: &[&str]) -> Server {
+    Server::start(our_chain(sock, dargs, prog), dir, sock)
+}
+
 /// The program run per connection: prints its UCSPI variables (sorted) and
 /// its descriptors to the client.
 /// (Descriptors from 10 on come from the test harness itself.)
@@ -191,17 +202,8 @@ fn ucspi_variables_log_lines_and_fds_against_215_and_mixed() {
     let mut sessions = Vec::new();
     // ours alone, 2.15 alone, 2.15's binder with our server, ours with
     // 2.15's client.
-    let mut combos = vec![(
-        "ours",
-        chain(
-            &ours("s6-ipcserver-socketbinder"),
-            &ours("s6-ipcserverd"),
-            &sock,
-            &["-v2", "-C", "3"],
-            &prog,
-        ),
-        ours("s6-ipcclient"),
-    )];
+    let mut combos =
+        vec![("ours", our_chain(&sock, &["-v2", "-C", "3"], &prog), ours("s6-ipcclient"))];
     if let (Some(b), Some(d), Some(c)) =
         (r215("s6-ipcserver-socketbinder"), r215("s6-ipcserverd"), r215("s6-ipcclient"))
     {
@@ -211,17 +213,7 @@ fn ucspi_variables_log_lines_and_fds_against_215_and_mixed() {
             chain(&b, &ours("s6-ipcserverd"), &sock, &["-v2", "-C", "3"], &prog),
             ours("s6-ipcclient"),
         ));
-        combos.push((
-            "our server, 2.15 client",
-            chain(
-                &ours("s6-ipcserver-socketbinder"),
-                &ours("s6-ipcserverd"),
-                &sock,
-                &["-v2", "-C", "3"],
-                &prog,
-            ),
-            c,
-        ));
+        combos.push(("our server, 2.15 client", our_chain(&sock, &["-v2", "-C", "3"], &prog), c));
     }
     for (label, cmd, client) in combos {
         let (outs, log) = env_session(cmd, &dir.0, &sock, &client);
@@ -264,17 +256,7 @@ s6-ipcserverd: info: exiting";
 
 /// A server whose program holds the connection until the client closes.
 fn holding_server(dir: &Path, sock: &Path, dargs: &[&str]) -> Server {
-    Server::start(
-        chain(
-            &ours("s6-ipcserver-socketbinder"),
-            &ours("s6-ipcserverd"),
-            sock,
-            dargs,
-            &["sh", "-c", "echo in; exec cat >/dev/null"],
-        ),
-        dir,
-        sock,
-    )
+    Server::start(our_chain(sock, dargs, &["sh", "-c", "echo in; exec cat >/dev/null"]), dir, sock)
 }
 
 /// A client that connects, waits to be served ("in"), then holds the
@@ -329,17 +311,7 @@ fn per_uid_limit_denies_with_a_clean_line_and_goes_on() {
 fn flood_far_beyond_maxconn_keeps_the_limit_and_memory_and_serves_everyone() {
     let dir = Tmp(tmpdir("ipcserver-flood"));
     let sock = dir.0.join("s");
-    let srv = Server::start(
-        chain(
-            &ours("s6-ipcserver-socketbinder"),
-            &ours("s6-ipcserverd"),
-            &sock,
-            &["-c", "3"],
-            &["sh", "-c", "read x; echo ok$x"],
-        ),
-        &dir.0,
-        &sock,
-    );
+    let srv = our_server(&dir.0, &sock, &["-c", "3"], &["sh", "-c", "read x; echo ok$x"]);
     let pid = srv.pid();
     // A hostile client: connects, sends nothing, holds its slot.
     let mut silent = std::os::unix::net::UnixStream::connect(&sock).unwrap();
@@ -565,17 +537,7 @@ fn readiness_newline_then_stdout_closed() {
 fn spawn_failure_warns_and_goes_on() {
     let dir = Tmp(tmpdir("ipcserver-spawnfail"));
     let sock = dir.0.join("s");
-    let srv = Server::start(
-        chain(
-            &ours("s6-ipcserver-socketbinder"),
-            &ours("s6-ipcserverd"),
-            &sock,
-            &[],
-            &["/nonexistent/prog"],
-        ),
-        &dir.0,
-        &sock,
-    );
+    let srv = our_server(&dir.0, &sock, &[], &["/nonexistent/prog"]);
     for _ in 0..2 {
         let out = client(&ours("s6-ipcclient"), &sock, "cat <&6");
         assert_eq!(code(&out), 0);
@@ -629,6 +591,46 @@ fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
     }
     assert_eq!(seen[0].1, "65534\n65534\n65534\n0\n0 1 2 3 ");
     assert_eq!(seen[0].2, "");
+    for (label, out, err) in &seen[1..] {
+        assert_eq!(*out, seen[0].1, "{label}");
+        assert_eq!(*err, seen[0].2, "{label}");
+    }
+}
+
+#[test]
+fn no_credentials_with_capital_p_like_215_and_our_binder_under_215s_server() {
+    let dir = Tmp(tmpdir("ipcserver-nocreds"));
+    let sock = dir.0.join("s");
+    let prog = ["sh", "-c", ENV_PROG];
+    let mut combos = vec![("ours", our_chain(&sock, &["-v2", "-P"], &prog))];
+    if let Some(d) = r215("s6-ipcserverd") {
+        combos.push((
+            "our binder, 2.15 server",
+            chain(&ours("s6-ipcserver-socketbinder"), &d, &sock, &["-v2", "-P"], &prog),
+        ));
+    }
+    let mut seen = Vec::new();
+    for (label, cmd) in combos {
+        let mut srv = Server::start(cmd, &dir.0, &sock);
+        let out = client(&ours("s6-ipcclient"), &sock, "cat <&6");
+        assert_eq!(code(&out), 0, "{label}");
+        srv.wait_err("exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
+        srv.signal(libc::SIGTERM);
+        assert_eq!(srv.wait().code(), Some(0), "{label}");
+        seen.push((label, text(&out.stdout), normalise(&srv.err())));
+    }
+    assert_eq!(seen[0].1, "IPCCONNNUM=\nIPCREMOTEPATH=\nPROTO=IPC\n0 1 2 3 \n");
+    assert_eq!(
+        seen[0].2,
+        "s6-ipcserverd: info: starting
+s6-ipcserverd: info: status: 0/40
+s6-ipcserverd: info: allow ?:? pid P count ?/40
+s6-ipcserverd: info: status: 1/40
+s6-ipcserverd: info: end pid P uid ? exitcode 0
+s6-ipcserverd: info: status: 0/40
+s6-ipcserverd: info: received SIGTERM, quitting
+s6-ipcserverd: info: exiting"
+    );
     for (label, out, err) in &seen[1..] {
         assert_eq!(*out, seen[0].1, "{label}");
         assert_eq!(*err, seen[0].2, "{label}");

@@ -168,6 +168,16 @@ pub fn assert_idle(pid: u32, who: &str) {
     assert_eq!(switches(pid), before, "{who} woke up while idle");
 }
 
+/// `settle(pid)`: waits until `pid` has stopped waking up for 100 ms (a
+/// state that takes a while to reach, such as buffers filling up).
+pub fn settle(pid: u32) {
+    common::poll(LONG, "settled", || {
+        let before = switches(pid);
+        std::thread::sleep(Duration::from_millis(100));
+        (switches(pid) == before).then_some(())
+    });
+}
+
 /// `rss_kb(pid)`: VmRSS in kB.
 pub fn rss_kb(pid: u32) -> u64 {
     let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
