@@ -124,7 +124,7 @@ pub fn main(argv: Argv) -> i32 {
         fail(&[b"fsync ", &tmp_path], e);
     }
     if let Some(m) = mode
-        && let Err(e) = rustix::fs::fchmod(&fd, Mode::from_raw_mode(m))
+        && let Err(e) = rustix::fs::fchmod(&fd, tree::mode(m))
     {
         fail(&[b"fchmod ", &tmp_path], e);
     }

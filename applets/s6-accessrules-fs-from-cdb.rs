@@ -10,7 +10,6 @@ use s6box::cli::Cli;
 use s6box::supervision::atomic::write_whole;
 use s6box::{cdb, exitcode, msg, tree};
 use rustix::fd::OwnedFd;
-use rustix::fs::Mode;
 use rustix::io::Errno;
 use std::ffi::CString;
 
@@ -88,14 +87,7 @@ fn record(top: &OwnedFd, dir: &[u8], key: &[u8], data: &[u8]) -> Result<(), Fail
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    let mut cli = Cli::new(argv, USAGE);
-    if cli.opt().is_some() {
-        cli.usage();
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+    let rest = Cli::new(argv, USAGE).operands(2);
     let (dir, file) = (rest.get(0), rest.get(1));
     // The whole file, read first: nothing is created for a missing one.
     let data = std::fs::read(rest.os(1)).unwrap_or_else(|e| {
@@ -106,14 +98,14 @@ pub fn main(argv: Argv) -> i32 {
         msg::fatal(exitcode::SYS, &[b"unable to cdb_init: ", &msg::strerror(Errno::INVAL)]);
     }
     let cwd = rustix::fs::CWD;
-    match rustix::fs::mkdirat(cwd, dir, Mode::from_raw_mode(DIR_MODE)) {
-        Ok(()) => {}
-        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"mkdir ", dir.to_bytes()], e),
-    }
+    let top = tree::make_dir(cwd, dir, DIR_MODE, false).unwrap_or_else(|e| {
+        // Created but not opened (replaced meanwhile): drop it if empty.
+        if e != Errno::EXIST {
+            let _ = rustix::fs::unlinkat(cwd, dir, rustix::fs::AtFlags::REMOVEDIR);
+        }
+        msg::fatal_sys(exitcode::SYS, &[b"mkdir ", dir.to_bytes()], e)
+    });
     let result = (|| {
-        let top = tree::open_dir(cwd, dir)
-            .and_then(|fd| rustix::fs::fchmod(&fd, Mode::from_raw_mode(DIR_MODE)).map(|()| fd))
-            .map_err(|e| Failure::Sys(b"open ", dir.to_bytes().to_vec(), e))?;
         for r in cdb::records(&data) {
             let (key, value) = r.map_err(|_| Failure::Corrupt)?;
             record(&top, dir.to_bytes(), key, value)?;

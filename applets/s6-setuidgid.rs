@@ -38,13 +38,7 @@ fn by_name(name: &[u8]) -> Target {
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    if cli.opt().is_some() {
-        cli.usage();
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
+    let rest = cli.operands(2);
     let account = rest.get(0).to_bytes();
     let prog = rest.skip(1);
     if account.is_empty() {

@@ -42,16 +42,20 @@ pub enum Verdict {
 /// `uid/self` (when `uid` is our effective uid), `uid/UID`, `gid/self`
 /// (when `gid` is our effective gid), `gid/GID`, `uid/default`.
 pub fn keys(uid: u32, gid: u32) -> Vec<Vec<u8>> {
-    let num = |dir: &str, n: u32| format!("{dir}/{n}").into_bytes();
+    let num = |dir: &[u8], n: u32| {
+        let mut k = dir.to_vec();
+        crate::fmt::push_dec(&mut k, i64::from(n));
+        k
+    };
     let mut v = Vec::with_capacity(5);
     if uid == rustix::process::geteuid().as_raw() {
         v.push(b"uid/self".to_vec());
     }
-    v.push(num("uid", uid));
+    v.push(num(b"uid/", uid));
     if gid == rustix::process::getegid().as_raw() {
         v.push(b"gid/self".to_vec());
     }
-    v.push(num("gid", gid));
+    v.push(num(b"gid/", gid));
     v.push(b"uid/default".to_vec());
     v
 }

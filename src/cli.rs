@@ -102,6 +102,19 @@ impl Cli {
         rest.os(0)
     }
 
+    /// `operands(min)`: for an applet without options: the operands, at
+    /// least `min` of them, or usage death (an option is bad usage too).
+    pub fn operands(&mut self, min: usize) -> Argv {
+        if self.opt().is_some() {
+            self.usage();
+        }
+        let rest = self.rest();
+        if rest.len() < min {
+            self.usage();
+        }
+        rest
+    }
+
     /// `usage()`: dies with this applet's usage line, exit 100.
     pub fn usage(&self) -> ! {
         msg::usage(self.usage)

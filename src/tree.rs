@@ -9,6 +9,12 @@ use rustix::fs::{AtFlags, Dir, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::CStr;
 
+/// `mode(bits)`: permission bits as a `Mode` (mode_t is 16 bits on some
+/// systems; the bits asked for here fit).
+pub fn mode(bits: u32) -> Mode {
+    Mode::from_bits_truncate(bits as rustix::fs::RawMode)
+}
+
 /// Flags of a directory opened here: no link followed, close-on-exec.
 fn dir_flags() -> OFlags {
     OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC
@@ -24,10 +30,10 @@ pub fn open_dir(at: impl AsFd, name: &CStr) -> Result<OwnedFd, Errno> {
 /// exactly `mode` (whatever the umask) and opens it. With `reuse`, an
 /// existing real directory is opened instead (never a link to one).
 pub fn make_dir(at: impl AsFd, name: &CStr, mode: u32, reuse: bool) -> Result<OwnedFd, Errno> {
-    match rustix::fs::mkdirat(&at, name, Mode::from_raw_mode(mode)) {
+    match rustix::fs::mkdirat(&at, name, self::mode(mode)) {
         Ok(()) => {
             let fd = open_dir(&at, name)?;
-            rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode))?;
+            rustix::fs::fchmod(&fd, self::mode(mode))?;
             Ok(fd)
         }
         Err(Errno::EXIST) if reuse => open_dir(&at, name),
@@ -45,7 +51,7 @@ pub fn create_file(at: impl AsFd, name: &CStr, mode: u32) -> Result<OwnedFd, Err
         | OFlags::NOFOLLOW
         | OFlags::NOCTTY
         | OFlags::CLOEXEC;
-    rustix::fs::openat(at, name, flags, Mode::from_raw_mode(mode))
+    rustix::fs::openat(at, name, flags, self::mode(mode))
 }
 
 /// `create_temp(at, prefix)`: as mkstemp: creates `PREFIXxxxxxx` (six

@@ -5,7 +5,10 @@
 //! with the rules as a directory and as cdbs made by either compiler, read
 //! by either reader.
 mod common;
+#[path = "common/rules.rs"]
+mod rules;
 
+use rules::{allow, mkrule, refs};
 use s6box::cdb;
 use std::collections::BTreeMap;
 use std::os::unix::fs::PermissionsExt;
@@ -84,20 +87,6 @@ fn client<S: AsRef<str>>(prog: &Path, uid: &str, gid: &str, opts: &[S]) -> Seen 
     let mut args: Vec<&str> = opts.iter().map(AsRef::as_ref).collect();
     args.extend(["env", "-0"]);
     seen(&common::run(&mut command(prog, &env, &args)), true)
-}
-
-fn refs(name: &str) -> Vec<PathBuf> {
-    [common::reference(name), common::debian(name)].into_iter().flatten().collect()
-}
-
-fn mkrule(root: &Path, rule: &str, files: &[(&str, &[u8])]) {
-    let d = root.join(rule);
-    std::fs::create_dir_all(&d).unwrap();
-    for (name, content) in files {
-        let p = d.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, content).unwrap();
-    }
 }
 
 /// A tree with every kind of rule; euid and egid are 0 (tests run as root).
@@ -402,6 +391,10 @@ fn info_line_names_own_pid() {
 /// ignored; compared with 2.15, directory and cdb.
 #[test]
 fn exec_rule() {
+    if !Path::new("/usr/bin/execlineb").exists() {
+        eprintln!("SKIP: execlineb is absent (apt-get install execline): exec rules not run");
+        return;
+    }
     let tmp = common::Tmp(common::tmpdir("access-exec"));
     let root = tmp.0.join("rules");
     mkrule(&root, "uid/1", &[("allow", b""), ("exec", b"echo from-rule"), ("env/V", b"v\n")]);
@@ -437,16 +430,6 @@ fn exec_rule() {
         common::text(&out.stderr)
             .ends_with("fatal: unable to exec execlineb: No such file or directory\n")
     );
-}
-
-/// `A` + u16 envlen + env + u16 execlen + exec.
-fn allow(env: &[u8], exec: &[u8]) -> Vec<u8> {
-    let mut d = vec![b'A'];
-    d.extend_from_slice(&(env.len() as u16).to_be_bytes());
-    d.extend_from_slice(env);
-    d.extend_from_slice(&(exec.len() as u16).to_be_bytes());
-    d.extend_from_slice(exec);
-    d
 }
 
 /// Odd and malformed records, written by our cdb writer: ours answers as
@@ -550,5 +533,63 @@ fn broken_tree_is_fatal() {
         for r in refs("s6-ipcserver-access") {
             assert_eq!(client(&r, uid, "0", &["-v2", "-E", "-i", dir]), want, "{r:?} {uid}");
         }
+    }
+}
+
+/// The program gets no descriptor of s6-ipcserver-access's own (the cdb,
+/// the rules directory's files are close-on-exec).
+#[test]
+fn no_descriptor_leaked() {
+    let tmp = common::Tmp(common::tmpdir("access-fds"));
+    let root = tmp.0.join("rules");
+    mkrule(&root, "uid/1", &[("allow", b""), ("env/A", b"a\n")]);
+    let file = tmp.0.join("rules.cdb");
+    compile(&common::applet("s6-accessrules-cdb-from-fs"), &file, &root);
+    let direct = common::fd_list(&common::run(Command::new("ls").arg("/proc/self/fd")));
+    for rules in [["-i", root.to_str().unwrap()], ["-x", file.to_str().unwrap()]] {
+        let env = [("PROTO", "IPC"), ("IPCREMOTEEUID", "1"), ("IPCREMOTEEGID", "0")];
+        let mut args = vec!["-E"];
+        args.extend(rules);
+        args.extend(["ls", "/proc/self/fd"]);
+        let out = common::run(&mut command(&ours(), &env, &args));
+        assert_eq!(common::code(&out), 0, "{}", common::text(&out.stderr));
+        assert_eq!(common::fd_list(&out), direct, "{rules:?}");
+    }
+}
+
+/// `uid/self` and `gid/self` follow the effective ids: run as nobody,
+/// nobody's own connections match them, root's do not; same as both
+/// references.
+#[test]
+fn self_rules_as_nobody() {
+    let tmp = common::Tmp(common::tmpdir("access-self"));
+    let root = tmp.0.join("rules");
+    mkrule(&root, "uid/self", &[("allow", b""), ("env/WHO", b"uid-self\n")]);
+    mkrule(&root, "gid/self", &[("allow", b""), ("env/WHO", b"gid-self\n")]);
+    mkrule(&root, "uid/0", &[("deny", b"")]);
+    let (uid, gid) = common::NOBODY;
+    let (u, g) = (uid.to_string(), gid.to_string());
+    let dir = root.to_str().unwrap();
+    let mut progs = vec![ours()];
+    progs.extend(refs("s6-ipcserver-access"));
+    let mut results = Vec::new();
+    for prog in &progs {
+        let mut seen_here = Vec::new();
+        for (cu, cg) in [(u.as_str(), g.as_str()), ("5", g.as_str()), ("0", "0"), (u.as_str(), "0")]
+        {
+            let env = [("PROTO", "IPC"), ("IPCREMOTEEUID", cu), ("IPCREMOTEEGID", cg)];
+            let mut cmd = command(prog, &env, &["-v2", "-E", "-i", dir, "env", "-0"]);
+            common::as_user(&mut cmd, uid, gid);
+            seen_here.push(seen(&common::run(&mut cmd), true));
+        }
+        results.push(seen_here);
+    }
+    let who = |s: &Seen| s.env.get(b"WHO".as_slice()).map(|v| common::text(v));
+    assert_eq!(who(&results[0][0]).as_deref(), Some("uid-self"));
+    assert_eq!(who(&results[0][1]).as_deref(), Some("gid-self"));
+    assert_eq!(results[0][2].code, 1);
+    assert_eq!(who(&results[0][3]).as_deref(), Some("uid-self"));
+    for (prog, r) in progs.iter().zip(&results).skip(1) {
+        assert_eq!(r, &results[0], "{prog:?}");
     }
 }
