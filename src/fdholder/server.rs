@@ -12,7 +12,7 @@ use super::table::Table;
 use super::{FDS_MAX, HEADER_LEN, REQUEST_MAX, Request, code, header, parse_header, parse_request};
 use crate::regex::Regex;
 use crate::tai::Tain;
-use crate::{msg, sig, socket};
+use crate::{fdpass, msg, sig, socket};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
@@ -394,7 +394,7 @@ impl Server<'_> {
             };
             let have = c.inbuf.len();
             c.inbuf.resize(want, 0);
-            let got = recv_some(&c.sock, &mut c.inbuf[have..], &mut c.infds);
+            let got = fdpass::recv_now(&c.sock, &mut c.inbuf[have..], &mut c.infds, FDS_MAX);
             let n = match got {
                 Ok(0) => return Err(Drop_),
                 Ok(n) => n,
@@ -580,7 +580,7 @@ impl Server<'_> {
         loop {
             let c = &mut self.conns[i];
             if c.outpos < c.out.len() {
-                match send_some(&c.sock, &c.out[c.outpos..], &[]) {
+                match fdpass::send_now(&c.sock, &c.out[c.outpos..], &[]) {
                     Ok(n) => c.outpos += n,
                     Err(Errno::AGAIN) => return Ok(()),
                     Err(_) => return Err(Drop_),
@@ -604,7 +604,7 @@ impl Server<'_> {
                         FdSrc::Held(id) => self.table.get(id).ok_or(Drop_)?,
                     };
                     let c = &self.conns[i];
-                    match send_some(&c.sock, &m, &[fd]) {
+                    match fdpass::send_now(&c.sock, &m, &[fd]) {
                         Ok(n) => {
                             let c = &mut self.conns[i];
                             c.out.extend_from_slice(&m[n..]);
@@ -628,7 +628,7 @@ impl Server<'_> {
                     let mut m = header(body.len(), fds.len()).to_vec();
                     m.extend_from_slice(&body);
                     let c = &self.conns[i];
-                    match send_some(&c.sock, &m, &fds) {
+                    match fdpass::send_now(&c.sock, &m, &fds) {
                         Ok(n) => {
                             drop(fds);
                             let c = &mut self.conns[i];
@@ -666,60 +666,4 @@ fn hung_up(sock: &OwnedFd) -> bool {
         rustix::net::recv(sock, &mut b, RecvFlags::PEEK | RecvFlags::DONTWAIT),
         Ok((1, _)) | Err(Errno::AGAIN)
     )
-}
-
-/// `send_some(sock, data, fds)`: one non-blocking `sendmsg`, `fds`
-/// attached to the first byte: how many bytes went (EAGAIN: none).
-fn send_some(sock: &OwnedFd, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, Errno> {
-    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
-    let flags = SendFlags::DONTWAIT | SendFlags::NOSIGNAL;
-    loop {
-        let r = if fds.is_empty() {
-            rustix::net::send(sock, data, flags)
-        } else {
-            let mut space =
-                [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(FDS_MAX))];
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                return Err(Errno::INVAL);
-            }
-            rustix::net::sendmsg(sock, &[rustix::io::IoSlice::new(data)], &mut control, flags)
-        };
-        match r {
-            Err(Errno::INTR) => continue,
-            r => return r,
-        }
-    }
-}
-
-/// `recv_some(sock, buf, fds)`: one non-blocking `recvmsg` into `buf`,
-/// the descriptors that came appended to `fds` (close-on-exec); EPROTO if
-/// the kernel had to cut some (they were more than a message may carry).
-fn recv_some(sock: &OwnedFd, buf: &mut [u8], fds: &mut Vec<OwnedFd>) -> Result<usize, Errno> {
-    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags};
-    let mut space =
-        [std::mem::MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(FDS_MAX))];
-    loop {
-        let mut control = RecvAncillaryBuffer::new(&mut space);
-        let r = rustix::net::recvmsg(
-            sock,
-            &mut [rustix::io::IoSliceMut::new(buf)],
-            &mut control,
-            RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC,
-        );
-        let m = match r {
-            Err(Errno::INTR) => continue,
-            Err(e) => return Err(e),
-            Ok(m) => m,
-        };
-        for a in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(got) = a {
-                fds.extend(got);
-            }
-        }
-        if m.flags.contains(ReturnFlags::CTRUNC) {
-            return Err(Errno::PROTO);
-        }
-        return Ok(m.bytes);
-    }
 }
