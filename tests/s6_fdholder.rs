@@ -944,6 +944,28 @@ fn rules_cdb_reopened_on_sighup_and_invalid_regex() {
         ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
         drop(daemon);
     }
+    // A cdb whose tables point past its end: the lookup fails, the client
+    // is disconnected, the daemon warns as 2.15 does.
+    let bad = t.0.join("bad.cdb");
+    let mut b = Vec::new();
+    for _ in 0..256 {
+        b.extend_from_slice(&4096u32.to_le_bytes());
+        b.extend_from_slice(&5u32.to_le_bytes());
+    }
+    fs::write(&bad, b).unwrap();
+    for d in sides() {
+        let daemon = Daemon::start_with(d, &t.0, "s3", &[], &["-x", bad.to_str().unwrap()]);
+        fails(
+            client(Side::Ours, "s6-fdholder-list").arg(daemon.s()),
+            1,
+            "s6-fdholder-list: fatal: unable to get fd list: ",
+        );
+        let (_, err) = daemon.stop();
+        assert!(
+            err.starts_with("s6-fdholderd: warning: error while checking rules: "),
+            "{d:?}: {err}"
+        );
+    }
     // An invalid regex: the client is disconnected, the daemon warns.
     fs::write(r.join("uid/0/env/S6_FDHOLDER_STORE_REGEX"), "a(\n").unwrap();
     let daemon = Daemon::start(Side::Ours, &t.0, "s2", &[]);

@@ -329,9 +329,7 @@ impl Server<'_> {
                 Ok(Some(env)) => env,
                 Ok(None) => continue,
                 Err(e) => {
-                    if self.cfg.verbosity > 0 {
-                        msg::warn_sys(&[b"check rules"], e);
-                    }
+                    self.warn(&[b"error while checking rules: ", &msg::strerror(e)]);
                     continue;
                 }
             };
@@ -400,6 +398,10 @@ impl Server<'_> {
                 Ok(n) => n,
                 Err(Errno::AGAIN) => {
                     c.inbuf.truncate(have);
+                    if have == 0 {
+                        // Idle: no buffer kept.
+                        c.inbuf = Vec::new();
+                    }
                     return Ok(());
                 }
                 Err(_) => return Err(Drop_),
@@ -428,7 +430,7 @@ impl Server<'_> {
             c.deadline = self.cfg.timeout.map(|t| Instant::now() + t);
             self.handle(i, &body[HEADER_LEN..], fds)?;
             let c = &mut self.conns[i];
-            if body.capacity() <= 4096 {
+            if body.capacity() <= 512 {
                 c.inbuf = body;
                 c.inbuf.clear();
             }
@@ -587,7 +589,7 @@ impl Server<'_> {
                 }
                 continue;
             }
-            if c.out.capacity() > 4096 {
+            if c.out.capacity() > 512 || c.pending.is_none() {
                 c.out = Vec::new();
             } else {
                 c.out.clear();
