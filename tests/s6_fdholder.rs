@@ -646,6 +646,18 @@ fn client_that_never_reads_cannot_grow_the_daemon() {
     assert!(grown < 2048, "the daemon grew by {grown} kB");
     // Other clients are still served.
     assert_eq!(list(Side::Ours, s).len(), 1000);
+    // Read at last, the flooding client gets every answer, in order.
+    c.set_nonblocking(false).unwrap();
+    c.set_read_timeout(Some(LONG)).unwrap();
+    let mut c3 = &c;
+    for k in 0..sent {
+        let mut h = [0u8; 6];
+        c3.read_exact(&mut h).unwrap_or_else(|e| panic!("answer {k} of {sent}: {e}"));
+        let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+        assert_eq!(len, 5 + 1000 * 42);
+        let mut b = vec![0u8; len];
+        c3.read_exact(&mut b).unwrap();
+    }
 }
 
 #[test]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 /// Unsent answer bytes past which a connection is not read further.
 pub const OUT_BOUND: usize = 64 * 1024;
 
-/// Requests handled per connection per wake-up (fairness).
+/// Reads per connection per wake-up (fairness).
 const BURST: usize = 32;
 
 /// The daemon's settings (s6-fdholderd's options, checked).
@@ -111,10 +111,9 @@ enum FdSrc {
 struct Conn {
     sock: OwnedFd,
     rights: Rights,
-    /// The message being read: header, then body.
+    /// Bytes received and not handled yet (requests, the last one maybe
+    /// incomplete).
     inbuf: Vec<u8>,
-    /// Once its header is read: (body length, descriptors).
-    frame: Option<(usize, usize)>,
     infds: Vec<OwnedFd>,
     out: Vec<u8>,
     outpos: usize,
@@ -277,8 +276,11 @@ impl Server<'_> {
             // Connections (their indices are those of `ready`).
             let mut keep = vec![true; ready.len()];
             for (i, &(r, w)) in ready.iter().enumerate() {
+                // Requests already received wait for the answers to drain.
                 keep[i] = (!w || self.flush(i).is_ok())
-                    && (!r || quitting.is_some() || self.read(i).is_ok())
+                    && (!(r || !self.conns[i].inbuf.is_empty())
+                        || quitting.is_some()
+                        || self.read(i).is_ok())
                     && self.flush(i).is_ok();
             }
             let mut k = keep.iter();
@@ -339,7 +341,6 @@ impl Server<'_> {
                 sock,
                 rights,
                 inbuf: Vec::new(),
-                frame: None,
                 infds: Vec::new(),
                 out: Vec::new(),
                 outpos: 0,
@@ -378,63 +379,76 @@ impl Server<'_> {
         Some(r)
     }
 
-    /// `read(i)`: reads and handles connection i's requests, as long as
-    /// its answers go out.
+    /// `read(i)`: reads and handles connection i's requests, in order, as
+    /// long as its answers go out. Reads take what is there (several
+    /// requests at once), bounded by the largest request; the descriptors
+    /// that came are taken in order, each request taking as many as its
+    /// header says (they arrive with its first byte, so before its last).
     fn read(&mut self, i: usize) -> Result<(), Drop_> {
-        for _ in 0..BURST {
-            let c = &mut self.conns[i];
-            if !c.wants_read() {
-                return Ok(());
-            }
-            let want = match c.frame {
-                None => HEADER_LEN,
-                Some((len, _)) => HEADER_LEN + len,
-            };
-            let have = c.inbuf.len();
-            c.inbuf.resize(want, 0);
-            let got = fdpass::recv_now(&c.sock, &mut c.inbuf[have..], &mut c.infds, FDS_MAX);
-            let n = match got {
-                Ok(0) => return Err(Drop_),
-                Ok(n) => n,
-                Err(Errno::AGAIN) => {
-                    c.inbuf.truncate(have);
-                    if have == 0 {
-                        // Idle: no buffer kept.
-                        c.inbuf = Vec::new();
-                    }
+        let mut drained = false;
+        let mut reads = 0;
+        loop {
+            // The complete requests first.
+            loop {
+                let c = &mut self.conns[i];
+                if !c.wants_read() {
                     return Ok(());
                 }
-                Err(_) => return Err(Drop_),
-            };
-            c.inbuf.truncate(have + n);
-            if c.infds.len() > FDS_MAX {
-                return Err(Drop_);
-            }
-            if c.inbuf.len() < want {
-                continue;
-            }
-            if c.frame.is_none() {
+                if c.inbuf.len() < HEADER_LEN {
+                    break;
+                }
                 let (len, nfds) = parse_header(&c.inbuf, REQUEST_MAX).ok_or(Drop_)?;
                 if len == 0 {
                     return Err(Drop_);
                 }
-                c.frame = Some((len, nfds));
-                continue;
+                let end = HEADER_LEN + len;
+                if c.inbuf.len() < end {
+                    break;
+                }
+                if c.infds.len() < nfds {
+                    return Err(Drop_);
+                }
+                let fds: Vec<OwnedFd> = c.infds.drain(..nfds).collect();
+                let buf = std::mem::take(&mut c.inbuf);
+                c.deadline = self.cfg.timeout.map(|t| Instant::now() + t);
+                let r = self.handle(i, &buf[HEADER_LEN..end], fds);
+                let c = &mut self.conns[i];
+                c.inbuf = buf;
+                c.inbuf.drain(..end);
+                r?;
+                self.flush(i)?;
             }
-            let (_, nfds) = c.frame.take().unwrap_or((0, 0));
-            if c.infds.len() != nfds {
-                return Err(Drop_);
+            if drained || reads == BURST {
+                break;
             }
-            let body = std::mem::take(&mut c.inbuf);
-            let fds = std::mem::take(&mut c.infds);
-            c.deadline = self.cfg.timeout.map(|t| Instant::now() + t);
-            self.handle(i, &body[HEADER_LEN..], fds)?;
+            reads += 1;
+            // Then what has come since.
             let c = &mut self.conns[i];
-            if body.capacity() <= 512 {
-                c.inbuf = body;
-                c.inbuf.clear();
+            let have = c.inbuf.len();
+            let target = match parse_header(&c.inbuf, REQUEST_MAX) {
+                Some((len, _)) if have >= HEADER_LEN => HEADER_LEN + len,
+                _ => HEADER_LEN,
+            };
+            let room = target.saturating_sub(have).max(256);
+            c.inbuf.resize(have + room, 0);
+            let got = fdpass::recv_now(&c.sock, &mut c.inbuf[have..], &mut c.infds, 2 * FDS_MAX);
+            match got {
+                Ok(0) => return Err(Drop_),
+                Ok(n) => {
+                    c.inbuf.truncate(have + n);
+                    drained = n < room;
+                }
+                Err(Errno::AGAIN) => {
+                    c.inbuf.truncate(have);
+                    break;
+                }
+                Err(_) => return Err(Drop_),
             }
-            self.flush(i)?;
+        }
+        // Idle: no buffer kept.
+        let c = &mut self.conns[i];
+        if c.inbuf.is_empty() {
+            c.inbuf = Vec::new();
         }
         Ok(())
     }
