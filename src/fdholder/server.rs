@@ -277,10 +277,9 @@ impl Server<'_> {
             let mut keep = vec![true; ready.len()];
             for (i, &(r, w)) in ready.iter().enumerate() {
                 // Requests already received wait for the answers to drain.
+                let read = (r || !self.conns[i].inbuf.is_empty()) && quitting.is_none();
                 keep[i] = (!w || self.flush(i).is_ok())
-                    && (!(r || !self.conns[i].inbuf.is_empty())
-                        || quitting.is_some()
-                        || self.read(i).is_ok())
+                    && (!read || self.read(i).is_ok())
                     && self.flush(i).is_ok();
             }
             let mut k = keep.iter();
