@@ -1010,3 +1010,60 @@ fn client_timeout_against_a_silent_server() {
         assert!(start.elapsed() >= Duration::from_millis(290));
     }
 }
+
+#[test]
+fn maxconn_lameduck_and_what_retrieve_leaves() {
+    let t = Tmp(tmpdir("fdh-limits"));
+    for d in sides() {
+        // -c 1: a second client waits in the backlog (its -t expires)
+        // until the first is gone.
+        let daemon = Daemon::start(d, &t.0, "s", &["-c", "1"]);
+        let mut first = UnixStream::connect(daemon.s()).unwrap();
+        first.write_all(&frame(b"L", 0)).unwrap();
+        assert_eq!(read_answer(&mut first), [0, 0, 0, 0, 0]);
+        fails(
+            client(Side::Ours, "s6-fdholder-list").args(["-t", "300"]).arg(daemon.s()),
+            1,
+            "s6-fdholder-list: fatal: unable to get fd list: ",
+        );
+        drop(first);
+        assert!(list(Side::Ours, daemon.s()).is_empty());
+        drop(daemon);
+    }
+    // -T: a client that never reads its answers does not hold SIGTERM up
+    // past the lame-duck timeout.
+    let daemon = Daemon::start(Side::Ours, &t.0, "s", &["-T", "300"]);
+    let set = || {
+        let mut c = client(Side::Ours, "s6-fdholder-setdump");
+        c.arg(daemon.s()).env("S6_FD#", "200");
+        for i in 0..200 {
+            c.env(format!("S6_FD_{i}"), "0").env(format!("S6_FDID_{i}"), format!("x{i:0>250}"));
+        }
+        c
+    };
+    ok(set().stdin(Stdio::null()));
+    let c = UnixStream::connect(daemon.s()).unwrap();
+    let mut c2 = &c;
+    for _ in 0..20 {
+        c2.write_all(&frame(b"L", 0)).unwrap();
+    }
+    poll(LONG, "answers pending", || {
+        let st = fs::read_to_string(format!("/proc/{}/status", daemon.pid())).unwrap();
+        (status_field(&st, "State").starts_with('S')).then_some(())
+    });
+    let start = Instant::now();
+    let (rc, _) = daemon.stop();
+    assert_eq!(rc, 3, "held and connected");
+    assert!(start.elapsed() >= Duration::from_millis(250), "{:?}", start.elapsed());
+    drop(c);
+    // retrieve changes fd 0 and nothing else.
+    let daemon = Daemon::start(Side::Ours, &t.0, "s", &[]);
+    ok(client(Side::Ours, "s6-fdholder-store").arg(daemon.s()).arg("xa").stdin(Stdio::null()));
+    let mut base = Command::new("ls");
+    base.arg("/proc/self/fd");
+    let before = fd_list(&run(&mut base));
+    let mut r = client(Side::Ours, "s6-fdholder-retrieve");
+    r.arg(daemon.s()).arg("xa").args(["ls", "/proc/self/fd"]);
+    let after = fd_list(&run(&mut r));
+    assert_eq!(before, after);
+}
