@@ -5,7 +5,8 @@
 # program on both sides, the two sides interleaved round by round; each
 # figure is the median of the per-round ratios (s6box / 2.15):
 #   - connections per second: `s6-ipcserver -1 PATH true` serving a loop
-#     of `s6-ipcclient PATH true` (client and server of the same side);
+#     of `s6-ipcclient PATH true` (client and server of the same side),
+#     and the CPU time all of it takes per connection (lower is better);
 #   - (room for the s6-sudo figures: see ROUNDS below.)
 # Needs: python3, musl-gcc (Debian's musl-tools), the 2.15 reference in
 # /opt/s6-2.15.0.0.
@@ -37,7 +38,7 @@ strip "$work/true.out"
 cp "$work/true.out" "$work/true"
 
 python3 - "$work" "$ROUNDS" "$CONNS" <<'PY'
-import os, signal, statistics, subprocess, sys, time
+import os, resource, signal, statistics, subprocess, sys, time
 work, rounds, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
 true = work + "/true"
@@ -64,9 +65,16 @@ def run(argv, env):
     if os.waitstatus_to_exitcode(st) != 0:
         sys.exit(f"{argv} failed")
 
-def conn_rate(d):
-    """Connections per second: CONNS clients in a row."""
+def cpu_ms():
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (r.ru_utime + r.ru_stime) * 1e3
+
+def connections(d):
+    """CONNS clients in a row against a fresh server: connections per
+    second, and the CPU time (server, its programs, the clients) per
+    connection, steadier than the wall clock on a busy machine."""
     sock = f"{work}/s-{os.path.basename(d)}"
+    c0 = cpu_ms()
     p = server(d, sock, [true])
     env = env_for(d)
     argv = [d + "/s6-ipcclient", sock, true]
@@ -77,32 +85,31 @@ def conn_rate(d):
         run(argv, env)
     dt = time.perf_counter() - t
     stop(p)
-    return conns / dt
+    return [("connections per second", conns / dt, "/s", True),
+            ("CPU us per connection", (cpu_ms() - c0) * 1e3 / (conns + 10), "us", False)]
 
-# Each figure: (label, function of the side's directory, unit, higher is
-# better). The sudo helper adds its round trip and memory figures here.
-FIGURES = [
-    ("connections per second", conn_rate, "/s", True),
-]
+# Each measurement: a function of the side's directory returning
+# (figure, value, unit, higher is better) tuples. The sudo helper adds its
+# round trip and memory figures here.
+MEASURES = [connections]
 
-results = {f[0]: {"s6box": [], "2.15": [], "ratio": []} for f in FIGURES}
+results = {}
 for r in range(rounds):
     order = ["s6box", "2.15"] if r % 2 == 0 else ["2.15", "s6box"]
-    for label, fn, unit, _ in FIGURES:
-        got = {}
-        for side in order:
-            got[side] = fn(sides[side])
-        res = results[label]
-        for side in got:
-            res[side].append(got[side])
-        res["ratio"].append(got["s6box"] / got["2.15"])
+    for fn in MEASURES:
+        got = {side: fn(sides[side]) for side in order}
+        for i, (label, _, unit, higher) in enumerate(got["s6box"]):
+            res = results.setdefault(label, {"s6box": [], "2.15": [], "ratio": [], "unit": unit})
+            a, b = got["s6box"][i][1], got["2.15"][i][1]
+            res["s6box"].append(a)
+            res["2.15"].append(b)
+            res["ratio"].append(a / b)
 
+med = statistics.median
 print(f"{'figure':26} {'s6box':>10} {'2.15':>10} {'ratio':>7} {'ratio range':>14}")
-for label, fn, unit, higher in FIGURES:
-    res = results[label]
-    med = statistics.median
-    print(f"{label:26} {med(res['s6box']):9.0f}{unit} {med(res['2.15']):9.0f}{unit}"
+for label, res in results.items():
+    u = res["unit"]
+    print(f"{label:26} {med(res['s6box']):8.0f}{u:2} {med(res['2.15']):8.0f}{u:2}"
           f" {med(res['ratio']):7.2f} {min(res['ratio']):6.2f}-{max(res['ratio']):.2f}")
-print(f"{rounds} interleaved rounds of {conns} connections; ratio: median of per-round s6box/2.15"
-      " (above 1: s6box serves more)")
+print(f"{rounds} interleaved rounds of {conns} connections; ratio: median of per-round s6box/2.15")
 PY

@@ -86,6 +86,7 @@ pub fn dispositions_untouched() -> bool {
 /// default (as exec makes a handled signal) through POSIX_SPAWN_SETSIGDEF
 /// with this set, while an inherited "ignore" stays.
 pub fn libc_reserved() -> libc::sigset_t {
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(unused_mut))]
     let mut set = empty_set();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     for sig in 32..35 {

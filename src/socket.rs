@@ -70,7 +70,7 @@ pub fn bind(fd: impl AsFd, path: &[u8]) -> Result<(), Errno> {
 pub fn bind_perms(fd: impl AsFd, path: &[u8], perms: u32) -> Result<(), Errno> {
     use rustix::fs::Mode;
     let addr = address(path)?;
-    let old = rustix::process::umask(Mode::from_raw_mode(!perms & 0o777));
+    let old = rustix::process::umask(Mode::from_bits_truncate((!perms & 0o777) as _));
     let r = rustix::net::bind(fd, &addr);
     rustix::process::umask(old);
     r
