@@ -354,11 +354,17 @@ fn decompile_errors_as_references() {
     let missing = tmp.0.join("missing.cdb");
     let not_cdb = tmp.0.join("not.cdb");
     std::fs::write(&not_cdb, vec![0xffu8; 3000]).unwrap();
+    let empty = tmp.0.join("empty.cdb");
+    std::fs::write(&empty, b"").unwrap();
+    let short = tmp.0.join("short.cdb");
+    std::fs::write(&short, &std::fs::read(&file).unwrap()[..100]).unwrap();
     let cases: Vec<Vec<&Path>> = vec![
         vec![&exists, &file],
         vec![&fresh, &missing],
         vec![&exists, &missing],
         vec![&fresh, &not_cdb],
+        vec![&fresh, &empty],
+        vec![&fresh, &short],
         vec![&fresh],
     ];
     for args in &cases {
@@ -367,12 +373,12 @@ fn decompile_errors_as_references() {
         for r in refs("s6-accessrules-fs-from-cdb") {
             let theirs = run(&r, args);
             assert_eq!(common::code(&ours), common::code(&theirs), "{r:?} {args:?}");
+            // 2.11 doubles a ": " in the invalid-cdb line. A garbage
+            // header (table 0 past the end): s6 reads a record anyway and
+            // calls it invalid data; the file is not a cdb.
+            let theirs_text = common::text(&theirs.stderr).replace("fatal: : ", "fatal: ");
             if args.len() == 2 && args[1] != not_cdb {
-                assert_eq!(
-                    common::text(&ours.stderr),
-                    common::text(&theirs.stderr),
-                    "{r:?} {args:?}"
-                );
+                assert_eq!(common::text(&ours.stderr), theirs_text, "{r:?} {args:?}");
             }
             assert!(!fresh.exists(), "{r:?} {args:?}");
         }
