@@ -861,32 +861,26 @@ fn s6_rc_pipeline_loses_no_line() {
     fs::write(src.join("logger/pipeline-name"), "pipe\n").unwrap();
     script(&src.join("logger/run"), &format!("exec s6-log {}", d.join("logs").display()));
     let env_path = path_env();
-    fn with_path<'a>(c: &'a mut Command, p: &str) -> &'a mut Command {
-        c.env("PATH", p)
-    }
-    let sh = |c: &mut Command| -> Command {
-        let mut n = Command::new(c.get_program());
-        with_path(&mut n, &env_path);
-        n
+    // s6-rc's programs, with s6box's applets first in PATH.
+    let rc = |name: &str| {
+        let mut c = Command::new(format!("/opt/s6-rc/bin/{name}"));
+        c.env("PATH", &env_path);
+        c
     };
-    ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc-compile")).arg(d.join("compiled")).arg(&src));
+    ok(rc("s6-rc-compile").arg(d.join("compiled")).arg(&src));
     let scan = d.join("scan");
     fs::create_dir_all(&scan).unwrap();
-    let mut svscan =
-        sh(&mut Command::new(applet("s6-svscan"))).arg(&scan).stdin(Stdio::null()).spawn().unwrap();
+    let mut svscan = Command::new(applet("s6-svscan"))
+        .env("PATH", &env_path)
+        .arg(&scan)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
     let live = d.join("live");
     let result = std::panic::catch_unwind(|| {
         poll(LONG, "s6-svscan running", || scan.join(".s6-svscan/control").exists().then_some(()));
-        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc-init"))
-            .arg("-c")
-            .arg(d.join("compiled"))
-            .arg("-l")
-            .arg(&live)
-            .arg(&scan));
-        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc"))
-            .arg("-l")
-            .arg(&live)
-            .args(["-u", "change", "producer", "logger"]));
+        ok(rc("s6-rc-init").arg("-c").arg(d.join("compiled")).arg("-l").arg(&live).arg(&scan));
+        ok(rc("s6-rc").arg("-l").arg(&live).args(["-u", "change", "producer", "logger"]));
         let holder = live.join("servicedirs/s6rc-fdholder/s");
         let ids = list(Side::Ours, &holder);
         assert_eq!(ids, vec!["pipe:s6rc-r-logger", "pipe:s6rc-w-logger"]);
@@ -910,10 +904,7 @@ fn s6_rc_pipeline_loses_no_line() {
             (got.lines().count() >= n).then_some(())
         });
         assert_eq!(fs::read_to_string(&current).unwrap(), want, "lines lost or repeated");
-        ok(sh(&mut Command::new("/opt/s6-rc/bin/s6-rc"))
-            .arg("-l")
-            .arg(&live)
-            .args(["-bda", "change"]));
+        ok(rc("s6-rc").arg("-l").arg(&live).args(["-bda", "change"]));
     });
     let _ = run(Command::new(applet("s6-svscanctl")).arg("-t").arg(&scan));
     let end = Instant::now() + LONG;
