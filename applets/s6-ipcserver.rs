@@ -5,7 +5,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::creds::{self, Target};
+use s6box::creds;
 use s6box::ipcserver;
 
 const USAGE: &str = "s6-ipcserver [ -q | -Q | -v ] [ -d | -D ] [ -P | -p ] [ -1 ] [ -c maxconn ] [ -C localmaxconn ] [ -b backlog ] [ -a socketperms ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] path prog...";
@@ -16,7 +16,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let mut b = ipcserver::Bind::default();
     let mut o = ipcserver::Serve::default();
-    let (mut uid, mut gid, mut groups, mut from_env, mut drop) = (None, None, None, false, false);
+    let mut drop = creds::DropOptions::default();
     while let Some(opt) = cli.opt() {
         match opt {
             Opt::Short('q') => o.verbosity = 0,
@@ -34,23 +34,7 @@ pub fn main(argv: Argv) -> i32 {
                 let v = cli.value();
                 b.perms = ipcserver::parse_perms(v.as_bytes()).unwrap_or_else(|| cli.usage());
             }
-            Opt::Short('G') => {
-                let v = cli.value();
-                groups = Some(creds::parse_gidlist(v.as_bytes()).unwrap_or_else(|| cli.usage()));
-                drop = true;
-            }
-            Opt::Short('g') => {
-                gid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('u') => {
-                uid = Some(cli.number::<u32>());
-                drop = true;
-            }
-            Opt::Short('U') => {
-                from_env = true;
-                drop = true;
-            }
+            Opt::Short(c) if drop.option(&mut cli, c) => {}
             _ => cli.usage(),
         }
     }
@@ -63,23 +47,7 @@ pub fn main(argv: Argv) -> i32 {
     drop_lock(ipcserver::bind_stdin(&b));
     // s6-applyuidgid -Uz -u -g -G: the environment's ids first, then the
     // explicit ones; 0 means "leave as is", as there.
-    if drop {
-        let mut t = Target { uid: None, gid: None, groups: None };
-        if from_env {
-            let (u, g, list) = creds::from_env();
-            t = Target { uid: (u != 0).then_some(u), gid: (g != 0).then_some(g), groups: Some(list) };
-        }
-        if let Some(u) = uid {
-            t.uid = (u != 0).then_some(u);
-        }
-        if let Some(g) = gid {
-            t.gid = (g != 0).then_some(g);
-        }
-        if groups.is_some() {
-            t.groups = groups;
-        }
-        creds::become_or_die(&t, from_env);
-    }
+    drop.apply();
     ipcserver::clamp(&mut o);
     ipcserver::serve(&o, rest.skip(1))
 }

@@ -202,6 +202,64 @@ pub fn apply(t: &Target) -> Result<(), (&'static str, Errno)> {
     Ok(())
 }
 
+/// A server's `-U -u -g -G` options (s6-ipcserver, s6-fdholder-daemon):
+/// the privileges to drop after binding, as `s6-applyuidgid` would.
+#[derive(Default)]
+pub struct DropOptions {
+    from_env: bool,
+    uid: Option<u32>,
+    gid: Option<u32>,
+    groups: Option<Vec<u32>>,
+}
+
+impl DropOptions {
+    /// `option(cli, c)`: takes option `c` if it is `-U`, `-u`, `-g` or `-G`
+    /// (false otherwise); a bad value is usage death.
+    pub fn option(&mut self, cli: &mut crate::cli::Cli, c: char) -> bool {
+        use std::os::unix::ffi::OsStrExt;
+        match c {
+            'U' => self.from_env = true,
+            'u' => self.uid = Some(cli.number()),
+            'g' => self.gid = Some(cli.number()),
+            'G' => {
+                let v = cli.value();
+                self.groups = Some(parse_gidlist(v.as_bytes()).unwrap_or_else(|| cli.usage()));
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// `apply()`: if any was given, drops privileges as `s6-applyuidgid
+    /// -Uz` would: the environment's `UID`/`GID`/`GIDLIST` first (with
+    /// `-U`), then the explicit ones; a uid or gid of 0 means "leave as
+    /// is". Dies as `become_or_die` on failure.
+    pub fn apply(self) {
+        if !self.from_env && self.uid.is_none() && self.gid.is_none() && self.groups.is_none() {
+            return;
+        }
+        let mut t = Target { uid: None, gid: None, groups: None };
+        if self.from_env {
+            let (u, g, list) = from_env();
+            t = Target {
+                uid: (u != 0).then_some(u),
+                gid: (g != 0).then_some(g),
+                groups: Some(list),
+            };
+        }
+        if let Some(u) = self.uid {
+            t.uid = (u != 0).then_some(u);
+        }
+        if let Some(g) = self.gid {
+            t.gid = (g != 0).then_some(g);
+        }
+        if self.groups.is_some() {
+            t.groups = self.groups;
+        }
+        become_or_die(&t, self.from_env);
+    }
+}
+
 /// `become_or_die(t, unexport)`: `apply(t)`, dying with 111 and s6's words
 /// on failure; then, if `unexport`, removes `UID`, `GID` and `GIDLIST`
 /// from the environment the program will get.

@@ -69,25 +69,11 @@ pub fn send(
     if fds.len() > MAX_FDS || (data.is_empty() && !fds.is_empty()) {
         return Err(Errno::INVAL);
     }
-    let mut space = vec![MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(fds.len()))];
     let mut off = 0;
     let mut fds_sent = fds.is_empty();
     while off < data.len() {
-        let r = if fds_sent {
-            rustix::net::send(sock, &data[off..], send_flags(deadline))
-        } else {
-            let mut control = SendAncillaryBuffer::new(&mut space);
-            if !control.push(SendAncillaryMessage::ScmRights(fds)) {
-                return Err(Errno::INVAL);
-            }
-            rustix::net::sendmsg(
-                sock,
-                &[IoSlice::new(&data[off..])],
-                &mut control,
-                send_flags(deadline),
-            )
-        };
-        match r {
+        let now = if fds_sent { &[][..] } else { fds };
+        match send_once(sock, &data[off..], now, send_flags(deadline)) {
             Ok(n) => {
                 off += n;
                 fds_sent |= n > 0;
@@ -98,6 +84,41 @@ pub fn send(
         }
     }
     Ok(())
+}
+
+/// `send_once(sock, data, fds, flags)`: one `sendmsg` (a plain `send`
+/// without descriptors): how many bytes went.
+fn send_once(
+    sock: BorrowedFd<'_>,
+    data: &[u8],
+    fds: &[BorrowedFd<'_>],
+    flags: SendFlags,
+) -> Result<usize, Errno> {
+    if fds.is_empty() {
+        return rustix::net::send(sock, data, flags);
+    }
+    let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    if !control.push(SendAncillaryMessage::ScmRights(fds)) {
+        return Err(Errno::INVAL);
+    }
+    rustix::net::sendmsg(sock, &[IoSlice::new(data)], &mut control, flags)
+}
+
+/// `send_now(sock, data, fds)`: one non-blocking `sendmsg` of `data`,
+/// `fds` (at most `MAX_FDS`) attached to its first byte: how many bytes
+/// went (EAGAIN: none), for a server that cannot wait on one client.
+/// No SIGPIPE.
+pub fn send_now(sock: impl AsFd, data: &[u8], fds: &[BorrowedFd<'_>]) -> Result<usize, Errno> {
+    if fds.len() > MAX_FDS || (data.is_empty() && !fds.is_empty()) {
+        return Err(Errno::INVAL);
+    }
+    loop {
+        match send_once(sock.as_fd(), data, fds, send_flags(Some(Instant::now()))) {
+            Err(Errno::INTR) => continue,
+            r => return r,
+        }
+    }
 }
 
 /// `recv(sock, buf, fds, max_fds, deadline)`: reads until `buf` is full or
@@ -115,54 +136,81 @@ pub fn recv(
     deadline: Option<Instant>,
 ) -> Result<usize, Errno> {
     let sock = sock.as_fd();
-    let room = max_fds.saturating_sub(fds.len()).min(MAX_FDS);
-    // Room for one descriptor more than accepted, so that an excess is
-    // seen (and closed) even without the kernel's truncation flag.
-    let mut space = vec![MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(room + 1))];
     let mut got = 0;
     let mut excess = false;
     while got < buf.len() {
-        let mut control = RecvAncillaryBuffer::new(&mut space);
-        let r = rustix::net::recvmsg(
-            sock,
-            &mut [IoSliceMut::new(&mut buf[got..])],
-            &mut control,
-            recv_flags(deadline),
-        );
-        let msg = match r {
-            Ok(m) => m,
-            Err(Errno::INTR) => continue,
-            Err(Errno::AGAIN) => {
-                ready(sock, false, deadline)?;
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
-        for m in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(received) = m {
-                for fd in received {
-                    #[cfg(any(target_os = "macos", target_os = "ios"))]
-                    rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
-                    if fds.len() < max_fds {
-                        fds.push(fd);
-                    } else {
-                        excess = true;
-                    }
+        match recv_once(sock, &mut buf[got..], fds, max_fds, recv_flags(deadline)) {
+            Ok((n, cut)) => {
+                excess |= cut;
+                if n == 0 {
+                    break;
                 }
+                got += n;
             }
+            Err(Errno::INTR) => {}
+            Err(Errno::AGAIN) => ready(sock, false, deadline)?,
+            Err(e) => return Err(e),
         }
-        if msg.flags.contains(ReturnFlags::CTRUNC) {
-            excess = true;
-        }
-        if msg.bytes == 0 {
-            break;
-        }
-        got += msg.bytes;
     }
     if excess {
         return Err(Errno::PROTO);
     }
     Ok(got)
+}
+
+/// `recv_once(sock, buf, fds, max_fds, flags)`: one `recvmsg`: the bytes
+/// read, and whether descriptors had to be closed (past `max_fds` in
+/// `fds`, or cut by the kernel).
+fn recv_once(
+    sock: BorrowedFd<'_>,
+    buf: &mut [u8],
+    fds: &mut Vec<OwnedFd>,
+    max_fds: usize,
+    flags: RecvFlags,
+) -> Result<(usize, bool), Errno> {
+    // Room for one descriptor more than accepted, so that an excess is
+    // seen (and closed) even without the kernel's truncation flag.
+    let room = max_fds.saturating_sub(fds.len()).min(MAX_FDS);
+    let mut space = [MaybeUninit::<u8>::uninit(); rustix::cmsg_space!(ScmRights(MAX_FDS + 1))];
+    let len = rustix::cmsg_space!(ScmRights(room + 1));
+    let mut control = RecvAncillaryBuffer::new(&mut space[..len]);
+    let msg = rustix::net::recvmsg(sock, &mut [IoSliceMut::new(buf)], &mut control, flags)?;
+    let mut excess = msg.flags.contains(ReturnFlags::CTRUNC);
+    for m in control.drain() {
+        if let RecvAncillaryMessage::ScmRights(received) = m {
+            for fd in received {
+                #[cfg(any(target_os = "macos", target_os = "ios"))]
+                rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
+                if fds.len() < max_fds {
+                    fds.push(fd);
+                } else {
+                    excess = true;
+                }
+            }
+        }
+    }
+    Ok((msg.bytes, excess))
+}
+
+/// `recv_now(sock, buf, fds, max_fds)`: one non-blocking `recvmsg` into
+/// `buf` (0: end-of-file; EAGAIN: nothing yet), the descriptors that came
+/// appended to `fds` (close-on-exec); EPROTO if some had to be closed
+/// (past `max_fds`, or cut by the kernel): for a server reading many
+/// clients.
+pub fn recv_now(
+    sock: impl AsFd,
+    buf: &mut [u8],
+    fds: &mut Vec<OwnedFd>,
+    max_fds: usize,
+) -> Result<usize, Errno> {
+    loop {
+        match recv_once(sock.as_fd(), buf, fds, max_fds, recv_flags(Some(Instant::now()))) {
+            Err(Errno::INTR) => continue,
+            Ok((_, true)) => return Err(Errno::PROTO),
+            Ok((n, false)) => return Ok(n),
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// A framed message: its payload and the descriptors that came with it.

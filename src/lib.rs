@@ -46,6 +46,7 @@ pub mod envdir;
 pub mod exec;
 pub mod exitcode;
 pub mod fd;
+pub mod fdholder;
 pub mod fdpass;
 pub mod filter;
 pub mod fmt;

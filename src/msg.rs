@@ -1,16 +1,17 @@
 //! Diagnostics in the skalibs format, one `write` per line on stderr:
 //! `PROG: usage: ...`, `PROG: fatal: ...`, `PROG: warning: ...`.
-//! The program name is set once, when an applet starts.
+//! The program name is set when an applet starts (a chain done in-process
+//! may rename itself as the program whose part runs).
 
 use crate::exitcode;
 use rustix::io::Errno;
 use std::sync::OnceLock;
 
-static PROG: OnceLock<&'static str> = OnceLock::new();
+static PROG: std::sync::Mutex<&'static str> = std::sync::Mutex::new("s6box");
 
 /// `set_prog(name)`: names the running program in every later message.
 pub fn set_prog(name: &'static str) {
-    let _ = PROG.set(name);
+    *PROG.lock().unwrap_or_else(|p| p.into_inner()) = name;
 }
 
 /// Words printed after the program name (`s6-supervise NAME: ...`).
@@ -24,7 +25,7 @@ pub fn set_tail(words: &[u8]) {
 
 /// `prog()`: the running program's name (`s6box` before an applet starts).
 pub fn prog() -> &'static str {
-    PROG.get().copied().unwrap_or("s6box")
+    *PROG.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// `errno()`: the error the last failed C library call left (EIO if it

@@ -79,11 +79,12 @@ fn ready_bits(pfds: &[PollFd<'_>], bit: impl Fn(usize) -> usize) -> u32 {
     ready
 }
 
-/// `sleep(pfds, deadline)`: the one poll loop: true once some descriptor
-/// has events, false when `deadline` passed; EINTR retried, other
-/// failures fatal. Memory is given back (`trim::now`, where a program
-/// enabled it) just before each block.
-fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
+/// `sleep(pfds, deadline)`: the one poll loop, on any number of
+/// descriptors each with its own interest (a server's connections): true
+/// once some descriptor has events (read them in `pfds`), false when
+/// `deadline` passed; EINTR retried, other failures fatal. Memory is given
+/// back (`trim::now`, where a program enabled it) just before each block.
+pub fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
     loop {
         let timeout = match deadline {
             Some(d) => {

@@ -66,7 +66,15 @@ impl Regex {
     /// `new(pattern)`: compiles `pattern` as an ERE (`None` if invalid or
     /// if it holds a NUL byte).
     pub fn new(pattern: &[u8]) -> Option<Regex> {
-        let pat = CString::new(pattern).ok()?;
+        Regex::compile(pattern).ok()
+    }
+
+    /// `compile(pattern)`: as `new`, the failure being the C library's
+    /// text for it (regerror; a NUL byte reads as an invalid pattern).
+    pub fn compile(pattern: &[u8]) -> Result<Regex, Vec<u8>> {
+        let Ok(pat) = CString::new(pattern) else {
+            return Err(b"Invalid regular expression".to_vec());
+        };
         // SAFETY: regex_t is plain data that regcomp initialises; a zeroed
         // one is a valid place for it to write.
         let mut re: Box<libc::regex_t> = Box::new(unsafe { std::mem::zeroed() });
@@ -74,7 +82,15 @@ impl Regex {
         // is NUL-terminated and outlives the call.
         let r =
             unsafe { libc::regcomp(&mut *re, pat.as_ptr(), libc::REG_EXTENDED | libc::REG_NOSUB) };
-        (r == 0).then(|| Regex { re, literal: Literal::of(pattern) })
+        if r == 0 {
+            return Ok(Regex { re, literal: Literal::of(pattern) });
+        }
+        let mut text = [0u8; 128];
+        // SAFETY: regerror writes at most `text.len()` bytes, NUL included,
+        // describing error `r` of the (failed) compilation in `re`.
+        let n = unsafe { libc::regerror(r, &*re, text.as_mut_ptr().cast(), text.len()) };
+        let end = n.min(text.len()).saturating_sub(1);
+        Err(text[..end].to_vec())
     }
 
     /// `matches(subject)`: the ERE matches somewhere in `subject` (which
@@ -130,6 +146,7 @@ mod tests {
         assert!(!re.matches(b"udD"));
         assert!(Regex::new(b"a(b|c)+").unwrap().matches(b"xxabcb"));
         assert!(Regex::new(b"(").is_none());
+        assert!(!Regex::compile(b"a(").err().unwrap().is_empty());
         assert!(Regex::new(b"a\0b").is_none());
         assert!(Regex::new(b"").unwrap().matches(b""));
     }

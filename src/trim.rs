@@ -27,6 +27,11 @@ pub fn enable() {
     ON.store(true, Ordering::Relaxed);
 }
 
+/// `disable()`: `now()` does nothing again (a server trims only when idle).
+pub fn disable() {
+    ON.store(false, Ordering::Relaxed);
+}
+
 /// `now()`: if enabled, drops the stack below the caller's frame and the
 /// text's page table entries.
 #[inline(never)]
