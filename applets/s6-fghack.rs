@@ -5,8 +5,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::{exec, exitcode, msg, sig};
-use rustix::fd::{AsRawFd, OwnedFd};
+use s6box::{exec, exitcode, msg, poll, sig};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
 
@@ -68,7 +68,6 @@ fn reap(pid: Pid, name: &[u8]) -> i32 {
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    use rustix::event::{PollFd, PollFlags};
     let mut cli = Cli::new(argv, USAGE);
     if cli.opt().is_some() {
         cli.usage();
@@ -93,18 +92,12 @@ pub fn main(argv: Argv) -> i32 {
     let mut status = None;
     loop {
         if let Some(w) = &watch {
-            let mut fds = [PollFd::new(&rd, PollFlags::IN), PollFd::new(w, PollFlags::IN)];
-            match rustix::event::poll(&mut fds, None) {
-                Ok(_) => {}
-                Err(Errno::INTR) => continue,
-                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
-            }
-            let (pipe, gone) = (fds[0].revents(), fds[1].revents());
-            if !gone.is_empty() {
+            let ready = poll::wait(&[rd.as_fd(), w.as_fd()], None);
+            if ready & 2 != 0 {
                 status = Some(reap(pid, name));
                 watch = None;
             }
-            if pipe.is_empty() {
+            if ready & 1 == 0 {
                 continue;
             }
         }

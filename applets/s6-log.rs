@@ -363,25 +363,6 @@ fn open_at(dir: BorrowedFd, name: &CStr, flags: OFlags) -> Result<OwnedFd, Errno
     rustix::fs::openat(dir, name, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
 }
 
-fn write_fd(fd: BorrowedFd, mut buf: &[u8]) -> Result<usize, (usize, Errno)> {
-    let total = buf.len();
-    while !buf.is_empty() {
-        match rustix::io::write(fd, buf) {
-            Ok(0) => return Err((total - buf.len(), Errno::IO)),
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) => {
-                // A non-blocking descriptor (an inherited stdout): wait
-                // until it takes more.
-                let mut p = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::OUT)];
-                let _ = rustix::event::poll(&mut p, None);
-            }
-            Err(e) => return Err((total - buf.len(), e)),
-        }
-    }
-    Ok(total)
-}
-
 fn is_archive(name: &[u8]) -> bool {
     name.len() == 27
         && name[0] == b'@'
@@ -592,9 +573,9 @@ impl Logdir {
         }
         let Some(cur) = self.cur.as_ref() else { return false };
         let was_empty = self.size == 0;
-        let r = write_fd(cur.as_fd(), &self.buf[..limit]);
+        let r = s6box::io::write_all_counted(cur.as_fd(), &self.buf[..limit]);
         let written = match r {
-            Ok(n) => n,
+            Ok(()) => limit,
             Err((n, _)) => n,
         };
         // Starts the write-back of what is written now (Linux: a
@@ -990,7 +971,7 @@ impl Logger {
             self.err.clear();
         }
         if !self.out.is_empty() {
-            if self.stdout_ok && write_fd(msg::fd(1), &self.out).is_err() {
+            if self.stdout_ok && s6box::io::write_all(msg::fd(1), &self.out).is_err() {
                 self.stdout_ok = false;
             }
             self.out.clear();
@@ -1017,7 +998,7 @@ fn write_status(path: &[u8], content: &[u8]) -> Result<(), Errno> {
         OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o666),
     )?;
-    write_fd(fd.as_fd(), content).map_err(|(_, e)| e)?;
+    s6box::io::write_all(fd.as_fd(), content)?;
     drop(fd);
     rustix::fs::rename(tmpc, cstr(&mut p))
 }

@@ -146,15 +146,7 @@ pub fn spawn_with(
     }
     drop(wr);
     let mut buf = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        match rustix::io::read(&rd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = crate::io::read_full(&rd, &mut buf)?;
     let child = rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)?;
     if got == 4 {
         let _ = wait_pid(child);

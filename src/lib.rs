@@ -45,6 +45,7 @@ pub mod exitcode;
 pub mod fd;
 pub mod filter;
 pub mod fmt;
+pub mod io;
 pub mod lock;
 pub mod msg;
 pub mod pidfile;

@@ -85,24 +85,8 @@ pub fn read(path: &OsStr, since: Time) -> Result<(Vec<u8>, bool), Errno> {
     let fresh = FileType::from_raw_mode(st.st_mode as _) != FileType::RegularFile
         || written_since(&st, since);
     let mut buf = [0u8; LINE_MAX + 1];
-    let got = read_head(&fd, &mut buf)?;
+    let got = crate::io::read_full(&fd, &mut buf)?;
     Ok((buf[..got].to_vec(), fresh))
-}
-
-/// `read_head(fd, buf)`: reads until `buf` is full or end of file.
-fn read_head(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            // A fifo opened non-blocking with a writer but no data.
-            Err(Errno::AGAIN) => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// `remove_if_written_since(path, since)`: removes `path` only if it is a

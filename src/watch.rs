@@ -83,10 +83,8 @@ mod imp {
         // readable once it has exited. A zombie still shows its status.
         let exited = match &h.pidfd {
             Some(fd) => {
-                use rustix::event::{PollFd, PollFlags};
-                let mut fds = [PollFd::new(fd, PollFlags::IN)];
-                let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
-                matches!(rustix::event::poll(&mut fds, Some(&zero)), Ok(n) if n > 0)
+                use rustix::fd::AsFd;
+                crate::poll::ready_now(fd.as_fd())
             }
             None => !super::descends(pid),
         };
@@ -574,23 +572,8 @@ fn proc_stat(pid: i32) -> Option<Vec<u8>> {
     path.extend_from_slice(b"/stat");
     let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let mut buf = [0u8; 1024];
-    let got = read_head(&fd, &mut buf).ok()?;
+    let got = crate::io::read_full(&fd, &mut buf).ok()?;
     Some(buf[..got].to_vec())
-}
-
-/// `read_head(fd, buf)`: reads until `buf` is full or the end of the file;
-/// how many bytes came.
-pub fn read_head(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// `stat_fields(stat)`: the fields of a /proc/PID/stat line from field 3

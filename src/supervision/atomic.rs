@@ -16,7 +16,7 @@ pub fn replace(path: &OsStr, data: &[u8]) -> Result<(), Errno> {
     let tmp = OsStr::from_bytes(&tmp);
     let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
     let fd = rustix::fs::open(tmp, flags, Mode::from_raw_mode(0o666))?;
-    let r = write_whole(&fd, data).and_then(|()| rustix::fs::rename(tmp, path));
+    let r = crate::io::write_all(&fd, data).and_then(|()| rustix::fs::rename(tmp, path));
     drop(fd);
     if r.is_err() {
         let _ = rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty());
@@ -24,33 +24,12 @@ pub fn replace(path: &OsStr, data: &[u8]) -> Result<(), Errno> {
     r
 }
 
-/// `write_whole(fd, data)`: writes all of `data` (retrying short writes).
-pub fn write_whole(fd: impl rustix::fd::AsFd, mut data: &[u8]) -> Result<(), Errno> {
-    while !data.is_empty() {
-        match rustix::io::write(&fd, data) {
-            Ok(0) => return Err(Errno::IO),
-            Ok(n) => data = &data[n..],
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
-}
-
 /// `read_small(path, max)`: at most `max` bytes from the start of `path`.
 pub fn read_small(path: &OsStr, max: usize) -> Result<Vec<u8>, Errno> {
     let fd =
         rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK, Mode::empty())?;
     let mut buf = vec![0u8; max];
-    let mut got = 0;
-    while got < max {
-        match rustix::io::read(&fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = crate::io::read_full(&fd, &mut buf)?;
     buf.truncate(got);
     Ok(buf)
 }
