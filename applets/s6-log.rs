@@ -18,6 +18,7 @@
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::regex::Regex;
+use s6box::path::join_bytes;
 use s6box::{exec, lock, msg, poll, sig, tai, watch};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
@@ -185,14 +186,6 @@ fn cstr(v: &mut Vec<u8>) -> &CStr {
     let end = v.iter().position(|&c| c == 0).unwrap_or(v.len() - 1);
     v.truncate(end + 1);
     CStr::from_bytes_with_nul(v).unwrap_or(c"")
-}
-
-fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(a.len() + b.len() + 1);
-    v.extend_from_slice(a);
-    v.push(b'/');
-    v.extend_from_slice(b);
-    v
 }
 
 /// `number(s)`: a directive's decimal value.
@@ -388,9 +381,9 @@ impl Logdir {
         )
         .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &path], e));
         let lock_fd = open_at(dir.as_fd(), c"lock", OFlags::WRONLY | OFlags::CREATE)
-            .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &join(&path, b"lock")], e));
+            .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &join_bytes(&path, b"lock")], e));
         if let Err(e) = lock::lock(lock_fd.as_fd(), false, lock::Wait::No) {
-            msg::fatal_sys(111, &[b"lock ", &join(&path, b"lock")], e);
+            msg::fatal_sys(111, &[b"lock ", &join_bytes(&path, b"lock")], e);
         }
         let mut ld = Logdir {
             path,
@@ -529,7 +522,7 @@ impl Logdir {
             }
             let mut c = n.clone();
             if let Err(e) = unlink_at(d, cstr(&mut c)) {
-                msg::warn_sys(&[b"unlink ", &join(&self.path, n)], e);
+                msg::warn_sys(&[b"unlink ", &join_bytes(&self.path, n)], e);
             }
             count -= 1;
             total -= sizes.get(i).copied().unwrap_or(0);
@@ -989,18 +982,7 @@ impl Logger {
 
 /// `write_status(path, content)`: replaces the file atomically.
 fn write_status(path: &[u8], content: &[u8]) -> Result<(), Errno> {
-    let mut tmp = path.to_vec();
-    tmp.extend_from_slice(b".new");
-    let mut p = path.to_vec();
-    let tmpc = cstr(&mut tmp);
-    let fd = rustix::fs::open(
-        tmpc,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o666),
-    )?;
-    s6box::io::write_all(fd.as_fd(), content)?;
-    drop(fd);
-    rustix::fs::rename(tmpc, cstr(&mut p))
+    s6box::file::replace(OsStr::from_bytes(path), content)
 }
 
 /// Cuts input into lines at newlines and at the line limit, keeping an

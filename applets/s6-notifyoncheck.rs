@@ -126,7 +126,7 @@ pub fn main(argv: Argv) -> i32 {
 /// `read_notification_fd()`: the number in `./notification-fd` (digits,
 /// an optional newline), or death.
 fn read_notification_fd() -> u32 {
-    let b = s6box::supervision::atomic::read_small(OsStr::new("notification-fd"), 64)
+    let b = s6box::file::read_small(OsStr::new("notification-fd"), 64)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"read ./notification-fd"], e));
     let t = b.strip_suffix(b"\n").unwrap_or(&b);
     parse_decimal(OsStr::from_bytes(t))

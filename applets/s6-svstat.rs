@@ -4,7 +4,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::supervision::status::{self, Status};
-use s6box::supervision::{atomic, servicedir, signame, svlock};
+use s6box::path;
+use s6box::supervision::{servicedir, signame, svlock};
 use s6box::tai::Tain;
 use s6box::{exitcode, fmt, msg};
 use std::os::unix::ffi::OsStrExt;
@@ -103,7 +104,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let st = status::read_dir(dir)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"read status for ", db], e));
-    let down = atomic::join(dir, servicedir::DOWN);
+    let down = path::join(dir, servicedir::DOWN);
     let normally_up =
         rustix::fs::statat(rustix::fs::CWD, &down, rustix::fs::AtFlags::empty()).is_err();
     let now = Tain::now();

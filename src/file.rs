@@ -1,5 +1,6 @@
-//! Files replaced whole: written under `NAME.new`, then renamed over
-//! `NAME`, so a reader sees the old content or the new one, never half.
+//! Small files read or replaced whole: a replacement is written under
+//! `NAME.new`, then renamed over `NAME`, so a reader sees the old content
+//! or the new one, never half.
 
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -32,16 +33,4 @@ pub fn read_small(path: &OsStr, max: usize) -> Result<Vec<u8>, Errno> {
     let got = crate::io::read_full(&fd, &mut buf)?;
     buf.truncate(got);
     Ok(buf)
-}
-
-/// `join(dir, name)`: `dir/name` as bytes, for paths built from a service
-/// directory given on a command line.
-pub fn join(dir: &OsStr, name: &str) -> std::ffi::OsString {
-    let mut p = Vec::with_capacity(dir.len() + 1 + name.len());
-    p.extend_from_slice(dir.as_bytes());
-    if !p.ends_with(b"/") {
-        p.push(b'/');
-    }
-    p.extend_from_slice(name.as_bytes());
-    std::os::unix::ffi::OsStringExt::from_vec(p)
 }
