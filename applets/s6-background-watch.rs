@@ -105,7 +105,7 @@ pub fn main(argv: Argv) -> i32 {
         if n < 3 {
             msg::fatal(exitcode::USAGE, &[b"notification-fd cannot be 0, 1 or 2"]);
         }
-        watch::adopt_fd(n).unwrap_or_else(|e| {
+        s6box::fd::adopt(n).unwrap_or_else(|e| {
             msg::fatal_sys(exitcode::SYS, &[b"use notification-fd ", &dec(n.into())], e)
         })
     });

@@ -1076,7 +1076,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let notif = o.notif.map(|n| {
-        watch::adopt_fd(n).unwrap_or_else(|e| {
+        s6box::fd::adopt(n).unwrap_or_else(|e| {
             msg::fatal(s6box::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         })
     });

@@ -22,7 +22,7 @@ use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP
 use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
 use s6box::tai::Tain;
 use s6box::watch::{self, Daemon, Ended, Found};
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -140,25 +140,6 @@ fn raw(p: Pid) -> i32 {
     p.as_raw_nonzero().get()
 }
 
-/// `place(fd, n)`: makes descriptor `n` the one the program gets for `fd`.
-fn place(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
-    if fd.as_raw_fd() == n {
-        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())
-    } else {
-        s6box::fd::copy_to(fd, n)
-    }
-}
-
-/// `null_onto(n)`: `/dev/null` on descriptor `n`.
-fn null_onto(n: i32) -> Result<(), Errno> {
-    let fd = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    place(fd.as_fd(), n)?;
-    if fd.as_raw_fd() == n {
-        std::mem::forget(fd);
-    }
-    Ok(())
-}
-
 /// `mkdir_or_target(dir, mode)`: creates `dir`, or the target of a
 /// dangling symlink named `dir`. `Ok(true)` if it was created.
 fn mkdir_or_target(dir: &str, mode: rustix::fs::RawMode) -> Result<bool, Errno> {
@@ -191,12 +172,8 @@ pub fn main(argv: Argv) -> i32 {
         msg::fatal_sys(SYS, &[b"chdir to ", dir], e);
     }
     msg::set_tail(&name);
-    for n in 0..3 {
-        if rustix::io::fcntl_getfd(s6box::fd::borrow(n)) == Err(Errno::BADF)
-            && let Err(e) = null_onto(n)
-        {
-            msg::fatal_sys(SYS, &[b"open /dev/null"], e);
-        }
+    if let Err(e) = s6box::fd::sanitize_std() {
+        msg::fatal_sys(SYS, &[b"open /dev/null"], e);
     }
     let mut sup = start_up(name);
     s6box::trim::enable();
@@ -431,8 +408,7 @@ impl Sup {
         let setup = |child: &mut Child| -> Result<(), Errno> {
             rustix::process::setsid()?;
             if let (Some(w), Some(n)) = (wr, notif_fd) {
-                child.keep_clear(n)?;
-                place(w, n)?;
+                child.place(&[(w, n)])?;
             }
             if let Some(l) = lock_fd {
                 child.keep_clear(l)?;
@@ -585,8 +561,8 @@ impl Sup {
             State::Up => {
                 // The supervisor's stdin and stdout may be a logger's pipe:
                 // let go of them so the logger can end with the service.
-                let _ = null_onto(0);
-                let _ = null_onto(1);
+                let _ = s6box::fd::null_onto(0);
+                let _ = s6box::fd::null_onto(1);
             }
             State::Finish => {}
         }
@@ -957,12 +933,7 @@ fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
         OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o644),
     )?;
-    place(fd.as_fd(), n)?;
-    if fd.as_raw_fd() == n {
-        std::mem::forget(fd);
-    } else {
-        drop(fd);
-    }
+    s6box::fd::move_to(fd, n)?;
     let l = s6box::fd::borrow(n);
     match s6box::lock::lock(l, false, s6box::lock::Wait::No) {
         Err(Errno::BUSY) => {

@@ -120,7 +120,7 @@ pub fn main(argv: Argv) -> i32 {
     let services_max = services_max.max(SERVICES_MIN);
     let name_max = name_max.max(1);
     // Close-on-exec from now on: no supervisor inherits it.
-    let notif = match notif.map(s6box::watch::adopt_fd) {
+    let notif = match notif.map(fd::adopt) {
         Some(Err(e)) => {
             msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         }
@@ -135,7 +135,9 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal_sys(exitcode::SYS, &[b"coe console holder"], e);
         }
     }
-    sanitize_std_fds();
+    if let Err(e) = fd::sanitize_std() {
+        msg::fatal_sys(exitcode::SYS, &[b"sanitize standard fds"], e);
+    }
     if !rest.is_empty()
         && let Err(e) = rustix::process::chdir(rest.os(0))
     {
@@ -223,22 +225,6 @@ fn fd_number(cli: &mut Cli, what: &str) -> i32 {
         msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be 3 or more"]);
     }
     n
-}
-
-/// `sanitize_std_fds()`: a closed stdin, stdout or stderr is opened on
-/// /dev/null, so no pipe or fifo of ours ever takes its number.
-fn sanitize_std_fds() {
-    for n in 0..3 {
-        if rustix::io::fcntl_getfd(fd::borrow(n)) == Err(Errno::BADF) {
-            let flags = if n == 0 { OFlags::RDONLY } else { OFlags::WRONLY };
-            match rustix::fs::open("/dev/null", flags, Mode::empty()) {
-                Ok(f) => {
-                    let _ = fd::move_to(f, n);
-                }
-                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"sanitize standard fds"], e),
-            }
-        }
-    }
 }
 
 /// `own_supervise()`: the path of this executable, when it carries the
@@ -570,14 +556,9 @@ impl Scanner {
     fn spawn(&self, dir: &[u8], fds: &[(i32, i32)]) -> Result<Pid, Errno> {
         let argv = OwnedArgv::new([OsStr::new("s6-supervise"), OsStr::from_bytes(dir)]);
         let argv = argv.argv();
-        exec::spawn_with(argv, false, |_| {
-            for &(from, to) in fds {
-                if from == to {
-                    rustix::io::fcntl_setfd(fd::borrow(from), rustix::io::FdFlags::empty())?;
-                } else {
-                    fd::copy_to(fd::borrow(from), to)?;
-                }
-            }
+        exec::spawn_with(argv, false, |child| {
+            let fds: Vec<_> = fds.iter().map(|&(from, to)| (fd::borrow(from), to)).collect();
+            child.place(&fds)?;
             match &self.supervise {
                 Some(p) => match exec::try_exec_file(p, argv) {
                     // s6box moved away since: s6-supervise from PATH.

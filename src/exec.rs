@@ -112,6 +112,15 @@ impl Child {
         }
         Ok(())
     }
+
+    /// `place(fds)`: `fd::place_all(fds)`, the child's report descriptor
+    /// first moved off every target number.
+    pub fn place(&mut self, fds: &[(rustix::fd::BorrowedFd, i32)]) -> Result<(), Errno> {
+        for &(_, n) in fds {
+            self.keep_clear(n)?;
+        }
+        crate::fd::place_all(fds)
+    }
 }
 
 /// `spawn_with(argv, newpidns, setup)`: as `spawn`, but the child runs
@@ -191,27 +200,9 @@ pub fn spawn_in(
     dir: rustix::fd::BorrowedFd,
     fds: &[(rustix::fd::BorrowedFd, i32)],
 ) -> Result<rustix::process::Pid, Errno> {
-    use rustix::fd::AsRawFd;
     spawn_with(argv, false, |child| {
         rustix::process::fchdir(dir)?;
-        for &(_, n) in fds {
-            child.keep_clear(n)?;
-        }
-        // Every source first goes above the targets (close-on-exec), so a
-        // source numbered like a target is never overwritten too early.
-        let mut high = [-1i32; 8];
-        for (i, (fd, _)) in fds.iter().enumerate().take(high.len()) {
-            // SAFETY: F_DUPFD_CLOEXEC on an open descriptor makes a new one
-            // that this child owns until exec closes it.
-            high[i] = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 64) };
-            if high[i] < 0 {
-                return Err(crate::msg::errno());
-            }
-        }
-        for (i, (_, n)) in fds.iter().enumerate().take(high.len()) {
-            crate::fd::copy_to(crate::fd::borrow(high[i]), *n)?;
-        }
-        Ok(())
+        child.place(fds)
     })
 }
 

@@ -448,23 +448,6 @@ pub fn zombie_status(pid: Pid) -> Option<i32> {
     }
 }
 
-/// `adopt_fd(n)`: takes over inherited descriptor `n` (which must be open:
-/// EBADF otherwise) and makes it close-on-exec, so no program started from
-/// here inherits it. The caller becomes its only owner.
-pub fn adopt_fd(n: i32) -> Result<OwnedFd, Errno> {
-    if n < 0 {
-        return Err(Errno::BADF);
-    }
-    // SAFETY: only used for the fcntl calls below; an invalid number makes
-    // them fail with EBADF and nothing else happens.
-    let borrowed = unsafe { BorrowedFd::borrow_raw(n) };
-    let flags = rustix::io::fcntl_getfd(borrowed)?;
-    rustix::io::fcntl_setfd(borrowed, flags | rustix::io::FdFlags::CLOEXEC)?;
-    // SAFETY: fcntl proved the descriptor open; it was inherited, nothing
-    // else in this process owns it, and the caller takes over its closing.
-    Ok(unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(n) })
-}
-
 /// `notify(fd)`: writes one newline to `fd` and closes it. A reader that is
 /// gone gives EPIPE, and the SIGPIPE that came with it (blocked, since the
 /// caller reads its signals) is consumed so it is not passed on.
