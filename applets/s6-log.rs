@@ -19,7 +19,7 @@ use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::regex::Regex;
 use s6box::path::join_bytes;
-use s6box::{exec, lock, msg, poll, sig, tai, watch};
+use s6box::{exec, lock, msg, poll, sig, tai};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -1107,7 +1107,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     if let Some(fd) = notif {
-        let _ = watch::notify(fd);
+        let _ = s6box::supervision::readiness::notify(fd);
     }
     run(&mut lg, &signals, &o)
 }
@@ -1206,7 +1206,7 @@ fn timers(lg: &mut Logger, now: Instant) {
 
 /// Reaps ended children; a processor's end goes to its logdir.
 fn reap(lg: &mut Logger) {
-    s6box::watch::reap(|pid, status| {
+    s6box::proc::reap(|pid, status| {
         for d in &mut lg.dirs {
             if d.job.as_ref().is_some_and(|j| j.pid == pid) {
                 d.processor_done(status);

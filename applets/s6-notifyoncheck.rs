@@ -174,7 +174,7 @@ fn poll_check(w: &mut events::Wait, p: &Policy, check: Argv, nfd: i32) -> i32 {
             Ok(Woke::Child(_)) => {}
             r => {
                 // Timed out, prog died, or a failure: the check goes.
-                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                let _ = s6box::proc::kill(pid, libc::SIGKILL);
                 let _ = exec::wait_pid(pid);
                 match r {
                     Ok(Woke::Done) => return PROG_DIED,

@@ -130,12 +130,6 @@ fn down_signal() -> i32 {
     }
 }
 
-fn kill(pid: i32, sig: i32) {
-    // SAFETY: kill takes two integers; a negative pid names a group, as
-    // the callers intend (process-group commands).
-    unsafe { libc::kill(pid, sig) };
-}
-
 fn raw(p: Pid) -> i32 {
     p.as_raw_nonzero().get()
 }
@@ -336,8 +330,8 @@ impl Sup {
             State::Up => {
                 let killpg = sd::exists(sd::FLAG_KILLPG);
                 if killpg && self.pgid > 0 {
-                    kill(-self.pgid, libc::SIGKILL);
-                    kill(-self.pgid, libc::SIGCONT);
+                    let _ = s6box::proc::kill_group(self.pgid, libc::SIGKILL);
+                    let _ = s6box::proc::kill_group(self.pgid, libc::SIGCONT);
                 } else {
                     self.signal_service(libc::SIGKILL);
                     self.signal_service(libc::SIGCONT);
@@ -349,8 +343,8 @@ impl Sup {
                     b"finish script lifetime reached maximum value - sending it a SIGKILL",
                 ]);
                 if let Some(p) = self.pid {
-                    kill(raw(p), libc::SIGCONT);
-                    kill(raw(p), libc::SIGKILL);
+                    let _ = s6box::proc::kill(p, libc::SIGCONT);
+                    let _ = s6box::proc::kill(p, libc::SIGKILL);
                 }
                 self.deadline = Instant::now().checked_add(REKILL);
             }
@@ -451,7 +445,9 @@ impl Sup {
                 let _ = d.signal(sig);
             }
             (Phase::Waiting(..), _) => {}
-            (_, Some(p)) => kill(raw(p), sig),
+            (_, Some(p)) => {
+                let _ = s6box::proc::kill(p, sig);
+            }
             _ => {}
         }
     }
@@ -509,7 +505,7 @@ impl Sup {
                     b'C' => libc::SIGCONT,
                     _ => libc::SIGKILL,
                 };
-                kill(-self.pgid, sig);
+                let _ = s6box::proc::kill_group(self.pgid, sig);
                 if c != b'K' {
                     self.st.set(PAUSED, c == b'P');
                     self.write();
@@ -630,7 +626,7 @@ impl Sup {
                 libc::SIGQUIT => self.quit(),
                 libc::SIGINT => {
                     if self.state == State::Up && self.pgid > 0 {
-                        kill(-self.pgid, libc::SIGINT);
+                        let _ = s6box::proc::kill_group(self.pgid, libc::SIGINT);
                     }
                     self.quit()
                 }
@@ -641,7 +637,7 @@ impl Sup {
 
     fn reap(&mut self) {
         let mut ended = Vec::new();
-        watch::reap(|p, st| ended.push((p, st)));
+        s6box::proc::reap(|p, st| ended.push((p, st)));
         // Others first: while a `pidfile` parent runs, one of them may be
         // the daemon, needed at the hand-over that the parent's end starts.
         let mut mine = None;
@@ -665,7 +661,7 @@ impl Sup {
             }
         }
         if let Phase::Waiting(..) = self.phase
-            && !watch::has_children()
+            && !s6box::proc::has_children()
         {
             // Last look at the file, then the failure.
             self.pidfile_handover();
@@ -829,7 +825,7 @@ impl Sup {
         };
         if let Some(a) = appear {
             // Still not written: wait on while a descendant lives.
-            if watch::has_children() {
+            if s6box::proc::has_children() {
                 self.phase = Phase::Waiting(pf, a);
             } else {
                 self.pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
@@ -839,7 +835,7 @@ impl Sup {
         match pidfile::read(OsStr::from_bytes(&pf.path), pf.since) {
             Ok((content, true)) if !content.is_empty() => self.pidfile_content(pf, &content),
             Ok(_) | Err(Errno::NOENT) => {
-                if !watch::has_children() {
+                if !s6box::proc::has_children() {
                     return self
                         .pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
                 }
@@ -878,7 +874,7 @@ impl Sup {
         match watch::check(pid) {
             Ok(Found::Running) => {}
             Ok(Found::Ended(st)) => return self.died(st),
-            Ok(Found::NotOurs) if watch::descends(pid) => {}
+            Ok(Found::NotOurs) if s6box::proc::descends(pid) => {}
             _ => {
                 let why = [b"pid ", &n[..], b" is not a descendant of ./run"].concat();
                 return self.pidfile_failed(&pf, &why);

@@ -14,7 +14,7 @@ use s6box::{exec, exitcode, fd, msg, poll, sig};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::process::{Pid, Signal};
+use rustix::process::Pid;
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -164,7 +164,7 @@ pub fn main(argv: Argv) -> i32 {
     };
     sc.scan();
     if let Some(f) = notif {
-        let _ = s6box::watch::notify(f);
+        let _ = s6box::supervision::readiness::notify(f);
     }
     let rescan = (rescan > 0).then(|| Duration::from_millis(rescan));
     let mut next_rescan = rescan.map(|d| Instant::now() + d);
@@ -326,9 +326,9 @@ fn finish(console: Option<i32>) -> ! {
     msg::fatal_sys(exitcode::SYS, &[b"exec finish script .s6-svscan/finish"], e)
 }
 
-fn send(pid: Option<Pid>, s: Signal) {
+fn send(pid: Option<Pid>, sig: i32) {
     if let Some(p) = pid {
-        let _ = rustix::process::kill_process(p, s);
+        let _ = s6box::proc::kill(p, sig);
     }
 }
 
@@ -575,7 +575,7 @@ impl Scanner {
     fn reap(&mut self) {
         let mut died = false;
         let stopping = self.stopping.is_some();
-        s6box::watch::reap(|pid, _| {
+        s6box::proc::reap(|pid, _| {
             for s in &mut self.services {
                 if s.sup.pid == Some(pid) {
                     s.sup.pid = None;
@@ -604,10 +604,10 @@ impl Scanner {
     /// (or SIGTERM with `all_term`).
     fn kill_inactive(&mut self, all_term: bool) {
         for s in self.services.iter_mut().filter(|s| !s.active) {
-            send(s.sup.pid, Signal::TERM);
+            send(s.sup.pid, libc::SIGTERM);
             if let Some(l) = &mut s.log {
                 l.wr = None;
-                send(l.sup.pid, if all_term { Signal::TERM } else { Signal::HUP });
+                send(l.sup.pid, if all_term { libc::SIGTERM } else { libc::SIGHUP });
             }
         }
     }
@@ -620,12 +620,12 @@ impl Scanner {
             _ => Stop::Clean,
         });
         for s in &mut self.services {
-            send(s.sup.pid, Signal::TERM);
+            send(s.sup.pid, libc::SIGTERM);
             if let Some(l) = &mut s.log {
                 // The logger ends once its producers are gone and the pipe
                 // is drained: our copy of the write end must go.
                 l.wr = None;
-                send(l.sup.pid, if how == Stop::Quit { Signal::TERM } else { Signal::HUP });
+                send(l.sup.pid, if how == Stop::Quit { libc::SIGTERM } else { libc::SIGHUP });
             }
         }
     }

@@ -52,6 +52,7 @@ pub mod msg;
 pub mod path;
 pub mod pidfile;
 pub mod poll;
+pub mod proc;
 pub mod regex;
 pub mod sig;
 pub mod supervision;

@@ -325,6 +325,48 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// `no_sigpipe(f)`: runs `f` (a write to a pipe or fifo whose reader may
+/// be gone) so that the SIGPIPE it may raise never acts: it gets EPIPE
+/// instead. SIGPIPE is ignored during `f`; where the caller blocks it (to
+/// read its signals), a SIGPIPE that became pending during `f` is taken
+/// back, so it is not read and passed on as if someone had sent it.
+pub fn no_sigpipe<T>(f: impl FnOnce() -> T) -> T {
+    let before = pending(libc::SIGPIPE);
+    let r = ignoring(libc::SIGPIPE, f);
+    if !before && pending(libc::SIGPIPE) {
+        take_pending(libc::SIGPIPE);
+    }
+    r
+}
+
+/// `pending(sig)`: whether `sig` is blocked and waiting to be delivered.
+fn pending(sig: i32) -> bool {
+    let mut set = empty_set();
+    // SAFETY: sigpending fills an initialised set; sigismember reads it.
+    unsafe { libc::sigpending(&mut set) == 0 && libc::sigismember(&set, sig) == 1 }
+}
+
+/// `take_pending(sig)`: removes a pending `sig` without waiting (the
+/// caller checked that it is pending).
+fn take_pending(sig: i32) {
+    let mut set = empty_set();
+    add(&mut set, sig);
+    #[cfg(not(any(target_os = "macos", target_os = "openbsd")))]
+    {
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: set is initialised, zero is a valid timespec, and a null
+        // siginfo pointer is allowed.
+        unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+    }
+    #[cfg(any(target_os = "macos", target_os = "openbsd"))]
+    {
+        // No sigtimedwait; sigwait returns at once for a pending signal.
+        let mut got = 0;
+        // SAFETY: set is initialised and `got` is a valid int to write.
+        unsafe { libc::sigwait(&set, &mut got) };
+    }
+}
+
 /// `ignored(sig)`: whether `sig`'s disposition is "ignore" (as the
 /// process was started with it, on Linux where `catch_all` leaves
 /// dispositions alone), so a waiting program that caught it acts on it

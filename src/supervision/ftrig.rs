@@ -80,7 +80,7 @@ fn open_writer(path: &OsStr) -> Option<OwnedFd> {
 /// the fifodir `dir`; stale fifos are removed. SIGPIPE never kills the
 /// caller. Fails only if the directory cannot be read.
 pub fn notify(dir: &OsStr, events: &[u8]) -> Result<(), Errno> {
-    crate::sig::ignoring(libc::SIGPIPE, || {
+    crate::sig::no_sigpipe(|| {
         each_listener(dir, |path| {
             let Some(fd) = open_writer(path) else { return };
             // Only a regular listener fifo: a file planted under a
