@@ -145,15 +145,7 @@ fn ppid(pid: i32) -> Option<i32> {
 fn proc_stat(pid: i32) -> Option<Vec<u8>> {
     use rustix::fs::{Mode, OFlags};
     let mut path = b"/proc/".to_vec();
-    let start = path.len();
-    let mut n = pid.unsigned_abs();
-    loop {
-        path.insert(start, b'0' + (n % 10) as u8);
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
+    crate::fmt::push_dec(&mut path, pid.into());
     path.extend_from_slice(b"/stat");
     let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
     let mut buf = [0u8; 1024];

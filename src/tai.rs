@@ -357,21 +357,7 @@ fn two(out: &mut Vec<u8>, n: u32) {
 
 /// `push_date(out, tm)`: appends `YYYY-MM-DD HH:MM:SS`.
 pub fn push_date(out: &mut Vec<u8>, tm: &Tm) {
-    let mut digits = [0u8; 24];
-    let mut i = digits.len();
-    let mut y = tm.year.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (y % 10) as u8;
-        y /= 10;
-        if y == 0 {
-            break;
-        }
-    }
-    if tm.year < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
+    crate::fmt::push_dec(out, tm.year);
     out.push(b'-');
     two(out, tm.month);
     out.push(b'-');
