@@ -997,7 +997,7 @@ impl Lines {
         while !data.is_empty() {
             let room = if self.limit == 0 { usize::MAX } else { self.limit - self.partial.len() };
             let window = &data[..data.len().min(room.saturating_add(1))];
-            match tai::find_newline(window) {
+            match s6box::bytes::find_newline(window) {
                 Some(i) => {
                     if self.partial.is_empty() {
                         lg.line(&data[..=i]);

@@ -37,6 +37,7 @@ macro_rules! other_os {
 pub mod account;
 pub mod alloc;
 pub mod argv;
+pub mod bytes;
 pub mod cli;
 pub mod creds;
 pub mod env;
