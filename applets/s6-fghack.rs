@@ -50,16 +50,18 @@ fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
     Ok((rd, ends))
 }
 
-/// `exit_watch(pid)`: a descriptor that becomes readable when `pid` ends
-/// (a pidfd), so prog is reaped as soon as it exits instead of lingering
-/// as a zombie for the daemon's lifetime. `None` where unavailable.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn exit_watch(pid: Pid) -> Option<OwnedFd> {
-    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+s6box::linux_like! {
+    /// `exit_watch(pid)`: a descriptor that becomes readable when `pid` ends
+    /// (a pidfd), so prog is reaped as soon as it exits instead of lingering
+    /// as a zombie for the daemon's lifetime. `None` where unavailable.
+    fn exit_watch(pid: Pid) -> Option<OwnedFd> {
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+    }
 }
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn exit_watch(_pid: Pid) -> Option<OwnedFd> {
-    None
+s6box::linux_like! { else
+    fn exit_watch(_pid: Pid) -> Option<OwnedFd> {
+        None
+    }
 }
 
 fn reap(pid: Pid, name: &[u8]) -> i32 {

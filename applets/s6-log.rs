@@ -574,13 +574,14 @@ impl Logdir {
         // Starts the write-back of what is written now (Linux: a
         // "don't need" advice on dirty pages queues them for the disk), so
         // the fsync of a rotation finds little left to wait for.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        let _ = rustix::fs::fadvise(
-            cur,
-            self.size,
-            std::num::NonZeroU64::new(written as u64),
-            rustix::fs::Advice::DontNeed,
-        );
+        s6box::linux_like!(if {
+            let _ = rustix::fs::fadvise(
+                cur,
+                self.size,
+                std::num::NonZeroU64::new(written as u64),
+                rustix::fs::Advice::DontNeed,
+            );
+        } else {});
         self.size += written as u64;
         self.buf.drain(..written);
         self.rotate_at = self.rotate_at.saturating_sub(written);

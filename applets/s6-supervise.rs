@@ -370,8 +370,7 @@ impl Sup {
             self.deadline = Instant::now().checked_add(RETRY);
             return;
         }
-        let newpidns =
-            cfg!(any(target_os = "linux", target_os = "android")) && sd::exists(sd::FLAG_NEWPIDNS);
+        let newpidns = s6box::LINUX_LIKE && sd::exists(sd::FLAG_NEWPIDNS);
         let pidfile = match sd::pidfile_path(sd::PIDFILE) {
             Value::Valid(p) => self.pidfile_prepare(p),
             Value::Absent => None,

@@ -667,8 +667,7 @@ impl Scanner {
             libc::SIGQUIT => ("SIGQUIT", Some(b'q')),
             libc::SIGUSR1 => ("SIGUSR1", None),
             libc::SIGUSR2 => ("SIGUSR2", None),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            libc::SIGPWR => ("SIGPWR", None),
+            s if Some(s) == s6box::sig::SIGPWR => ("SIGPWR", None),
             libc::SIGWINCH => ("SIGWINCH", None),
             _ => return,
         };

@@ -167,23 +167,24 @@ pub fn spawn_with(
 /// `fork_ns(newpidns)`: fork(2), or on Linux with `newpidns` a clone(2) whose
 /// child is pid 1 of a new PID namespace.
 fn fork_ns(newpidns: bool) -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if newpidns {
-        // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
-        // stack, behaves as fork(2) (the child continues on a copy of this
-        // stack). s6box is single-threaded, so no lock is held across it,
-        // and the child only restores signals, sets up and execs.
-        return unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
-            )
-        } as i32;
-    }
+    linux_like!(if {
+        if newpidns {
+            // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
+            // stack, behaves as fork(2) (the child continues on a copy of this
+            // stack). s6box is single-threaded, so no lock is held across it,
+            // and the child only restores signals, sets up and execs.
+            return unsafe {
+                libc::syscall(
+                    libc::SYS_clone,
+                    (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
+                    0usize,
+                    0usize,
+                    0usize,
+                    0usize,
+                )
+            } as i32;
+        }
+    } else {});
     let _ = newpidns;
     // SAFETY: s6box is single-threaded, so the child may run any code; it
     // only restores signal state, sets up, execs, and _exits on failure.

@@ -2,6 +2,37 @@
 //! (see doc/HACKING.md). The applets and the multicall dispatch are the
 //! binary's (`src/main.rs`, `applets/`).
 
+/// The one list of the Linux-like targets (signalfd, pidfd, inotify,
+/// /proc, subreaper): `linux_like! { items }` keeps items there only;
+/// `linux_like! { else items }` keeps them everywhere else;
+/// `linux_like!(if { a } else { b })` is the block `a` there, `b`
+/// elsewhere (an expression; a block may declare what the platform has).
+#[macro_export]
+macro_rules! linux_like {
+    (if { $($a:tt)* } else { $($b:tt)* }) => {{
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        {
+            $($a)*
+        }
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        {
+            $($b)*
+        }
+    }};
+    (else $($i:item)*) => {$(
+        #[cfg(not(any(target_os = "linux", target_os = "android")))]
+        $i
+    )*};
+    ($($i:item)*) => {$(
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        $i
+    )*};
+}
+
+/// Whether this is a Linux-like target (`linux_like!`), for a test in
+/// code that compiles everywhere.
+pub const LINUX_LIKE: bool = cfg!(any(target_os = "linux", target_os = "android"));
+
 /// `kqueue_os! { items }`: items for the systems where kqueue stands in
 /// for inotify and pidfds (the BSDs, macOS).
 macro_rules! kqueue_os {

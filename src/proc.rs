@@ -59,8 +59,7 @@ pub fn has_children() -> bool {
 /// lists in /proc/self/task/PID/children (nothing elsewhere, or when the
 /// kernel lacks the file).
 pub fn children(mut f: impl FnMut(Pid)) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         use rustix::fs::{Mode, OFlags};
         use std::os::unix::ffi::OsStrExt;
         let me = rustix::process::getpid().as_raw_nonzero().get();
@@ -82,19 +81,16 @@ pub fn children(mut f: impl FnMut(Pid)) {
                 f(pid);
             }
         }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
+    } else {
         let _ = &mut f;
-    }
+    })
 }
 
 /// `zombie_status(pid)`: the raw wait status of `pid` if it is a zombie
 /// (ended, not reaped), from field 52 of /proc/PID/stat (Linux 3.5 and
 /// later); `None` otherwise or elsewhere.
 pub fn zombie_status(pid: Pid) -> Option<i32> {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         let stat = proc_stat(pid.as_raw_nonzero().get())?;
         let mut fields = stat_fields(&stat)?;
         // Field 3 is the state; the exit code is field 52.
@@ -103,18 +99,15 @@ pub fn zombie_status(pid: Pid) -> Option<i32> {
         }
         let code = fields.nth(52 - 4)?;
         std::str::from_utf8(code).ok()?.parse().ok()
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
+    } else {
         let _ = pid;
         None
-    }
+    })
 }
 
 /// `descends(pid)`: whether `pid` is our descendant, by its /proc parent chain (Linux; `false` elsewhere).
 pub fn descends(pid: Pid) -> bool {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         let me = rustix::process::getpid().as_raw_nonzero().get();
         let mut p = pid.as_raw_nonzero().get();
         // Bounded: a chain read while processes come and go could loop.
@@ -126,77 +119,81 @@ pub fn descends(pid: Pid) -> bool {
             }
         }
         false
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
+    } else {
         let _ = pid;
         false
+    })
+}
+
+linux_like! {
+    /// `ppid(pid)`: the parent of `pid`, from /proc/PID/stat.
+    fn ppid(pid: i32) -> Option<i32> {
+        stat_ppid(&proc_stat(pid)?)
     }
 }
 
-/// `ppid(pid)`: the parent of `pid`, from /proc/PID/stat.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn ppid(pid: i32) -> Option<i32> {
-    stat_ppid(&proc_stat(pid)?)
-}
-
-/// `proc_stat(pid)`: the text of /proc/PID/stat.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn proc_stat(pid: i32) -> Option<Vec<u8>> {
-    use rustix::fs::{Mode, OFlags};
-    let mut path = b"/proc/".to_vec();
-    crate::fmt::push_dec(&mut path, pid.into());
-    path.extend_from_slice(b"/stat");
-    let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
-    let mut buf = [0u8; 1024];
-    let got = crate::io::read_full(&fd, &mut buf).ok()?;
-    Some(buf[..got].to_vec())
-}
-
-/// `stat_fields(stat)`: the fields of a /proc/PID/stat line from field 3
-/// (the state) on. The command name (field 2) may hold spaces and
-/// parentheses: fields are counted after the last `)`.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn stat_fields(stat: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
-    let close = stat.iter().rposition(|&c| c == b')')?;
-    Some(stat[close + 1..].split(|&c| c == b' ' || c == b'\n').filter(|f| !f.is_empty()))
-}
-
-/// `stat_ppid(stat)`: field 4 of a /proc/PID/stat line.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn stat_ppid(stat: &[u8]) -> Option<i32> {
-    let mut fields = stat_fields(stat)?;
-    let _state = fields.next()?;
-    std::str::from_utf8(fields.next()?).ok()?.parse().ok()
-}
-
-#[cfg(all(test, any(target_os = "linux", target_os = "android")))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ppid_from_stat() {
-        assert_eq!(stat_ppid(b"42 (sh) S 7 42 42 0 -1"), Some(7));
-        assert_eq!(stat_ppid(b"42 (a) b (c) R 1234 1 1"), Some(1234));
-        assert_eq!(stat_ppid(b"42 ((x)) Z 0 0"), Some(0));
-        assert_eq!(stat_ppid(b"42 (a b) S"), None);
-        assert_eq!(stat_ppid(b"42 (sh S 7"), None);
-        assert_eq!(stat_ppid(b""), None);
-        assert_eq!(stat_ppid(b"42 (sh) S x"), None);
+linux_like! {
+    /// `proc_stat(pid)`: the text of /proc/PID/stat.
+    fn proc_stat(pid: i32) -> Option<Vec<u8>> {
+        use rustix::fs::{Mode, OFlags};
+        let mut path = b"/proc/".to_vec();
+        crate::fmt::push_dec(&mut path, pid.into());
+        path.extend_from_slice(b"/stat");
+        let fd = rustix::fs::open(&path[..], OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ok()?;
+        let mut buf = [0u8; 1024];
+        let got = crate::io::read_full(&fd, &mut buf).ok()?;
+        Some(buf[..got].to_vec())
     }
+}
 
-    #[test]
-    fn our_children_descend_from_us() {
-        let me = rustix::process::getpid();
-        let parent = rustix::process::getppid().unwrap();
-        assert!(!descends(parent));
-        assert!(!descends(Pid::INIT));
-        assert_eq!(ppid(me.as_raw_nonzero().get()), Some(parent.as_raw_nonzero().get()));
-        let mut child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
-        let pid = Pid::from_raw(child.id() as i32).unwrap();
-        let ok = descends(pid);
-        let _ = child.kill();
-        let _ = child.wait();
-        assert!(ok);
+linux_like! {
+    /// `stat_fields(stat)`: the fields of a /proc/PID/stat line from field 3
+    /// (the state) on. The command name (field 2) may hold spaces and
+    /// parentheses: fields are counted after the last `)`.
+    fn stat_fields(stat: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
+        let close = stat.iter().rposition(|&c| c == b')')?;
+        Some(stat[close + 1..].split(|&c| c == b' ' || c == b'\n').filter(|f| !f.is_empty()))
+    }
+}
+
+linux_like! {
+    /// `stat_ppid(stat)`: field 4 of a /proc/PID/stat line.
+    fn stat_ppid(stat: &[u8]) -> Option<i32> {
+        let mut fields = stat_fields(stat)?;
+        let _state = fields.next()?;
+        std::str::from_utf8(fields.next()?).ok()?.parse().ok()
+    }
+}
+
+linux_like! {
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn ppid_from_stat() {
+            assert_eq!(stat_ppid(b"42 (sh) S 7 42 42 0 -1"), Some(7));
+            assert_eq!(stat_ppid(b"42 (a) b (c) R 1234 1 1"), Some(1234));
+            assert_eq!(stat_ppid(b"42 ((x)) Z 0 0"), Some(0));
+            assert_eq!(stat_ppid(b"42 (a b) S"), None);
+            assert_eq!(stat_ppid(b"42 (sh S 7"), None);
+            assert_eq!(stat_ppid(b""), None);
+            assert_eq!(stat_ppid(b"42 (sh) S x"), None);
+        }
+
+        #[test]
+        fn our_children_descend_from_us() {
+            let me = rustix::process::getpid();
+            let parent = rustix::process::getppid().unwrap();
+            assert!(!descends(parent));
+            assert!(!descends(Pid::INIT));
+            assert_eq!(ppid(me.as_raw_nonzero().get()), Some(parent.as_raw_nonzero().get()));
+            let mut child = std::process::Command::new("sleep").arg("600").spawn().unwrap();
+            let pid = Pid::from_raw(child.id() as i32).unwrap();
+            let ok = descends(pid);
+            let _ = child.kill();
+            let _ = child.wait();
+            assert!(ok);
+        }
     }
 }

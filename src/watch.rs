@@ -16,84 +16,85 @@ use rustix::fd::{BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod imp {
-    use super::*;
+linux_like! {
+    mod imp {
+        use super::*;
 
-    pub const SUBREAPER: bool = true;
+        pub const SUBREAPER: bool = true;
 
-    pub fn acquire() -> Result<(), Errno> {
-        match rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
-            // A kernel older than 3.4 does not know the option.
-            Err(Errno::INVAL) => Err(Errno::NOSYS),
-            r => r,
-        }
-    }
-
-    /// The daemon, held by pidfd when the kernel has them.
-    pub struct Handle {
-        pub pidfd: Option<OwnedFd>,
-    }
-
-    pub fn open(pid: Pid) -> Result<Handle, Errno> {
-        match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
-            Ok(fd) => Ok(Handle { pidfd: Some(fd) }),
-            // Old kernel (ENOSYS), or seccomp/EPERM: the pid is an unreaped
-            // child of ours, which cannot be recycled, so it is still safe.
-            Err(_) => Ok(Handle { pidfd: None }),
-        }
-    }
-
-    pub fn signal(h: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
-        match &h.pidfd {
-            Some(fd) => {
-                use rustix::fd::AsRawFd;
-                // SAFETY: pidfd_send_signal takes a descriptor, a signal
-                // number, a null siginfo pointer (meaning "as kill does")
-                // and zero flags; no memory is passed.
-                let r = unsafe {
-                    libc::syscall(
-                        libc::SYS_pidfd_send_signal,
-                        fd.as_raw_fd(),
-                        sig,
-                        std::ptr::null::<libc::siginfo_t>(),
-                        0,
-                    )
-                };
-                if r == 0 { Ok(()) } else { Err(super::errno()) }
+        pub fn acquire() -> Result<(), Errno> {
+            match rustix::process::set_child_subreaper(Some(rustix::process::getpid())) {
+                // A kernel older than 3.4 does not know the option.
+                Err(Errno::INVAL) => Err(Errno::NOSYS),
+                r => r,
             }
-            None => crate::proc::kill(pid, sig),
         }
-    }
 
-    pub fn event_fd(h: &Handle) -> Option<BorrowedFd<'_>> {
-        use rustix::fd::AsFd;
-        h.pidfd.as_ref().map(|fd| fd.as_fd())
-    }
-
-    pub fn ended(h: &Handle, pid: Pid) -> super::Ended {
-        use super::{Ended, Found};
-        match super::check(pid) {
-            Ok(Found::Ended(st)) => return Ended::Status(st),
-            Ok(Found::Running) => return Ended::Running,
-            Ok(Found::NotOurs) => {}
-            Err(_) => return Ended::Unknown,
+        /// The daemon, held by pidfd when the kernel has them.
+        pub struct Handle {
+            pub pidfd: Option<OwnedFd>,
         }
-        // Not our child (yet): a descendant held by its pidfd, which is
-        // readable once it has exited. A zombie still shows its status.
-        let exited = match &h.pidfd {
-            Some(fd) => {
-                use rustix::fd::AsFd;
-                crate::poll::ready_now(fd.as_fd())
+
+        pub fn open(pid: Pid) -> Result<Handle, Errno> {
+            match rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()) {
+                Ok(fd) => Ok(Handle { pidfd: Some(fd) }),
+                // Old kernel (ENOSYS), or seccomp/EPERM: the pid is an unreaped
+                // child of ours, which cannot be recycled, so it is still safe.
+                Err(_) => Ok(Handle { pidfd: None }),
             }
-            None => !crate::proc::descends(pid),
-        };
-        if !exited {
-            return Ended::Running;
         }
-        match crate::proc::zombie_status(pid) {
-            Some(st) => Ended::Status(st),
-            None => Ended::Unknown,
+
+        pub fn signal(h: &Handle, pid: Pid, sig: i32) -> Result<(), Errno> {
+            match &h.pidfd {
+                Some(fd) => {
+                    use rustix::fd::AsRawFd;
+                    // SAFETY: pidfd_send_signal takes a descriptor, a signal
+                    // number, a null siginfo pointer (meaning "as kill does")
+                    // and zero flags; no memory is passed.
+                    let r = unsafe {
+                        libc::syscall(
+                            libc::SYS_pidfd_send_signal,
+                            fd.as_raw_fd(),
+                            sig,
+                            std::ptr::null::<libc::siginfo_t>(),
+                            0,
+                        )
+                    };
+                    if r == 0 { Ok(()) } else { Err(super::errno()) }
+                }
+                None => crate::proc::kill(pid, sig),
+            }
+        }
+
+        pub fn event_fd(h: &Handle) -> Option<BorrowedFd<'_>> {
+            use rustix::fd::AsFd;
+            h.pidfd.as_ref().map(|fd| fd.as_fd())
+        }
+
+        pub fn ended(h: &Handle, pid: Pid) -> super::Ended {
+            use super::{Ended, Found};
+            match super::check(pid) {
+                Ok(Found::Ended(st)) => return Ended::Status(st),
+                Ok(Found::Running) => return Ended::Running,
+                Ok(Found::NotOurs) => {}
+                Err(_) => return Ended::Unknown,
+            }
+            // Not our child (yet): a descendant held by its pidfd, which is
+            // readable once it has exited. A zombie still shows its status.
+            let exited = match &h.pidfd {
+                Some(fd) => {
+                    use rustix::fd::AsFd;
+                    crate::poll::ready_now(fd.as_fd())
+                }
+                None => !crate::proc::descends(pid),
+            };
+            if !exited {
+                return Ended::Running;
+            }
+            match crate::proc::zombie_status(pid) {
+                Some(st) => Ended::Status(st),
+                None => Ended::Unknown,
+            }
         }
     }
 }

@@ -33,8 +33,7 @@ fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
     let mut names = Vec::new();
     // Linux: entries read into a small stack buffer, so a supervisor's
     // every event allocates nothing unless there are listeners.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 512];
         let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
         while let Some(e) = dir.next() {
@@ -44,14 +43,14 @@ fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
                 names.push(name.to_vec());
             }
         }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    for e in rustix::fs::Dir::read_from(&fd)? {
-        let e = e?;
-        if is_listener(e.file_name().to_bytes()) {
-            names.push(e.file_name().to_bytes().to_vec());
+    } else {
+        for e in rustix::fs::Dir::read_from(&fd)? {
+            let e = e?;
+            if is_listener(e.file_name().to_bytes()) {
+                names.push(e.file_name().to_bytes().to_vec());
+            }
         }
-    }
+    });
     for n in names {
         f(&crate::path::join(dir, &n));
     }
