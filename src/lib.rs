@@ -37,13 +37,7 @@ pub const LINUX_LIKE: bool = cfg!(any(target_os = "linux", target_os = "android"
 /// for inotify and pidfds (the BSDs, macOS).
 macro_rules! kqueue_os {
     ($($i:item)*) => {$(
-        #[cfg(any(
-            target_os = "freebsd",
-            target_os = "dragonfly",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "macos"
-        ))]
+        #[cfg(any(target_os = "freebsd", target_os = "dragonfly", target_os = "netbsd", target_os = "openbsd", target_os = "macos"))]
         $i
     )*};
 }
@@ -52,15 +46,7 @@ macro_rules! kqueue_os {
 /// descriptors nor kqueue (the `ENOSYS` fallbacks).
 macro_rules! other_os {
     ($($i:item)*) => {$(
-        #[cfg(not(any(
-            target_os = "linux",
-            target_os = "android",
-            target_os = "freebsd",
-            target_os = "dragonfly",
-            target_os = "netbsd",
-            target_os = "openbsd",
-            target_os = "macos"
-        )))]
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "dragonfly", target_os = "netbsd", target_os = "openbsd", target_os = "macos")))]
         $i
     )*};
 }
