@@ -62,16 +62,16 @@ fn wait_for_pidfile(
 ) {
     let Ok(mut appear) = pidfile::Appear::new(path, since) else { return };
     let me = rustix::process::getpid();
-    while appear.check().is_none() && watch::has_children() {
+    while appear.check().is_none() && s6box::proc::has_children() {
         if wait(&[signals.as_fd(), appear.fd()], deadline) == 0 {
             return;
         }
         while let Some(s) = signals.next_from_others(me) {
             if s == libc::SIGCHLD {
-                watch::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
+                s6box::proc::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
             } else {
                 let mut sent = false;
-                watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
+                s6box::proc::children(|c| sent |= s6box::proc::kill(c, s).is_ok());
                 if !sent && held.len() < HELD_MAX {
                     held.push(s);
                 }
@@ -105,7 +105,7 @@ pub fn main(argv: Argv) -> i32 {
         if n < 3 {
             msg::fatal(exitcode::USAGE, &[b"notification-fd cannot be 0, 1 or 2"]);
         }
-        watch::adopt_fd(n).unwrap_or_else(|e| {
+        s6box::fd::adopt(n).unwrap_or_else(|e| {
             msg::fatal_sys(exitcode::SYS, &[b"use notification-fd ", &dec(n.into())], e)
         })
     });
@@ -140,7 +140,7 @@ pub fn main(argv: Argv) -> i32 {
     let (status, mut held) = 'parent: loop {
         if wait(&[signals.as_fd()], deadline) == 0 {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
-            let _ = watch::signal_child(parent, libc::SIGKILL);
+            let _ = s6box::proc::kill(parent, libc::SIGKILL);
             deadline = None;
             continue;
         }
@@ -149,7 +149,7 @@ pub fn main(argv: Argv) -> i32 {
             // number first, so the parent's SIGCHLD may be queued behind
             // this one, and a signal sent to its zombie would be lost.
             let mut ended = None;
-            watch::reap(|pid, st| {
+            s6box::proc::reap(|pid, st| {
                 if pid == parent {
                     ended = Some(st)
                 } else {
@@ -160,7 +160,7 @@ pub fn main(argv: Argv) -> i32 {
                 break 'parent (st, Vec::from_iter((s != libc::SIGCHLD).then_some(s)));
             }
             if s != libc::SIGCHLD {
-                let _ = watch::signal_child(parent, s);
+                let _ = s6box::proc::kill(parent, s);
             }
         }
     };
@@ -180,7 +180,7 @@ pub fn main(argv: Argv) -> i32 {
 
     // The pidfile, waited for if the daemon writes it late, and the check
     // that it names our daemon.
-    if !ready_now(pidfile, since) && watch::has_children() {
+    if !ready_now(pidfile, since) && s6box::proc::has_children() {
         wait_for_pidfile(pidfile, since, deadline, &signals, &mut early, &mut held);
     }
     let (content, _) = pidfile::read(pidfile, since)
@@ -221,7 +221,7 @@ pub fn main(argv: Argv) -> i32 {
             {
                 return exitcode::approximate(st);
             }
-            if !watch::descends(pid) {
+            if !s6box::proc::descends(pid) {
                 not_ours();
             }
         }
@@ -258,7 +258,7 @@ pub fn main(argv: Argv) -> i32 {
         let ready = wait_io(&fds, None);
         if ready & 4 != 0
             && let Some(fd) = notif.take()
-            && let Err(e) = watch::notify(fd)
+            && let Err(e) = s6box::supervision::readiness::notify(fd)
         {
             msg::warn_sys(&[b"write to notification-fd"], e);
         }
@@ -278,7 +278,7 @@ pub fn main(argv: Argv) -> i32 {
                 continue;
             }
             let mut ended = None;
-            watch::reap(|p, st| {
+            s6box::proc::reap(|p, st| {
                 if p == daemon.pid() {
                     ended = Some(st)
                 }

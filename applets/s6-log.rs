@@ -18,7 +18,8 @@
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::regex::Regex;
-use s6box::{exec, lock, msg, poll, sig, tai, watch};
+use s6box::path::join_bytes;
+use s6box::{exec, lock, msg, poll, sig, tai};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -185,14 +186,6 @@ fn cstr(v: &mut Vec<u8>) -> &CStr {
     let end = v.iter().position(|&c| c == 0).unwrap_or(v.len() - 1);
     v.truncate(end + 1);
     CStr::from_bytes_with_nul(v).unwrap_or(c"")
-}
-
-fn join(a: &[u8], b: &[u8]) -> Vec<u8> {
-    let mut v = Vec::with_capacity(a.len() + b.len() + 1);
-    v.extend_from_slice(a);
-    v.push(b'/');
-    v.extend_from_slice(b);
-    v
 }
 
 /// `number(s)`: a directive's decimal value.
@@ -363,25 +356,6 @@ fn open_at(dir: BorrowedFd, name: &CStr, flags: OFlags) -> Result<OwnedFd, Errno
     rustix::fs::openat(dir, name, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
 }
 
-fn write_fd(fd: BorrowedFd, mut buf: &[u8]) -> Result<usize, (usize, Errno)> {
-    let total = buf.len();
-    while !buf.is_empty() {
-        match rustix::io::write(fd, buf) {
-            Ok(0) => return Err((total - buf.len(), Errno::IO)),
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) => {
-                // A non-blocking descriptor (an inherited stdout): wait
-                // until it takes more.
-                let mut p = [rustix::event::PollFd::new(&fd, rustix::event::PollFlags::OUT)];
-                let _ = rustix::event::poll(&mut p, None);
-            }
-            Err(e) => return Err((total - buf.len(), e)),
-        }
-    }
-    Ok(total)
-}
-
 fn is_archive(name: &[u8]) -> bool {
     name.len() == 27
         && name[0] == b'@'
@@ -407,9 +381,9 @@ impl Logdir {
         )
         .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &path], e));
         let lock_fd = open_at(dir.as_fd(), c"lock", OFlags::WRONLY | OFlags::CREATE)
-            .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &join(&path, b"lock")], e));
+            .unwrap_or_else(|e| msg::fatal_sys(111, &[b"open ", &join_bytes(&path, b"lock")], e));
         if let Err(e) = lock::lock(lock_fd.as_fd(), false, lock::Wait::No) {
-            msg::fatal_sys(111, &[b"lock ", &join(&path, b"lock")], e);
+            msg::fatal_sys(111, &[b"lock ", &join_bytes(&path, b"lock")], e);
         }
         let mut ld = Logdir {
             path,
@@ -548,7 +522,7 @@ impl Logdir {
             }
             let mut c = n.clone();
             if let Err(e) = unlink_at(d, cstr(&mut c)) {
-                msg::warn_sys(&[b"unlink ", &join(&self.path, n)], e);
+                msg::warn_sys(&[b"unlink ", &join_bytes(&self.path, n)], e);
             }
             count -= 1;
             total -= sizes.get(i).copied().unwrap_or(0);
@@ -592,21 +566,22 @@ impl Logdir {
         }
         let Some(cur) = self.cur.as_ref() else { return false };
         let was_empty = self.size == 0;
-        let r = write_fd(cur.as_fd(), &self.buf[..limit]);
+        let r = s6box::io::write_all_counted(cur.as_fd(), &self.buf[..limit]);
         let written = match r {
-            Ok(n) => n,
+            Ok(()) => limit,
             Err((n, _)) => n,
         };
         // Starts the write-back of what is written now (Linux: a
         // "don't need" advice on dirty pages queues them for the disk), so
         // the fsync of a rotation finds little left to wait for.
-        #[cfg(any(target_os = "linux", target_os = "android"))]
-        let _ = rustix::fs::fadvise(
-            cur,
-            self.size,
-            std::num::NonZeroU64::new(written as u64),
-            rustix::fs::Advice::DontNeed,
-        );
+        s6box::linux_like!(if {
+            let _ = rustix::fs::fadvise(
+                cur,
+                self.size,
+                std::num::NonZeroU64::new(written as u64),
+                rustix::fs::Advice::DontNeed,
+            );
+        } else {});
         self.size += written as u64;
         self.buf.drain(..written);
         self.rotate_at = self.rotate_at.saturating_sub(written);
@@ -990,7 +965,7 @@ impl Logger {
             self.err.clear();
         }
         if !self.out.is_empty() {
-            if self.stdout_ok && write_fd(msg::fd(1), &self.out).is_err() {
+            if self.stdout_ok && s6box::io::write_all(msg::fd(1), &self.out).is_err() {
                 self.stdout_ok = false;
             }
             self.out.clear();
@@ -1008,18 +983,7 @@ impl Logger {
 
 /// `write_status(path, content)`: replaces the file atomically.
 fn write_status(path: &[u8], content: &[u8]) -> Result<(), Errno> {
-    let mut tmp = path.to_vec();
-    tmp.extend_from_slice(b".new");
-    let mut p = path.to_vec();
-    let tmpc = cstr(&mut tmp);
-    let fd = rustix::fs::open(
-        tmpc,
-        OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o666),
-    )?;
-    write_fd(fd.as_fd(), content).map_err(|(_, e)| e)?;
-    drop(fd);
-    rustix::fs::rename(tmpc, cstr(&mut p))
+    s6box::file::replace(OsStr::from_bytes(path), content)
 }
 
 /// Cuts input into lines at newlines and at the line limit, keeping an
@@ -1034,7 +998,7 @@ impl Lines {
         while !data.is_empty() {
             let room = if self.limit == 0 { usize::MAX } else { self.limit - self.partial.len() };
             let window = &data[..data.len().min(room.saturating_add(1))];
-            match tai::find_newline(window) {
+            match s6box::bytes::find_newline(window) {
                 Some(i) => {
                     if self.partial.is_empty() {
                         lg.line(&data[..=i]);
@@ -1113,7 +1077,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let notif = o.notif.map(|n| {
-        watch::adopt_fd(n).unwrap_or_else(|e| {
+        s6box::fd::adopt(n).unwrap_or_else(|e| {
             msg::fatal(s6box::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         })
     });
@@ -1144,7 +1108,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     if let Some(fd) = notif {
-        let _ = watch::notify(fd);
+        let _ = s6box::supervision::readiness::notify(fd);
     }
     run(&mut lg, &signals, &o)
 }
@@ -1243,7 +1207,7 @@ fn timers(lg: &mut Logger, now: Instant) {
 
 /// Reaps ended children; a processor's end goes to its logdir.
 fn reap(lg: &mut Logger) {
-    s6box::watch::reap(|pid, status| {
+    s6box::proc::reap(|pid, status| {
         for d in &mut lg.dirs {
             if d.job.as_ref().is_some_and(|j| j.pid == pid) {
                 d.processor_done(status);

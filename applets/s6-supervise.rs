@@ -22,7 +22,7 @@ use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP
 use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
 use s6box::tai::Tain;
 use s6box::watch::{self, Daemon, Ended, Found};
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -130,33 +130,8 @@ fn down_signal() -> i32 {
     }
 }
 
-fn kill(pid: i32, sig: i32) {
-    // SAFETY: kill takes two integers; a negative pid names a group, as
-    // the callers intend (process-group commands).
-    unsafe { libc::kill(pid, sig) };
-}
-
 fn raw(p: Pid) -> i32 {
     p.as_raw_nonzero().get()
-}
-
-/// `place(fd, n)`: makes descriptor `n` the one the program gets for `fd`.
-fn place(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
-    if fd.as_raw_fd() == n {
-        rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())
-    } else {
-        s6box::fd::copy_to(fd, n)
-    }
-}
-
-/// `null_onto(n)`: `/dev/null` on descriptor `n`.
-fn null_onto(n: i32) -> Result<(), Errno> {
-    let fd = rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())?;
-    place(fd.as_fd(), n)?;
-    if fd.as_raw_fd() == n {
-        std::mem::forget(fd);
-    }
-    Ok(())
 }
 
 /// `mkdir_or_target(dir, mode)`: creates `dir`, or the target of a
@@ -191,12 +166,8 @@ pub fn main(argv: Argv) -> i32 {
         msg::fatal_sys(SYS, &[b"chdir to ", dir], e);
     }
     msg::set_tail(&name);
-    for n in 0..3 {
-        if rustix::io::fcntl_getfd(s6box::fd::borrow(n)) == Err(Errno::BADF)
-            && let Err(e) = null_onto(n)
-        {
-            msg::fatal_sys(SYS, &[b"open /dev/null"], e);
-        }
+    if let Err(e) = s6box::fd::sanitize_std() {
+        msg::fatal_sys(SYS, &[b"open /dev/null"], e);
     }
     let mut sup = start_up(name);
     s6box::trim::enable();
@@ -359,8 +330,8 @@ impl Sup {
             State::Up => {
                 let killpg = sd::exists(sd::FLAG_KILLPG);
                 if killpg && self.pgid > 0 {
-                    kill(-self.pgid, libc::SIGKILL);
-                    kill(-self.pgid, libc::SIGCONT);
+                    let _ = s6box::proc::kill_group(self.pgid, libc::SIGKILL);
+                    let _ = s6box::proc::kill_group(self.pgid, libc::SIGCONT);
                 } else {
                     self.signal_service(libc::SIGKILL);
                     self.signal_service(libc::SIGCONT);
@@ -372,8 +343,8 @@ impl Sup {
                     b"finish script lifetime reached maximum value - sending it a SIGKILL",
                 ]);
                 if let Some(p) = self.pid {
-                    kill(raw(p), libc::SIGCONT);
-                    kill(raw(p), libc::SIGKILL);
+                    let _ = s6box::proc::kill(p, libc::SIGCONT);
+                    let _ = s6box::proc::kill(p, libc::SIGKILL);
                 }
                 self.deadline = Instant::now().checked_add(REKILL);
             }
@@ -399,8 +370,7 @@ impl Sup {
             self.deadline = Instant::now().checked_add(RETRY);
             return;
         }
-        let newpidns =
-            cfg!(any(target_os = "linux", target_os = "android")) && sd::exists(sd::FLAG_NEWPIDNS);
+        let newpidns = s6box::LINUX_LIKE && sd::exists(sd::FLAG_NEWPIDNS);
         let pidfile = match sd::pidfile_path(sd::PIDFILE) {
             Value::Valid(p) => self.pidfile_prepare(p),
             Value::Absent => None,
@@ -431,8 +401,7 @@ impl Sup {
         let setup = |child: &mut Child| -> Result<(), Errno> {
             rustix::process::setsid()?;
             if let (Some(w), Some(n)) = (wr, notif_fd) {
-                child.keep_clear(n)?;
-                place(w, n)?;
+                child.place(&[(w, n)])?;
             }
             if let Some(l) = lock_fd {
                 child.keep_clear(l)?;
@@ -475,7 +444,9 @@ impl Sup {
                 let _ = d.signal(sig);
             }
             (Phase::Waiting(..), _) => {}
-            (_, Some(p)) => kill(raw(p), sig),
+            (_, Some(p)) => {
+                let _ = s6box::proc::kill(p, sig);
+            }
             _ => {}
         }
     }
@@ -533,7 +504,7 @@ impl Sup {
                     b'C' => libc::SIGCONT,
                     _ => libc::SIGKILL,
                 };
-                kill(-self.pgid, sig);
+                let _ = s6box::proc::kill_group(self.pgid, sig);
                 if c != b'K' {
                     self.st.set(PAUSED, c == b'P');
                     self.write();
@@ -585,8 +556,8 @@ impl Sup {
             State::Up => {
                 // The supervisor's stdin and stdout may be a logger's pipe:
                 // let go of them so the logger can end with the service.
-                let _ = null_onto(0);
-                let _ = null_onto(1);
+                let _ = s6box::fd::null_onto(0);
+                let _ = s6box::fd::null_onto(1);
             }
             State::Finish => {}
         }
@@ -654,7 +625,7 @@ impl Sup {
                 libc::SIGQUIT => self.quit(),
                 libc::SIGINT => {
                     if self.state == State::Up && self.pgid > 0 {
-                        kill(-self.pgid, libc::SIGINT);
+                        let _ = s6box::proc::kill_group(self.pgid, libc::SIGINT);
                     }
                     self.quit()
                 }
@@ -665,7 +636,7 @@ impl Sup {
 
     fn reap(&mut self) {
         let mut ended = Vec::new();
-        watch::reap(|p, st| ended.push((p, st)));
+        s6box::proc::reap(|p, st| ended.push((p, st)));
         // Others first: while a `pidfile` parent runs, one of them may be
         // the daemon, needed at the hand-over that the parent's end starts.
         let mut mine = None;
@@ -689,7 +660,7 @@ impl Sup {
             }
         }
         if let Phase::Waiting(..) = self.phase
-            && !watch::has_children()
+            && !s6box::proc::has_children()
         {
             // Last look at the file, then the failure.
             self.pidfile_handover();
@@ -853,7 +824,7 @@ impl Sup {
         };
         if let Some(a) = appear {
             // Still not written: wait on while a descendant lives.
-            if watch::has_children() {
+            if s6box::proc::has_children() {
                 self.phase = Phase::Waiting(pf, a);
             } else {
                 self.pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
@@ -863,7 +834,7 @@ impl Sup {
         match pidfile::read(OsStr::from_bytes(&pf.path), pf.since) {
             Ok((content, true)) if !content.is_empty() => self.pidfile_content(pf, &content),
             Ok(_) | Err(Errno::NOENT) => {
-                if !watch::has_children() {
+                if !s6box::proc::has_children() {
                     return self
                         .pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
                 }
@@ -902,7 +873,7 @@ impl Sup {
         match watch::check(pid) {
             Ok(Found::Running) => {}
             Ok(Found::Ended(st)) => return self.died(st),
-            Ok(Found::NotOurs) if watch::descends(pid) => {}
+            Ok(Found::NotOurs) if s6box::proc::descends(pid) => {}
             _ => {
                 let why = [b"pid ", &n[..], b" is not a descendant of ./run"].concat();
                 return self.pidfile_failed(&pf, &why);
@@ -957,12 +928,7 @@ fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
         OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
         Mode::from_raw_mode(0o644),
     )?;
-    place(fd.as_fd(), n)?;
-    if fd.as_raw_fd() == n {
-        std::mem::forget(fd);
-    } else {
-        drop(fd);
-    }
+    s6box::fd::move_to(fd, n)?;
     let l = s6box::fd::borrow(n);
     match s6box::lock::lock(l, false, s6box::lock::Wait::No) {
         Err(Errno::BUSY) => {

@@ -4,12 +4,12 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::supervision::atomic::join;
+use s6box::path::join;
 use s6box::supervision::{control, events, ftrig, svlock};
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str =
     "s6-svlink [ -d | -D ] [ -f ] [ -P ] [ -t timeout ] scandir servicedir [ name ]";
@@ -111,7 +111,7 @@ pub fn main(argv: Argv) -> i32 {
     let gid = (!public).then(|| rustix::process::getegid().as_raw());
     for (d, _) in dirs.iter().filter(|(_, wait)| *wait) {
         if down != Down::Keep
-            && let Err(e) = s6box::supervision::atomic::replace(&join(d, "down"), b"")
+            && let Err(e) = s6box::file::replace(&join(d, "down"), b"")
         {
             link.fail(exitcode::SYS, e);
         }
@@ -135,10 +135,7 @@ pub fn main(argv: Argv) -> i32 {
             link.fail(exitcode::SYS, Errno::from_io_error(&e).unwrap_or(Errno::IO))
         }
     };
-    let mut at = scan.as_bytes().to_vec();
-    at.push(b'/');
-    at.extend_from_slice(&name);
-    let at = OsString::from_vec(at);
+    let at = join(scan, &name);
     match rustix::fs::symlink(&target, &at) {
         Ok(()) => {}
         // Already linked there: fine.

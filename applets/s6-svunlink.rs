@@ -6,11 +6,10 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::msg;
-use s6box::supervision::atomic::join;
+use s6box::path::join;
 use s6box::supervision::{control, events, svlock};
 use rustix::io::Errno;
-use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svunlink [ -X ] [ -t timeout ] scandir servicename";
 
@@ -30,10 +29,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let scan = rest.os(0);
-    let mut at = scan.as_bytes().to_vec();
-    at.push(b'/');
-    at.extend_from_slice(rest.get(1).to_bytes());
-    let at = OsString::from_vec(at);
+    let at = join(scan, rest.get(1).to_bytes());
     let deadline = events::deadline(timeout);
 
     // Subscribed through the real path, so the fifo can still be

@@ -159,10 +159,10 @@ impl Wait {
                         }
                     }
                     Some(_) => {}
-                    None => crate::watch::reap(|_, _| {}),
+                    None => crate::proc::reap(|_, _| {}),
                 },
                 libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU if !sig::ignored(s) => {
-                    let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
+                    let _ = crate::proc::kill(me, libc::SIGSTOP);
                 }
                 _ if sig::kills(s) => {
                     self.listeners.clear();

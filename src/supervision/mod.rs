@@ -11,13 +11,13 @@
 //! - `servicedir`: the service directory's files (integers, flags, signal
 //!   names) as s6-supervise reads them;
 //! - `signame`: signal names and numbers as s6 prints and reads them;
-//! - `atomic`: write a file whole under a temporary name, then rename;
+//! - `readiness`: the readiness notification (a newline, then close);
 //! - `svwait`: waiting for services to reach a state (the clients' `-w`).
 
-pub mod atomic;
 pub mod control;
 pub mod events;
 pub mod ftrig;
+pub mod readiness;
 pub mod servicedir;
 pub mod signame;
 pub mod status;

@@ -18,8 +18,9 @@
 
 use super::events::{self, Slept};
 use super::ftrig::{self, Listener};
-use super::{EVENT, atomic, status};
+use super::{EVENT, status};
 use crate::cli::{Cli, Opt};
+use crate::path;
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::time::Instant;
@@ -119,7 +120,7 @@ pub struct Waiter {
 /// `subscribe(dir)`: a listener on `dir/event`, the fifodir made (mode
 /// 03730, this process's group) if it is missing, as s6's listeners do.
 pub fn subscribe(dir: &OsStr) -> Result<Listener, Errno> {
-    let fifodir = atomic::join(dir, EVENT);
+    let fifodir = path::join(dir, EVENT);
     match ftrig::make_dir(&fifodir, Some(rustix::process::getegid().as_raw())) {
         Ok(()) | Err(Errno::EXIST) => {}
         Err(e) => return Err(e),
