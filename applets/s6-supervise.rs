@@ -21,7 +21,8 @@ use s6box::supervision::servicedir::{self as sd, Value};
 use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
 use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
 use s6box::tai::Tain;
-use s6box::watch::{self, Daemon, Ended, Found};
+use s6box::adopt::{Adopted, Early, Refused, adopt_daemon};
+use s6box::watch::{self, Daemon, Ended};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -40,9 +41,6 @@ const REKILL: Duration = Duration::from_secs(5);
 /// The restart throttle: a service is not restarted sooner than this after
 /// it was last started or became ready.
 const THROTTLE: Duration = Duration::from_secs(1);
-/// How many statuses of children reaped while a `pidfile` parent runs are
-/// kept, in case one is the daemon's.
-const EARLY_MAX: usize = 64;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
@@ -72,7 +70,7 @@ struct Pf {
     /// When the parent was spawned: an older file is not this run's.
     since: pidfile::Time,
     /// Children reaped meanwhile (one may be the daemon).
-    early: Vec<(Pid, i32)>,
+    early: Early,
 }
 
 struct Sup {
@@ -449,7 +447,7 @@ impl Sup {
                 self.ready_at = None;
                 self.phase = match (pidfile, since) {
                     (Some(path), Some(since)) => {
-                        Phase::Parent(Pf { path, since, early: Vec::new() })
+                        Phase::Parent(Pf { path, since, early: Early::default() })
                     }
                     _ => Phase::Plain,
                 };
@@ -675,10 +673,7 @@ impl Sup {
             } else if let Phase::Parent(Pf { early, .. }) | Phase::Waiting(Pf { early, .. }, _) =
                 &mut self.phase
             {
-                if early.len() >= EARLY_MAX {
-                    early.remove(0);
-                }
-                early.push((p, st));
+                early.record(p, st);
             }
         }
         if let Some(st) = mine {
@@ -886,35 +881,25 @@ impl Sup {
     /// `pidfile_content(pf, content)`: the pid file is written: check the
     /// pid and take the daemon as the service.
     fn pidfile_content(&mut self, pf: Pf, content: &[u8]) {
-        let pid = match pidfile::parse(content) {
-            Ok(n) => n,
-            Err(_) => return self.pidfile_failed(&pf, b"does not contain a valid pid"),
-        };
-        let n = dec(pid.into());
-        let pid = match Pid::from_raw(pid) {
-            Some(p) if p != self.me && p != Pid::INIT => p,
-            _ => return self.pidfile_failed(&pf, &[b"invalid pid ", &n[..]].concat()),
-        };
-        if let Some(&(_, st)) = pf.early.iter().find(|&&(p, _)| p == pid) {
-            // The daemon already died, and was reaped as an orphan.
-            return self.died(st);
-        }
-        match watch::check(pid) {
-            Ok(Found::Running) => {}
-            Ok(Found::Ended(st)) => return self.died(st),
-            Ok(Found::NotOurs) if watch::descends(pid) => {}
-            _ => {
-                let why = [b"pid ", &n[..], b" is not a descendant of ./run"].concat();
-                return self.pidfile_failed(&pf, &why);
+        let daemon = match adopt_daemon(content, self.me, &pf.early) {
+            Ok(Adopted::Watching(d)) => d,
+            Ok(Adopted::Ended(st)) => return self.died(st),
+            Err(Refused::BadPid(_)) => {
+                return self.pidfile_failed(&pf, b"does not contain a valid pid");
             }
-        }
-        let daemon = match Daemon::attach(pid) {
-            Ok(d) => d,
-            Err(e) => {
-                msg::warn_sys(&[b"watch pid ", &n], e);
+            Err(Refused::Invalid(n)) => {
+                return self.pidfile_failed(&pf, &[b"invalid pid ", &dec(n.into())[..]].concat());
+            }
+            Err(Refused::NotOurs(p) | Refused::Check(p, _)) => {
+                let why = [b"pid ", &dec(raw(p).into())[..], b" is not a descendant of ./run"];
+                return self.pidfile_failed(&pf, &why.concat());
+            }
+            Err(Refused::Attach(p, e)) => {
+                msg::warn_sys(&[b"watch pid ", &dec(raw(p).into())], e);
                 return self.pidfile_failed(&pf, b"the daemon cannot be watched");
             }
         };
+        let pid = daemon.pid();
         self.pid = Some(pid);
         self.pgid = rustix::process::getpgid(Some(pid)).map(raw).unwrap_or(raw(pid));
         self.phase = Phase::Daemon(daemon);
