@@ -118,6 +118,28 @@ struct Job {
     newstate: OwnedFd,
 }
 
+/// `previous`: the last `current`, for the processor.
+struct Previous {
+    /// The processor at work on it (none: not started yet, or to be
+    /// retried).
+    job: Option<Job>,
+    /// The moment its archive is named for, when found at start (when it
+    /// was written); none: when the archive is made.
+    at: Option<(i64, u32)>,
+}
+
+/// Where a logdir's rotation stands.
+#[derive(Default)]
+struct Rotation {
+    /// A rotation is asked for and not done yet: how many bytes of `buf`
+    /// still belong to the old `current` (written before it rotates).
+    asked: Option<usize>,
+    /// There is a `previous` (rotations wait until it is processed).
+    previous: Option<Previous>,
+    /// `R`: when `current` is to be rotated.
+    period_at: Option<Instant>,
+}
+
 /// One logdir.
 struct Logdir {
     path: Vec<u8>,
@@ -135,24 +157,11 @@ struct Logdir {
     retry: Duration,
     processor: Option<Processor>,
     period: u64,
-    /// A rotation was asked for and is not done yet.
-    rotate: bool,
-    /// `previous` waits for (or is under) a processor.
-    previous: bool,
-    job: Option<Job>,
+    rot: Rotation,
     /// After an error: when to try again.
     retry_at: Option<Instant>,
-    /// At exit: write into `current` whatever the rotations wait for.
-    exiting: bool,
-    /// A `previous` found at start: when it was last written.
-    previous_at: Option<(i64, u32)>,
     /// The failure last warned about (cleared by a write that works).
     warned: Vec<u8>,
-    /// While a rotation waits: the bytes of `buf` that belong to the old
-    /// `current`.
-    rotate_at: usize,
-    /// R: when `current` is to be rotated.
-    period_at: Option<Instant>,
 }
 
 struct Opts {
@@ -425,15 +434,9 @@ impl Logdir {
             retry: Duration::from_millis(c.retry),
             processor: c.processor.clone(),
             period: c.period,
-            rotate: false,
-            previous: false,
-            job: None,
+            rot: Rotation::default(),
             retry_at: None,
-            exiting: false,
-            previous_at: None,
             warned: Vec::new(),
-            rotate_at: 0,
-            period_at: None,
         };
         if let Err((what, e)) = ld.recover() {
             msg::fatal_sys(111, &[what, b" in logdir ", &ld.path], e);
@@ -469,13 +472,12 @@ impl Logdir {
         }
         if has_previous {
             if self.processor.is_some() {
-                self.previous = true;
                 // Its archive is named for when it was rotated, so it
                 // sorts before the `.u` made of `current` just below.
                 #[allow(clippy::useless_conversion)]
                 let at = stat_at(d, c"previous")
                     .map(|st| (i64::from(st.st_mtime), st.st_mtime_nsec as u32));
-                self.previous_at = at;
+                self.rot.previous = Some(Previous { job: None, at });
             } else {
                 let _ = rustix::fs::chmodat(
                     d,
@@ -555,10 +557,15 @@ impl Logdir {
         }
     }
 
+    /// `job()`: the processor at work, if any.
+    fn job(&self) -> Option<&Job> {
+        self.rot.previous.as_ref().and_then(|p| p.job.as_ref())
+    }
+
     /// Not taking input for now: an error waits for its retry, or a
     /// rotation waits for a processor.
     fn blocked(&self) -> bool {
-        self.retry_at.is_some() || (self.rotate && self.previous)
+        self.retry_at.is_some() || (self.rot.asked.is_some() && self.rot.previous.is_some())
     }
 
     /// An operation failed: one warning per kind of failure in a row (not
@@ -609,9 +616,11 @@ impl Logdir {
         );
         self.size += written as u64;
         self.buf.drain(..written);
-        self.rotate_at = self.rotate_at.saturating_sub(written);
+        if let Some(a) = &mut self.rot.asked {
+            *a = a.saturating_sub(written);
+        }
         if was_empty && self.size > 0 && self.period > 0 {
-            self.period_at = Some(Instant::now() + Duration::from_secs(self.period));
+            self.rot.period_at = Some(Instant::now() + Duration::from_secs(self.period));
         }
         if let Err((_, e)) = r {
             self.fail(b"write to current", e);
@@ -624,9 +633,8 @@ impl Logdir {
     /// `request_rotation()`: `current` is to be rotated after the lines
     /// already buffered.
     fn request_rotation(&mut self) {
-        if !self.rotate {
-            self.rotate = true;
-            self.rotate_at = self.buf.len();
+        if self.rot.asked.is_none() {
+            self.rot.asked = Some(self.buf.len());
         }
     }
 
@@ -659,15 +667,15 @@ impl Logdir {
 
     /// Rotates if asked and possible now.
     fn try_rotate(&mut self) {
-        if !self.rotate || self.retry_at.is_some() || self.previous {
+        if self.rot.asked.is_none() || self.retry_at.is_some() || self.rot.previous.is_some() {
             return;
         }
         self.flush();
-        if self.retry_at.is_some() || self.rotate_at > 0 {
+        if self.retry_at.is_some() || self.rot.asked.is_some_and(|a| a > 0) {
             return;
         }
         if self.size == 0 {
-            self.rotate = false;
+            self.rot.asked = None;
             self.flush();
             return;
         }
@@ -684,7 +692,7 @@ impl Logdir {
             if let Err(e) = rustix::fs::renameat(d, c"current", d, c"previous") {
                 return self.fail(b"rename current to previous", e);
             }
-            self.previous = true;
+            self.rot.previous = Some(Previous { job: None, at: None });
         } else {
             let name = archive_name(d, b's', None);
             if let Err(e) = rename_at(d, c"current", &name) {
@@ -693,12 +701,12 @@ impl Logdir {
         }
         self.cur = None;
         self.size = 0;
-        self.rotate = false;
-        self.period_at = None;
+        self.rot.asked = None;
+        self.rot.period_at = None;
         if let Err(e) = self.open_current() {
             self.fail(b"open current", e);
         }
-        if self.previous {
+        if self.rot.previous.is_some() {
             self.start_processor();
         } else {
             self.cleanup();
@@ -748,14 +756,18 @@ impl Logdir {
             Ok(Job { pid, processed, newstate })
         })();
         match r {
-            Ok(job) => self.job = Some(job),
+            Ok(job) => {
+                if let Some(p) = &mut self.rot.previous {
+                    p.job = Some(job);
+                }
+            }
             Err((what, e)) => self.fail(what, e),
         }
     }
 
     /// The processor ended with `status`.
     fn processor_done(&mut self, status: i32) {
-        let Some(job) = self.job.take() else { return };
+        let Some(job) = self.rot.previous.as_mut().and_then(|p| p.job.take()) else { return };
         if status != 0 {
             let what: &[u8] = if libc::WIFSIGNALED(status) {
                 b"processor crashed in "
@@ -767,7 +779,7 @@ impl Logdir {
             return;
         }
         let d = self.dir.as_fd();
-        let at = self.previous_at.take();
+        let at = self.rot.previous.as_ref().and_then(|p| p.at);
         let r = (|| -> Result<(), (&'static [u8], Errno)> {
             rustix::fs::fsync(&job.processed).map_err(|e| (&b"fsync processed"[..], e))?;
             rustix::fs::fsync(&job.newstate).map_err(|e| (&b"fsync newstate"[..], e))?;
@@ -782,24 +794,23 @@ impl Logdir {
         })();
         match r {
             Ok(()) => {
-                self.previous = false;
+                self.rot.previous = None;
                 self.cleanup();
                 self.try_rotate();
             }
-            Err((what, e)) => {
-                self.previous_at = at;
-                self.fail(what, e);
-            }
+            Err((what, e)) => self.fail(what, e),
         }
     }
 
     /// The retry time has come.
     fn retry_now(&mut self) {
         self.retry_at = None;
-        if self.previous && self.job.is_none() {
+        if let Some(p) = &self.rot.previous
+            && p.job.is_none()
+        {
             let d = self.dir.as_fd();
             if stat_at(d, c"previous").is_none() && stat_at(d, c"processed").is_some() {
-                let at = self.previous_at.take();
+                let at = p.at;
                 // A failure after `previous` went: finish the renames.
                 let r = (|| -> Result<(), Errno> {
                     if stat_at(d, c"newstate").is_some() {
@@ -810,7 +821,7 @@ impl Logdir {
                 })();
                 match r {
                     Ok(()) => {
-                        self.previous = false;
+                        self.rot.previous = None;
                         self.cleanup();
                     }
                     Err(e) => return self.fail(b"rename processed", e),
@@ -826,7 +837,6 @@ impl Logdir {
 
     /// At exit: everything written, `current` synced and marked finalised.
     fn finish(&mut self) -> bool {
-        self.exiting = true;
         if !self.flush() {
             return false;
         }
@@ -1139,7 +1149,7 @@ pub fn main(argv: Argv) -> i32 {
     };
     // Processing left over from the last run.
     for d in &mut lg.dirs {
-        if d.previous {
+        if d.rot.previous.is_some() {
             d.start_processor();
         }
     }
@@ -1169,7 +1179,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
         let mut deadline: Option<Instant> = stopping.filter(|_| !done_reading);
         for d in &lg.dirs {
             for t in
-                [d.retry_at, d.period_at.filter(|_| d.retry_at.is_none())].into_iter().flatten()
+                [d.retry_at, d.rot.period_at.filter(|_| d.retry_at.is_none())].into_iter().flatten()
             {
                 deadline = Some(deadline.map_or(t, |x| x.min(t)));
             }
@@ -1233,8 +1243,8 @@ fn timers(lg: &mut Logger, now: Instant) {
         if d.retry_at.is_some_and(|t| now >= t) {
             d.retry_now();
         }
-        if d.retry_at.is_none() && d.period_at.is_some_and(|t| now >= t) {
-            d.period_at = None;
+        if d.retry_at.is_none() && d.rot.period_at.is_some_and(|t| now >= t) {
+            d.rot.period_at = None;
             d.request_rotation();
             d.try_rotate();
         }
@@ -1245,7 +1255,7 @@ fn timers(lg: &mut Logger, now: Instant) {
 fn reap(lg: &mut Logger) {
     s6box::watch::reap(|pid, status| {
         for d in &mut lg.dirs {
-            if d.job.as_ref().is_some_and(|j| j.pid == pid) {
+            if d.job().is_some_and(|j| j.pid == pid) {
                 d.processor_done(status);
             }
         }
@@ -1256,7 +1266,7 @@ fn reap(lg: &mut Logger) {
 /// on errors), finalises `current`; returns when all is done.
 fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
     loop {
-        if lg.dirs.iter().any(|d| d.job.is_some()) {
+        if lg.dirs.iter().any(|d| d.job().is_some()) {
             poll::wait(&[signals.as_fd()], None);
             while let Ok(Some(s)) = signals.read() {
                 if s == libc::SIGCHLD {
