@@ -458,14 +458,7 @@ impl Logdir {
         if stat_at(d, c"processed").is_some() && !has_previous {
             // The processor had finished and `previous` was gone: only the
             // renames were left.
-            if stat_at(d, c"newstate").is_some() {
-                rustix::fs::renameat(d, c"newstate", d, c"state")
-                    .map_err(|e| (&b"rename newstate"[..], e))?;
-            }
-            let _ =
-                rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
-            let name = archive_name(d, b's', None);
-            rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
+            archive_processed(d, None)?;
         } else {
             unlink_at(d, c"processed").map_err(|e| (&b"unlink processed"[..], e))?;
             unlink_at(d, c"newstate").map_err(|e| (&b"unlink newstate"[..], e))?;
@@ -785,12 +778,7 @@ impl Logdir {
             rustix::fs::fsync(&job.newstate).map_err(|e| (&b"fsync newstate"[..], e))?;
             rustix::fs::fchmod(&job.processed, Mode::from_raw_mode(0o744))
                 .map_err(|e| (&b"chmod processed"[..], e))?;
-            unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
-            rustix::fs::renameat(d, c"newstate", d, c"state")
-                .map_err(|e| (&b"rename newstate"[..], e))?;
-            let name = archive_name(d, b's', at);
-            rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
-            Ok(())
+            archive_processed(d, at)
         })();
         match r {
             Ok(()) => {
@@ -812,19 +800,12 @@ impl Logdir {
             if stat_at(d, c"previous").is_none() && stat_at(d, c"processed").is_some() {
                 let at = p.at;
                 // A failure after `previous` went: finish the renames.
-                let r = (|| -> Result<(), Errno> {
-                    if stat_at(d, c"newstate").is_some() {
-                        rustix::fs::renameat(d, c"newstate", d, c"state")?;
-                    }
-                    let name = archive_name(d, b's', at);
-                    rename_at(d, c"processed", &name)
-                })();
-                match r {
+                match archive_processed(d, at) {
                     Ok(()) => {
                         self.rot.previous = None;
                         self.cleanup();
                     }
-                    Err(e) => return self.fail(b"rename processed", e),
+                    Err((what, e)) => return self.fail(what, e),
                 }
             } else {
                 self.start_processor();
@@ -846,6 +827,23 @@ impl Logdir {
         }
         true
     }
+}
+
+/// `archive_processed(dir, at)`: the end of a processor's run, once
+/// `processed` and `newstate` are complete: `previous` goes, `newstate`
+/// becomes `state`, `processed` (finalised, 0744) becomes the archive
+/// `@TAI64N.s` named for `at` (now if `None`). A step an interrupted run
+/// already did is skipped, so the same sequence finishes a run cut short
+/// (at start, or at a retry).
+fn archive_processed(d: BorrowedFd, at: Option<(i64, u32)>) -> Result<(), (&'static [u8], Errno)> {
+    unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
+    match rustix::fs::renameat(d, c"newstate", d, c"state") {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err((&b"rename newstate"[..], e)),
+    }
+    let _ = rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
+    let name = archive_name(d, b's', at);
+    rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))
 }
 
 /// `truncate_partial(fd, size)`: cuts a file after its last newline.
