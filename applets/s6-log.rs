@@ -209,10 +209,47 @@ fn number(s: &[u8]) -> Option<u64> {
     s6box::cli::parse_decimal(OsStr::from_bytes(s))
 }
 
-/// `parse(args, opts)`: the logging script, or death with s6's messages.
-type Script = (Vec<Step>, Vec<(Vec<u8>, Control)>, Vec<Status>);
+/// A parsed logging script: the steps, the logdirs with the control
+/// settings each was declared under, the status files, and whether
+/// non-action directives trail after the last action (ignored, with a
+/// warning).
+type Script = (Vec<Step>, Vec<(Vec<u8>, Control)>, Vec<Status>, bool);
 
-fn parse(args: Argv, verbosity: u32) -> Script {
+/// Why a logging script is refused (each is a usage error, 100).
+#[derive(Debug, PartialEq, Eq)]
+enum ScriptError {
+    Unrecognized(Vec<u8>),
+    Syntax(Vec<u8>),
+    NoAction,
+    /// An `l` directive larger than half the `s` before it.
+    Conflicts(Vec<u8>),
+}
+
+/// `parse_or_die(args, verbosity)`: the logging script, or death with
+/// s6's messages.
+fn parse_or_die(args: Argv, verbosity: u32) -> Script {
+    let e = match parse(args) {
+        Ok(script) => {
+            if script.3 && verbosity >= 1 {
+                msg::warn(&[b"ignoring extraneous non-action directives"]);
+            }
+            return script;
+        }
+        Err(e) => e,
+    };
+    let usage = s6box::exitcode::USAGE;
+    match e {
+        ScriptError::Unrecognized(d) => msg::fatal(usage, &[b"unrecognized directive: ", &d]),
+        ScriptError::Syntax(d) => msg::fatal(usage, &[b"syntax error at directive: ", &d]),
+        ScriptError::NoAction => msg::fatal(usage, &[b"no action directive specified"]),
+        ScriptError::Conflicts(d) => {
+            msg::fatal(usage, &[b"directive ", &d, b" conflicts with previous s directive"])
+        }
+    }
+}
+
+/// `parse(args)`: the logging script.
+fn parse(args: Argv) -> Result<Script, ScriptError> {
     let mut steps = Vec::new();
     let mut dirs = Vec::new();
     let mut status = Vec::new();
@@ -220,11 +257,8 @@ fn parse(args: Argv, verbosity: u32) -> Script {
     let (mut tai_next, mut iso_next) = (false, false);
     let mut s_given = false;
     let mut trailing_sel = false;
-    let unrecognized =
-        |d: &[u8]| -> ! { msg::fatal(s6box::exitcode::USAGE, &[b"unrecognized directive: ", d]) };
-    let syntax = |d: &[u8]| -> ! {
-        msg::fatal(s6box::exitcode::USAGE, &[b"syntax error at directive: ", d])
-    };
+    let unrecognized = |d: &[u8]| ScriptError::Unrecognized(d.to_vec());
+    let syntax = |d: &[u8]| ScriptError::Syntax(d.to_vec());
     // First pass, as s6: only the first characters, and the count of
     // actions; then the full reading.
     let mut actions = 0;
@@ -233,59 +267,56 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             Some(b'+' | b'-' | b'f' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
             | Some(b'p' | b'!' | b'?' | b't' | b'T') => {}
             Some(b'1' | b'2' | b'=' | b'/' | b'.') => actions += 1,
-            _ => unrecognized(arg.as_bytes()),
+            _ => return Err(unrecognized(arg.as_bytes())),
         }
     }
     if actions == 0 {
-        msg::fatal(s6box::exitcode::USAGE, &[b"no action directive specified"]);
+        return Err(ScriptError::NoAction);
     }
     for arg in args.iter() {
         let d = arg.as_bytes();
-        let Some(&first) = d.first() else { unrecognized(d) };
+        let Some(&first) = d.first() else { return Err(unrecognized(d)) };
         let rest = &d[1..];
-        let num = || number(rest).unwrap_or_else(|| unrecognized(d));
+        let num = || number(rest).ok_or_else(|| unrecognized(d));
         let mut action = None;
         match first {
             b'+' | b'-' => {
-                let re = Regex::new(rest).unwrap_or_else(|| unrecognized(d));
+                let re = Regex::new(rest).ok_or_else(|| unrecognized(d))?;
                 steps.push(Step::Sel(if first == b'+' { Sel::Plus(re) } else { Sel::Minus(re) }));
                 trailing_sel = true;
                 continue;
             }
             b'f' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 steps.push(Step::Sel(Sel::Forgotten));
                 trailing_sel = true;
                 continue;
             }
-            b'n' => c.n = num().min(u64::from(u32::MAX)) as u32,
+            b'n' => c.n = num()?.min(u64::from(u32::MAX)) as u32,
             b's' => {
-                c.s = num().clamp(4096, 268_435_455);
+                c.s = num()?.clamp(4096, 268_435_455);
                 s_given = true;
             }
-            b'S' => c.total = num(),
+            b'S' => c.total = num()?,
             b'l' => {
-                let l = num();
+                let l = num()?;
                 if s_given && l > c.s / 2 {
-                    msg::fatal(
-                        s6box::exitcode::USAGE,
-                        &[b"directive ", d, b" conflicts with previous s directive"],
-                    );
+                    return Err(ScriptError::Conflicts(d.to_vec()));
                 }
                 c.tolerance = l;
             }
-            b'r' => c.retry = num(),
-            b'E' => c.alert = num().min(usize::MAX as u64) as usize,
-            b'^' => c.status = num().min(usize::MAX as u64) as usize,
-            b'R' => c.period = num(),
+            b'r' => c.retry = num()?,
+            b'E' => c.alert = num()?.min(usize::MAX as u64) as usize,
+            b'^' => c.status = num()?.min(usize::MAX as u64) as usize,
+            b'R' => c.period = num()?,
             b'p' => c.prefix = (!rest.is_empty()).then(|| rest.to_vec()),
             b'!' => c.processor = (!rest.is_empty()).then(|| Processor::Execline(rest.to_vec())),
             b'?' => c.processor = (!rest.is_empty()).then(|| Processor::Shell(rest.to_vec())),
             b't' | b'T' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 if first == b't' {
                     tai_next = true;
@@ -295,13 +326,13 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             }
             b'1' | b'2' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 action = Some(if first == b'1' { Kind::Stdout } else { Kind::Alert(c.alert) });
             }
             b'=' => {
                 if rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 status.push(Status { path: rest.to_vec(), size: c.status, pending: None });
                 action = Some(Kind::Status(status.len() - 1));
@@ -310,7 +341,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
                 dirs.push((d.to_vec(), c.clone()));
                 action = Some(Kind::Logdir(dirs.len() - 1));
             }
-            _ => unrecognized(d),
+            _ => return Err(unrecognized(d)),
         }
         if let Some(kind) = action {
             steps.push(Step::Act(Action {
@@ -324,10 +355,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             trailing_sel = false;
         }
     }
-    if trailing_sel && verbosity >= 1 {
-        msg::warn(&[b"ignoring extraneous non-action directives"]);
-    }
-    (steps, dirs, status)
+    Ok((steps, dirs, status, trailing_sel))
 }
 
 /// `exists(dir, name)`: `name` is there (a failing stat counts as absent).
@@ -1038,17 +1066,19 @@ struct Lines {
 }
 
 impl Lines {
-    fn feed(&mut self, mut data: &[u8], lg: &mut Logger) {
+    /// `feed(data, line)`: cuts `data` into lines, each given (with its
+    /// newline) to `line`; keeps the unfinished end.
+    fn feed(&mut self, mut data: &[u8], mut line: impl FnMut(&[u8])) {
         while !data.is_empty() {
             let room = if self.limit == 0 { usize::MAX } else { self.limit - self.partial.len() };
             let window = &data[..data.len().min(room.saturating_add(1))];
             match tai::find_newline(window) {
                 Some(i) => {
                     if self.partial.is_empty() {
-                        lg.line(&data[..=i]);
+                        line(&data[..=i]);
                     } else {
                         self.partial.extend_from_slice(&data[..=i]);
-                        lg.line(&self.partial);
+                        line(&self.partial);
                         self.partial.clear();
                     }
                     data = &data[i + 1..];
@@ -1056,7 +1086,7 @@ impl Lines {
                 None if data.len() > room => {
                     self.partial.extend_from_slice(&data[..room]);
                     self.partial.push(b'\n');
-                    lg.line(&self.partial);
+                    line(&self.partial);
                     self.partial.clear();
                     data = &data[room..];
                 }
@@ -1071,11 +1101,11 @@ impl Lines {
     }
 
     /// The unfinished line, given its newline (EOF, exit).
-    fn close(&mut self, lg: &mut Logger) {
+    fn close(&mut self, line: impl FnOnce(&[u8])) {
         if !self.partial.is_empty() {
             let mut p = std::mem::take(&mut self.partial);
             p.push(b'\n');
-            lg.line(&p);
+            line(&p);
         }
     }
 }
@@ -1125,7 +1155,7 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal(s6box::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         })
     });
-    let (steps, dirspecs, status) = parse(script, o.verbosity);
+    let (steps, dirspecs, status, _) = parse_or_die(script, o.verbosity);
     let dirs = dirspecs.into_iter().map(|(p, c)| Logdir::open(p, &c)).collect();
     if let Err(e) = sig::keep_children() {
         msg::fatal_sys(111, &[b"restore SIGCHLD"], e);
@@ -1167,7 +1197,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
     loop {
         let done_reading = eof || (stopping.is_some() && lines.partial.is_empty());
         if done_reading {
-            lines.close(lg);
+            lines.close(|l| lg.line(l));
             lg.flush();
             if finish(lg, signals) {
                 return 0;
@@ -1213,7 +1243,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
                 Ok(0) => eof = true,
                 Ok(n) => {
                     lg.new_chunk();
-                    lines.feed(&input[..n], lg);
+                    lines.feed(&input[..n], |l| lg.line(l));
                     lg.flush();
                 }
                 Err(Errno::INTR | Errno::AGAIN) => {}
@@ -1229,7 +1259,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
             && !lines.partial.is_empty()
         {
             lg.new_chunk();
-            lines.close(lg);
+            lines.close(|l| lg.line(l));
             lg.flush();
         }
         timers(lg, now);
@@ -1297,5 +1327,118 @@ fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
         }
         poll::wait(&[signals.as_fd()], deadline);
         while let Ok(Some(_)) = signals.read() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s6box::argv::OwnedArgv;
+
+    fn script(args: &[&str]) -> Result<Script, ScriptError> {
+        parse(OwnedArgv::new(args).argv())
+    }
+
+    fn actions(steps: &[Step]) -> Vec<(bool, bool)> {
+        let acts = steps.iter().filter_map(|s| if let Step::Act(a) = s { Some(a) } else { None });
+        acts.map(|a| (a.tai, a.iso)).collect()
+    }
+
+    #[test]
+    fn script_settings_and_actions() {
+        let (steps, dirs, status, trailing) =
+            script(&["+foo", "-bar", "n5", "s5000", "S9000", "T", "/tmp/x", "t", "1", "=st", "2"])
+                .unwrap();
+        assert_eq!(steps.len(), 6);
+        assert!(matches!(steps[0], Step::Sel(Sel::Plus(_))));
+        assert!(matches!(steps[1], Step::Sel(Sel::Minus(_))));
+        // `t` and `T` stamp the next action only.
+        assert_eq!(actions(&steps), [(false, true), (true, false), (false, false), (false, false)]);
+        assert_eq!(dirs.len(), 1);
+        assert_eq!(dirs[0].0, b"/tmp/x");
+        let c = &dirs[0].1;
+        assert_eq!((c.n, c.s, c.total), (5, 5000, 9000));
+        assert_eq!(status.len(), 1);
+        assert_eq!(status[0].path, b"st");
+        assert!(!trailing);
+    }
+
+    #[test]
+    fn script_clamps_and_settings_per_logdir() {
+        let (_, dirs, _, trailing) =
+            script(&["s10", "./a", "s999999999", "!gzip", "./b", "f"]).unwrap();
+        assert_eq!(dirs[0].1.s, 4096);
+        assert!(dirs[0].1.processor.is_none());
+        assert_eq!(dirs[1].1.s, 268_435_455);
+        assert!(matches!(&dirs[1].1.processor, Some(Processor::Execline(p)) if p == b"gzip"));
+        assert!(trailing);
+    }
+
+    #[test]
+    fn script_errors() {
+        let err = |a: &[&str]| script(a).err();
+        let v = |s: &str| s.as_bytes().to_vec();
+        assert_eq!(err(&["x", "1"]), Some(ScriptError::Unrecognized(v("x"))));
+        assert_eq!(err(&["", "1"]), Some(ScriptError::Unrecognized(v(""))));
+        assert_eq!(err(&["nabc", "1"]), Some(ScriptError::Unrecognized(v("nabc"))));
+        assert_eq!(err(&["+(", "1"]), Some(ScriptError::Unrecognized(v("+("))));
+        assert_eq!(err(&["f1", "1"]), Some(ScriptError::Syntax(v("f1"))));
+        assert_eq!(err(&["1x"]), Some(ScriptError::Syntax(v("1x"))));
+        assert_eq!(err(&["="]), Some(ScriptError::Syntax(v("="))));
+        assert_eq!(err(&["+a", "n3"]), Some(ScriptError::NoAction));
+        assert_eq!(err(&["s8192", "l5000", "1"]), Some(ScriptError::Conflicts(v("l5000"))));
+        // Only an `s` given before counts.
+        assert!(err(&["l5000", "1"]).is_none());
+    }
+
+    fn split(limit: usize, feeds: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut lines = Lines { partial: Vec::new(), limit };
+        let mut got = Vec::new();
+        for f in feeds {
+            lines.feed(f, |l| got.push(l.to_vec()));
+        }
+        lines.close(|l| got.push(l.to_vec()));
+        got
+    }
+
+    #[test]
+    fn lines_across_reads() {
+        let got = split(0, &[b"a\nb", b"c\n\nd"]);
+        assert_eq!(got, [&b"a\n"[..], b"bc\n", b"\n", b"d\n"]);
+    }
+
+    #[test]
+    fn lines_split_at_the_limit() {
+        let long = [b'x'; 100];
+        let got = split(48, &[&long]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], [&[b'x'; 48][..], b"\n"].concat());
+        assert_eq!(got[1], got[0]);
+        assert_eq!(got[2], b"xxxx\n");
+        // Exactly the limit, its newline in the next read: one line.
+        let got = split(48, &[&long[..48], b"\n"]);
+        assert_eq!(got, [[&long[..48], b"\n"].concat()]);
+        // Exactly the limit, then more: split there.
+        let got = split(48, &[&long[..48], b"y\n"]);
+        assert_eq!(got, [[&long[..48], b"\n"].concat(), b"y\n".to_vec()]);
+    }
+
+    #[test]
+    fn archive_names() {
+        let path = std::env::temp_dir().join(format!("s6-log-archive-{}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        let dir = std::fs::File::open(&path).unwrap();
+        let d = dir.as_fd();
+        let first = archive_name(d, b's', Some((0, 0)));
+        assert_eq!(first, b"@400000000000000a00000000.s");
+        assert!(is_archive(&first));
+        std::fs::write(path.join(OsStr::from_bytes(&first)), b"").unwrap();
+        // A taken name moves on by a nanosecond.
+        assert_eq!(archive_name(d, b's', Some((0, 0))), b"@400000000000000a00000001.s");
+        assert_eq!(archive_name(d, b'u', Some((0, 0))), b"@400000000000000a00000000.u");
+        std::fs::remove_dir_all(&path).unwrap();
+        assert!(!is_archive(b"@400000000000000a00000000.x"));
+        assert!(!is_archive(b"current"));
+        assert!(!is_archive(b"@40000000000000g000000000.s"));
     }
 }
