@@ -218,11 +218,11 @@ type Script = (Vec<Step>, Vec<(Vec<u8>, Control)>, Vec<Status>, bool);
 /// Why a logging script is refused (each is a usage error, 100).
 #[derive(Debug, PartialEq, Eq)]
 enum ScriptError {
-    Unrecognized(Vec<u8>),
-    Syntax(Vec<u8>),
+    Unrecognized(&'static [u8]),
+    Syntax(&'static [u8]),
     NoAction,
     /// An `l` directive larger than half the `s` before it.
-    Conflicts(Vec<u8>),
+    Conflicts(&'static [u8]),
 }
 
 /// `parse_or_die(args, verbosity)`: the logging script, or death with
@@ -239,11 +239,11 @@ fn parse_or_die(args: Argv, verbosity: u32) -> Script {
     };
     let usage = s6box::exitcode::USAGE;
     match e {
-        ScriptError::Unrecognized(d) => msg::fatal(usage, &[b"unrecognized directive: ", &d]),
-        ScriptError::Syntax(d) => msg::fatal(usage, &[b"syntax error at directive: ", &d]),
+        ScriptError::Unrecognized(d) => msg::fatal(usage, &[b"unrecognized directive: ", d]),
+        ScriptError::Syntax(d) => msg::fatal(usage, &[b"syntax error at directive: ", d]),
         ScriptError::NoAction => msg::fatal(usage, &[b"no action directive specified"]),
         ScriptError::Conflicts(d) => {
-            msg::fatal(usage, &[b"directive ", &d, b" conflicts with previous s directive"])
+            msg::fatal(usage, &[b"directive ", d, b" conflicts with previous s directive"])
         }
     }
 }
@@ -257,8 +257,8 @@ fn parse(args: Argv) -> Result<Script, ScriptError> {
     let (mut tai_next, mut iso_next) = (false, false);
     let mut s_given = false;
     let mut trailing_sel = false;
-    let unrecognized = |d: &[u8]| ScriptError::Unrecognized(d.to_vec());
-    let syntax = |d: &[u8]| ScriptError::Syntax(d.to_vec());
+    let unrecognized = ScriptError::Unrecognized;
+    let syntax = ScriptError::Syntax;
     // First pass, as s6: only the first characters, and the count of
     // actions; then the full reading.
     let mut actions = 0;
@@ -303,7 +303,7 @@ fn parse(args: Argv) -> Result<Script, ScriptError> {
             b'l' => {
                 let l = num()?;
                 if s_given && l > c.s / 2 {
-                    return Err(ScriptError::Conflicts(d.to_vec()));
+                    return Err(ScriptError::Conflicts(d));
                 }
                 c.tolerance = l;
             }
@@ -1068,7 +1068,7 @@ struct Lines {
 impl Lines {
     /// `feed(data, line)`: cuts `data` into lines, each given (with its
     /// newline) to `line`; keeps the unfinished end.
-    fn feed(&mut self, mut data: &[u8], mut line: impl FnMut(&[u8])) {
+    fn feed(&mut self, mut data: &[u8], line: &mut dyn FnMut(&[u8])) {
         while !data.is_empty() {
             let room = if self.limit == 0 { usize::MAX } else { self.limit - self.partial.len() };
             let window = &data[..data.len().min(room.saturating_add(1))];
@@ -1101,7 +1101,7 @@ impl Lines {
     }
 
     /// The unfinished line, given its newline (EOF, exit).
-    fn close(&mut self, line: impl FnOnce(&[u8])) {
+    fn close(&mut self, line: &mut dyn FnMut(&[u8])) {
         if !self.partial.is_empty() {
             let mut p = std::mem::take(&mut self.partial);
             p.push(b'\n');
@@ -1197,7 +1197,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
     loop {
         let done_reading = eof || (stopping.is_some() && lines.partial.is_empty());
         if done_reading {
-            lines.close(|l| lg.line(l));
+            lines.close(&mut |l| lg.line(l));
             lg.flush();
             if finish(lg, signals) {
                 return 0;
@@ -1243,7 +1243,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
                 Ok(0) => eof = true,
                 Ok(n) => {
                     lg.new_chunk();
-                    lines.feed(&input[..n], |l| lg.line(l));
+                    lines.feed(&input[..n], &mut |l| lg.line(l));
                     lg.flush();
                 }
                 Err(Errno::INTR | Errno::AGAIN) => {}
@@ -1259,7 +1259,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
             && !lines.partial.is_empty()
         {
             lg.new_chunk();
-            lines.close(|l| lg.line(l));
+            lines.close(&mut |l| lg.line(l));
             lg.flush();
         }
         timers(lg, now);
@@ -1377,7 +1377,7 @@ mod tests {
     #[test]
     fn script_errors() {
         let err = |a: &[&str]| script(a).err();
-        let v = |s: &str| s.as_bytes().to_vec();
+        let v = |s: &'static str| s.as_bytes();
         assert_eq!(err(&["x", "1"]), Some(ScriptError::Unrecognized(v("x"))));
         assert_eq!(err(&["", "1"]), Some(ScriptError::Unrecognized(v(""))));
         assert_eq!(err(&["nabc", "1"]), Some(ScriptError::Unrecognized(v("nabc"))));
@@ -1395,9 +1395,9 @@ mod tests {
         let mut lines = Lines { partial: Vec::new(), limit };
         let mut got = Vec::new();
         for f in feeds {
-            lines.feed(f, |l| got.push(l.to_vec()));
+            lines.feed(f, &mut |l| got.push(l.to_vec()));
         }
-        lines.close(|l| got.push(l.to_vec()));
+        lines.close(&mut |l| got.push(l.to_vec()));
         got
     }
 
