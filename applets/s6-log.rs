@@ -1336,7 +1336,9 @@ mod tests {
     use s6box::argv::OwnedArgv;
 
     fn script(args: &[&str]) -> Result<Script, ScriptError> {
-        parse(OwnedArgv::new(args).argv())
+        // Leaked: the errors borrow the arguments for good, as they do
+        // the process's own argv.
+        parse(Box::leak(Box::new(OwnedArgv::new(args))).argv())
     }
 
     fn actions(steps: &[Step]) -> Vec<(bool, bool)> {
