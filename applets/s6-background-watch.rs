@@ -9,6 +9,7 @@ use s6box::fmt::dec;
 use s6box::pidfile::{self, BadPid};
 use s6box::poll::{wait, wait_io};
 use s6box::sig;
+use s6box::sigpolicy::{self, Fate};
 use s6box::adopt::{Adopted, Early, Refused, adopt_daemon};
 use s6box::watch::{self, Daemon, Ended};
 use s6box::{exec, exitcode, msg};
@@ -28,6 +29,12 @@ fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
         Ok(()) | Err(Errno::SRCH) => {}
         Err(e) => msg::warn_sys(&[b"send signal ", &dec(sig.into()), b" to ", name], e),
     }
+}
+
+/// `forwarded(sig)`: whether `sig` goes on to the parent or the daemon
+/// (all but SIGCHLD: see `sigpolicy::BACKGROUND_WATCH`).
+fn forwarded(sig: i32) -> bool {
+    sigpolicy::BACKGROUND_WATCH.fate(sig) == Fate::Forward
 }
 
 /// The most signals kept for a daemon not known yet.
@@ -62,7 +69,7 @@ fn wait_for_pidfile(
             return;
         }
         while let Some(s) = signals.next_from_others(me) {
-            if s == libc::SIGCHLD {
+            if !forwarded(s) {
                 watch::reap(|p, st| early.record(p, st));
             } else {
                 let mut sent = false;
@@ -152,9 +159,9 @@ pub fn main(argv: Argv) -> i32 {
                 }
             });
             if let Some(st) = ended {
-                break 'parent (st, Vec::from_iter((s != libc::SIGCHLD).then_some(s)));
+                break 'parent (st, Vec::from_iter(forwarded(s).then_some(s)));
             }
-            if s != libc::SIGCHLD {
+            if forwarded(s) {
                 let _ = watch::signal_child(parent, s);
             }
         }
@@ -241,7 +248,7 @@ pub fn main(argv: Argv) -> i32 {
             continue;
         }
         while let Some(s) = signals.next_from_others(me) {
-            if s != libc::SIGCHLD {
+            if forwarded(s) {
                 forward(&daemon, s, name);
                 continue;
             }

@@ -3,6 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
+use s6box::sigpolicy;
 use crate::applets::waiting;
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
@@ -18,7 +19,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let (dir, re) = (rest.get(0).to_bytes(), rest.get(1).to_bytes());
-    let (mut w, res) = waiting::subscribe_all(&[(dir, re)]);
+    let (mut w, res) = waiting::subscribe_all(&[(dir, re)], &sigpolicy::LISTENER);
     waiting::spawn(&mut w, rest.skip(2));
     match w.wait(deadline, |l| res[0].matches(&l[0].got)) {
         Ok(true) => waiting::print_first(w),

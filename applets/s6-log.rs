@@ -18,7 +18,7 @@
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::regex::Regex;
-use s6box::{exec, lock, msg, poll, sig, tai, watch};
+use s6box::{exec, lock, msg, poll, sig, sigpolicy, tai, watch};
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -1220,6 +1220,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
         };
         if ready & 1 != 0 {
             while let Ok(Some(s)) = signals.read() {
+                let Some(s) = sigpolicy::LOG.filter(s) else { continue };
                 match s {
                     libc::SIGTERM if o.protect => {}
                     libc::SIGTERM | libc::SIGHUP | libc::SIGINT if stopping.is_none() => {
@@ -1297,7 +1298,7 @@ fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
         if lg.dirs.iter().any(|d| d.job().is_some()) {
             poll::wait(&[signals.as_fd()], None);
             while let Ok(Some(s)) = signals.read() {
-                if s == libc::SIGCHLD {
+                if sigpolicy::LOG.filter(s) == Some(libc::SIGCHLD) {
                     reap(lg);
                 }
             }
@@ -1326,7 +1327,10 @@ fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
             return true;
         }
         poll::wait(&[signals.as_fd()], deadline);
-        while let Ok(Some(_)) = signals.read() {}
+        while let Ok(Some(s)) = signals.read() {
+            // Already finishing: only what the policy does itself.
+            sigpolicy::LOG.filter(s);
+        }
     }
 }
 

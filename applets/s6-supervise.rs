@@ -17,6 +17,7 @@ use s6box::msg;
 use s6box::pidfile;
 use s6box::poll;
 use s6box::sig::{self, Signals};
+use s6box::sigpolicy;
 use s6box::supervision::servicedir::{self as sd, Value};
 use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
 use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
@@ -641,6 +642,7 @@ impl Sup {
     #[inline(never)]
     fn on_signals(&mut self) {
         while let Some(s) = self.signals.next_from_others(self.me) {
+            let Some(s) = sigpolicy::SUPERVISE.filter(s) else { continue };
             match s {
                 libc::SIGCHLD => self.reap(),
                 libc::SIGTERM => {
@@ -657,7 +659,7 @@ impl Sup {
                     }
                     self.quit()
                 }
-                s => sig::act_as_default(s),
+                _ => {}
             }
         }
     }

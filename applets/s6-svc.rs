@@ -3,6 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
+use s6box::sigpolicy;
 use s6box::supervision::events;
 use crate::applets::waiting;
 use s6box::supervision::svwait::Goal;
@@ -57,7 +58,7 @@ pub fn main(argv: Argv) -> i32 {
         ]);
         goal = goal.without_readiness();
     }
-    let waiter = waiting::start(&dirs, goal, false);
+    let waiter = waiting::start(&dirs, goal, false, &sigpolicy::LISTENER);
     if !letters.is_empty() {
         send_all(&dirs, &letters);
     }

@@ -3,6 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
+use s6box::sigpolicy;
 use crate::applets::waiting;
 use std::ffi::OsStr;
 
@@ -17,6 +18,6 @@ pub fn main(argv: Argv) -> i32 {
     if dirs.is_empty() {
         return 0;
     }
-    let waiter = waiting::start(&dirs, o.goal, o.or);
+    let waiter = waiting::start(&dirs, o.goal, o.or, &sigpolicy::WAITER);
     waiting::finish(waiter, o.deadline, None)
 }

@@ -6,6 +6,7 @@ use rustix::io::Errno;
 use rustix::process::Pid;
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
+use s6box::sigpolicy::{self, Policy};
 use s6box::supervision::events::{self, SubscribeError, Wait};
 use s6box::supervision::svwait::{Goal, Outcome, StartError, Waiter};
 use s6box::{exitcode, msg, regex::Regex};
@@ -35,15 +36,15 @@ pub fn timeout_value(cli: &mut Cli) -> u32 {
     cli.unsigned("timeout")
 }
 
-/// `subscribe_all(pairs)`: `events::subscribe_all`, or death with s6's
+/// `subscribe_all(pairs, policy)`: `events::subscribe_all`, or death with s6's
 /// messages (`unable to subscribe to DIR with regexp RE: REASON`): 100 for
 /// an invalid regexp, 111 for a fifodir that cannot be listened to.
-pub fn subscribe_all(pairs: &[(&[u8], &[u8])]) -> (Wait, Vec<Regex>) {
+pub fn subscribe_all(pairs: &[(&[u8], &[u8])], policy: &'static Policy) -> (Wait, Vec<Regex>) {
     let die = |i: usize, code: i32, e: Errno| -> ! {
         let (dir, re) = pairs[i];
         msg::fatal_sys(code, &[b"subscribe to ", dir, b" with regexp ", re], e)
     };
-    match events::subscribe_all(pairs) {
+    match events::subscribe_all(pairs, policy) {
         Ok(r) => r,
         Err(SubscribeError::Regex(i)) => die(i, exitcode::USAGE, Errno::INVAL),
         Err(SubscribeError::Subscribe(i, e)) => die(i, exitcode::SYS, e),
@@ -97,11 +98,11 @@ pub fn options(cli: &mut Cli, with_or: bool) -> Options {
     Options { goal, or, deadline: events::deadline(timeout) }
 }
 
-/// `start(dirs, goal, or)`: `Waiter::start`, or death with s6's message
-/// (111).
-pub fn start(dirs: &[&OsStr], goal: Goal, or: bool) -> Waiter {
+/// `start(dirs, goal, or, policy)`: `Waiter::start`, or death with s6's
+/// message (111).
+pub fn start(dirs: &[&OsStr], goal: Goal, or: bool, policy: &'static Policy) -> Waiter {
     let code = exitcode::SYS;
-    Waiter::start(dirs, goal, or).unwrap_or_else(|e| match e {
+    Waiter::start(dirs, goal, or, policy).unwrap_or_else(|e| match e {
         StartError::Subscribe(dir, e) => {
             msg::fatal_sys(code, &[b"subscribe to events for ", dir.as_os_str().as_bytes()], e)
         }
@@ -124,7 +125,7 @@ pub fn finish(mut waiter: Waiter, deadline: Option<Instant>, single: Option<&OsS
 /// `listen(dirs, o, prog, single)`: s6-svlisten and s6-svlisten1 once
 /// their arguments are read: subscribe, spawn `prog`, wait.
 pub fn listen(dirs: &[&OsStr], o: &Options, prog: Argv, single: bool) -> i32 {
-    let mut waiter = start(dirs, o.goal, o.or);
+    let mut waiter = start(dirs, o.goal, o.or, &sigpolicy::LISTENER);
     if let Err(e) = waiter.spawn(prog) {
         drop(waiter);
         spawn_failed(prog, e);

@@ -52,6 +52,7 @@ pub mod pidfile;
 pub mod poll;
 pub mod regex;
 pub mod sig;
+pub mod sigpolicy;
 pub mod supervision;
 pub mod tai;
 pub mod trim;

@@ -6,6 +6,7 @@
 //! listener fifo behind.
 
 use super::ftrig::Listener;
+use crate::sigpolicy::{self, Fate, Policy};
 use crate::{poll, sig};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
@@ -40,17 +41,25 @@ pub enum Slept {
 /// Subscriptions to fifodirs and the signals that end them.
 pub struct Wait {
     signals: sig::Signals,
+    /// What the signals do (`sigpolicy::WAITER` or `LISTENER`).
+    policy: &'static Policy,
     /// The subscriptions, in the order they were made.
     pub listeners: Vec<Listener>,
 }
 
 impl Wait {
-    /// `new()`: catches every signal (see `sig::catch_all`); call it
-    /// before subscribing, so a signal arriving right after a
-    /// subscription still finds the fifo to remove.
+    /// `new()`: `with_policy(&sigpolicy::WAITER)`.
     pub fn new() -> Result<Wait, Errno> {
+        Wait::with_policy(&sigpolicy::WAITER)
+    }
+
+    /// `with_policy(policy)`: catches every signal (see `sig::catch_all`),
+    /// to be acted on as `policy` says; call it before subscribing, so a
+    /// signal arriving right after a subscription still finds the fifo
+    /// to remove.
+    pub fn with_policy(policy: &'static Policy) -> Result<Wait, Errno> {
         let signals = sig::catch_all()?;
-        Ok(Wait { signals, listeners: Vec::new() })
+        Ok(Wait { signals, policy, listeners: Vec::new() })
     }
 
     /// `subscribe(dir)`: adds a listener fifo in the fifodir `dir`.
@@ -141,10 +150,10 @@ impl Wait {
         let me = rustix::process::getpid();
         let mut ended = None;
         while let Some(s) = self.signals.next_from_others(me) {
-            match s {
+            match self.policy.fate(s) {
                 // With a child to watch, only it is collected (reaping
                 // others could take its status first).
-                libc::SIGCHLD => match child {
+                Fate::Handle => match child {
                     Some(pid) if ended.is_none() => {
                         if let Ok(Some((_, st))) = rustix::process::waitpid(Some(pid), NOHANG) {
                             ended = Some(st.as_raw());
@@ -153,14 +162,11 @@ impl Wait {
                     Some(_) => {}
                     None => crate::watch::reap(|_, _| {}),
                 },
-                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU if !sig::ignored(s) => {
-                    let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
-                }
-                _ if sig::kills(s) => {
+                Fate::Die => {
                     self.listeners.clear();
                     sig::die_by(s)
                 }
-                _ => {}
+                f => sigpolicy::suffer(f, s),
             }
         }
         ended
@@ -194,13 +200,14 @@ pub enum SubscribeError {
 /// in order.
 pub fn subscribe_all(
     pairs: &[(&[u8], &[u8])],
+    policy: &'static Policy,
 ) -> Result<(Wait, Vec<crate::regex::Regex>), SubscribeError> {
     use std::os::unix::ffi::OsStrExt;
     let mut res = Vec::with_capacity(pairs.len());
     for (i, &(_, re)) in pairs.iter().enumerate() {
         res.push(crate::regex::Regex::new(re).ok_or(SubscribeError::Regex(i))?);
     }
-    let mut w = Wait::new().map_err(SubscribeError::Signals)?;
+    let mut w = Wait::with_policy(policy).map_err(SubscribeError::Signals)?;
     for (i, &(dir, _)) in pairs.iter().enumerate() {
         w.subscribe(OsStr::from_bytes(dir)).map_err(|e| SubscribeError::Subscribe(i, e))?;
     }

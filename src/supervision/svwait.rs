@@ -110,10 +110,16 @@ pub fn subscribe(dir: &OsStr) -> Result<Listener, Errno> {
 }
 
 impl Waiter {
-    /// `start(dirs, goal, or)`: catches signals, then for each directory
-    /// subscribes and reads the status.
-    pub fn start(dirs: &[&OsStr], goal: Goal, or: bool) -> Result<Waiter, StartError> {
-        let events = events::Wait::new().map_err(StartError::Signals)?;
+    /// `start(dirs, goal, or, policy)`: catches signals (acted on as
+    /// `policy` says), then for each directory subscribes and reads the
+    /// status.
+    pub fn start(
+        dirs: &[&OsStr],
+        goal: Goal,
+        or: bool,
+        policy: &'static crate::sigpolicy::Policy,
+    ) -> Result<Waiter, StartError> {
+        let events = events::Wait::with_policy(policy).map_err(StartError::Signals)?;
         let mut w = Waiter {
             events,
             services: Vec::with_capacity(dirs.len()),
