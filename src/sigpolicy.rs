@@ -85,6 +85,7 @@ impl Policy {
     /// `filter(sig)`: `Some(sig)` if the program acts on `sig` (handles or
     /// forwards it); otherwise what the policy says is done here (nothing,
     /// a stop, or death: for a program with nothing to clean up first).
+    #[inline(never)]
     pub fn filter(&self, sig: i32) -> Option<i32> {
         match self.fate(sig) {
             Fate::Handle | Fate::Forward => Some(sig),
