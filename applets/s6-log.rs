@@ -228,8 +228,9 @@ enum ScriptError {
 /// `parse_or_die(args, verbosity)`: the logging script, or death with
 /// s6's messages.
 fn parse_or_die(args: Argv, verbosity: u32) -> Script {
-    let e = match parse(args) {
-        Ok(script) => {
+    let mut script = Script::default();
+    let e = match parse(args, &mut script) {
+        Ok(()) => {
             if script.3 && verbosity >= 1 {
                 msg::warn(&[b"ignoring extraneous non-action directives"]);
             }
@@ -248,15 +249,13 @@ fn parse_or_die(args: Argv, verbosity: u32) -> Script {
     }
 }
 
-/// `parse(args)`: the logging script.
-fn parse(args: Argv) -> Result<Script, ScriptError> {
-    let mut steps = Vec::new();
-    let mut dirs = Vec::new();
-    let mut status = Vec::new();
+/// `parse(args, script)`: reads the logging script into `script` (left
+/// as far as it got on an error: the caller dies, nothing to undo).
+fn parse(args: Argv, script: &mut Script) -> Result<(), ScriptError> {
+    let (steps, dirs, status, trailing_sel) = script;
     let mut c = Control::default();
     let (mut tai_next, mut iso_next) = (false, false);
     let mut s_given = false;
-    let mut trailing_sel = false;
     let unrecognized = ScriptError::Unrecognized;
     let syntax = ScriptError::Syntax;
     // First pass, as s6: only the first characters, and the count of
@@ -283,7 +282,7 @@ fn parse(args: Argv) -> Result<Script, ScriptError> {
             b'+' | b'-' => {
                 let re = Regex::new(rest).ok_or_else(|| unrecognized(d))?;
                 steps.push(Step::Sel(if first == b'+' { Sel::Plus(re) } else { Sel::Minus(re) }));
-                trailing_sel = true;
+                *trailing_sel = true;
                 continue;
             }
             b'f' => {
@@ -291,7 +290,7 @@ fn parse(args: Argv) -> Result<Script, ScriptError> {
                     return Err(syntax(d));
                 }
                 steps.push(Step::Sel(Sel::Forgotten));
-                trailing_sel = true;
+                *trailing_sel = true;
                 continue;
             }
             b'n' => c.n = num()?.min(u64::from(u32::MAX)) as u32,
@@ -352,10 +351,10 @@ fn parse(args: Argv) -> Result<Script, ScriptError> {
             }));
             tai_next = false;
             iso_next = false;
-            trailing_sel = false;
+            *trailing_sel = false;
         }
     }
-    Ok((steps, dirs, status, trailing_sel))
+    Ok(())
 }
 
 /// `exists(dir, name)`: `name` is there (a failing stat counts as absent).
@@ -1342,7 +1341,8 @@ mod tests {
     fn script(args: &[&str]) -> Result<Script, ScriptError> {
         // Leaked: the errors borrow the arguments for good, as they do
         // the process's own argv.
-        parse(Box::leak(Box::new(OwnedArgv::new(args))).argv())
+        let mut s = Script::default();
+        parse(Box::leak(Box::new(OwnedArgv::new(args))).argv(), &mut s).map(|()| s)
     }
 
     fn actions(steps: &[Step]) -> Vec<(bool, bool)> {
