@@ -143,35 +143,25 @@ pub const SUPERVISE: Policy = Policy {
 /// rest are caught and ignored (the root of the supervision tree does not
 /// die of a stray signal).
 pub const SVSCAN: Policy =
-    Policy { handles: set(SVSCAN_HANDLES), ignores: 0, others: Others::Ignore };
+    Policy { handles: set(SVSCAN_HANDLES) | PWR, ignores: 0, others: Others::Ignore };
 
+const SVSCAN_HANDLES: &[i32] = &[
+    libc::SIGCHLD,
+    libc::SIGALRM,
+    libc::SIGABRT,
+    libc::SIGHUP,
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+/// SIGPWR, where there is one.
 #[cfg(any(target_os = "linux", target_os = "android"))]
-const SVSCAN_HANDLES: &[i32] = &[
-    libc::SIGCHLD,
-    libc::SIGALRM,
-    libc::SIGABRT,
-    libc::SIGHUP,
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-    libc::SIGPWR,
-];
+const PWR: u64 = set(&[libc::SIGPWR]);
 #[cfg(not(any(target_os = "linux", target_os = "android")))]
-const SVSCAN_HANDLES: &[i32] = &[
-    libc::SIGCHLD,
-    libc::SIGALRM,
-    libc::SIGABRT,
-    libc::SIGHUP,
-    libc::SIGINT,
-    libc::SIGTERM,
-    libc::SIGQUIT,
-    libc::SIGUSR1,
-    libc::SIGUSR2,
-    libc::SIGWINCH,
-];
+const PWR: u64 = 0;
 
 /// s6-log: SIGTERM, SIGHUP (finish and exit; `-p`: SIGTERM does nothing),
 /// SIGINT (beyond s6: as SIGTERM; s6 dies of it), SIGALRM (rotate),
@@ -215,6 +205,9 @@ mod tests {
         assert_eq!(LOG.fate(libc::SIGWINCH), Fate::Nothing);
         assert_eq!(SVSCAN.fate(libc::SIGUSR1), Fate::Handle);
         assert_eq!(SVSCAN.fate(libc::SIGVTALRM), Fate::Nothing);
+        #[cfg(any(target_os = "linux", target_os = "android"))]
+        assert_eq!(SVSCAN.fate(libc::SIGPWR), Fate::Handle);
+        assert_eq!(SVSCAN.fate(65), Fate::Nothing);
         assert_eq!(BACKGROUND_WATCH.fate(libc::SIGUSR1), Fate::Forward);
         assert_eq!(WAITER.fate(libc::SIGUSR2), Fate::Die);
         assert_eq!(LISTENER.fate(libc::SIGPIPE), Fate::Nothing);
