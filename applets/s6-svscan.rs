@@ -10,7 +10,7 @@
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::supervision::control;
-use s6box::{exec, exitcode, fd, msg, poll, sig};
+use s6box::{exec, exitcode, fd, msg, poll, sig, sigpolicy};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
@@ -189,7 +189,9 @@ pub fn main(argv: Argv) -> i32 {
         let ready = poll::wait(&[signals.as_fd(), ctl_rd.as_fd()], deadline);
         if ready & 1 != 0 {
             while let Some(s) = signals.next_from_others(me) {
-                sc.signal(s);
+                if let Some(s) = sigpolicy::SVSCAN.filter(s) {
+                    sc.signal(s);
+                }
             }
         }
         if ready & 2 != 0 {

@@ -52,6 +52,7 @@ macro_rules! other_os {
 }
 
 pub mod account;
+pub mod adopt;
 pub mod alloc;
 pub mod argv;
 pub mod bytes;
@@ -73,6 +74,7 @@ pub mod poll;
 pub mod proc;
 pub mod regex;
 pub mod sig;
+pub mod sigpolicy;
 pub mod supervision;
 pub mod tai;
 pub mod trim;

@@ -414,32 +414,3 @@ pub fn die_by(sig: i32) -> ! {
     unsafe { libc::raise(sig) };
     crate::msg::exit(128 + sig)
 }
-
-/// `kills(sig)`: whether `sig`, caught by `catch_all`, would have ended
-/// the process uncaught: its start-up disposition was the default one
-/// and that default ends the process (not CHLD, CONT, URG, WINCH, nor the
-/// stop signals).
-pub fn kills(sig: i32) -> bool {
-    let harmless = [
-        libc::SIGCHLD,
-        libc::SIGCONT,
-        libc::SIGURG,
-        libc::SIGWINCH,
-        libc::SIGTSTP,
-        libc::SIGTTIN,
-        libc::SIGTTOU,
-        libc::SIGSTOP,
-    ];
-    // `ignored` reads the start-up disposition (the one catch_all
-    // recorded where it had to put handlers in place).
-    !harmless.contains(&sig) && !ignored(sig)
-}
-
-/// `act_as_default(sig)`: for a signal that `catch_all` took but the caller
-/// has no use for: if it `kills`, end the process the same way; otherwise
-/// (ignored, or a default that ignores or stops) nothing happens.
-pub fn act_as_default(sig: i32) {
-    if kills(sig) {
-        die_by(sig);
-    }
-}

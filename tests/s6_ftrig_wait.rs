@@ -433,3 +433,46 @@ fn permission_denied_as_nobody() {
         assert!(text(&a.stderr).ends_with(": Permission denied\n"), "{prog}: {}", text(&a.stderr));
     }
 }
+
+/// The signal policy (doc/HACKING.md, "Signal policy"), as in s6 2.15:
+/// the listeners that spawn a program catch SIGPIPE to no effect;
+/// s6-ftrig-wait dies of it (its default disposition).
+fn sigpipe(bin: &dyn Fn(&str) -> Command, tag: &str) -> Vec<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let t = tmp(tag);
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let d = dir.to_str().unwrap();
+    let mut r = Vec::new();
+    for (prog, args) in
+        [("s6-ftrig-listen1", vec![d, "a", "true"]), ("s6-ftrig-wait", vec![d, "a"])]
+    {
+        for f in fifos(&dir) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let p = Proc::spawn(bin(prog).args(&args));
+        wait_fifos(&dir, 1);
+        // SAFETY: signalling our own child.
+        unsafe { libc::kill(p.pid(), libc::SIGPIPE) };
+        if prog == "s6-ftrig-listen1" {
+            run(cmd("s6-ftrig-notify").args([d, "a"]));
+        }
+        let out = p.output();
+        r.push(format!(
+            "{prog}: {:?} {:?} {}",
+            out.status.code(),
+            out.status.signal(),
+            text(&out.stdout)
+        ));
+    }
+    r
+}
+
+#[test]
+fn sigpipe_as_the_reference() {
+    let ours = sigpipe(&|p| cmd(p), "ftrig-pipe");
+    assert_eq!(ours, ["s6-ftrig-listen1: Some(0) None a\n", "s6-ftrig-wait: None Some(13) "]);
+    let Some(r) = reference("s6-ftrig-wait") else { return };
+    let bin = r.parent().unwrap().to_path_buf();
+    assert_eq!(sigpipe(&|p| Command::new(bin.join(p)), "ftrig-pipe-ref"), ours);
+}

@@ -689,3 +689,49 @@ fn kill_9_during_processing() {
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(common::text(&logdir_content(&kp)), common::text(&numbered(0, 2100)));
 }
+
+/// `pid`'s state letter in /proc/PID/stat.
+fn proc_state(pid: u32) -> Option<char> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    s[s.rfind(')')? + 2..].chars().next()
+}
+
+/// The signal policy (doc/HACKING.md, "Signal policy"), as in s6 2.15: a
+/// signal s6-log does not handle acts as its disposition at start-up
+/// (SIGUSR1 ends it, SIGTSTP stops it), SIGPIPE is caught to no effect.
+fn stray_signals(prog: &Path, dir: &Path) -> Vec<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut t = Vec::new();
+    let current = |want: &'static [u8]| {
+        move || std::fs::read(dir.join("L/current")).ok().filter(|c| c == want).map(|_| ())
+    };
+    let mut w = spawn(prog, &["./L"], dir);
+    w.stdin().write_all(b"a\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "a logged", current(b"a\n"));
+    w.signal(libc::SIGPIPE);
+    let id = w.0.id();
+    w.signal(libc::SIGTSTP);
+    common::poll(WAIT, "stopped", || (proc_state(id) == Some('T')).then_some(()));
+    t.push("stopped".to_string());
+    w.signal(libc::SIGCONT);
+    common::poll(WAIT, "continued", || (proc_state(id) != Some('T')).then_some(()));
+    w.stdin().write_all(b"b\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "b logged", current(b"a\nb\n"));
+    w.signal(libc::SIGUSR1);
+    common::poll(WAIT, "the end", || (proc_state(id) == Some('Z')).then_some(()));
+    let out = w.wait_output();
+    t.push(format!("signal {:?}", out.status.signal()));
+    t
+}
+
+#[test]
+fn stray_signals_act_as_in_s6() {
+    let dir = Dir::new("stray");
+    let t = stray_signals(&ours(), &dir.0);
+    assert_eq!(t, ["stopped", "signal Some(10)"]);
+    let Some(r) = common::reference("s6-log") else { return };
+    let dir = Dir::new("stray-ref");
+    assert_eq!(stray_signals(&r, &dir.0), t, "ours vs the 2.15 reference");
+}

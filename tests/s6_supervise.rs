@@ -745,3 +745,37 @@ fn readiness_just_before_death_is_not_lost() {
     }
     s.no_zombies();
 }
+
+/// The signal policy (doc/HACKING.md, "Signal policy"): SIGPIPE is caught
+/// to no effect; a stop signal stops the supervisor until SIGCONT, as its
+/// default disposition does in s6.
+fn stray_pipe_and_stop_signals(tag: &str, bin: &Path) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
+    s.start(bin);
+    s.wait_status("up", St::up);
+    let sup = s.sup_pid();
+    s.signal(libc::SIGPIPE);
+    // Still there to obey: the signal was read before the command.
+    s.svc("-d");
+    s.wait_status("down", |st| !st.up());
+    t.push(format!("after SIGPIPE: {}", alive(sup)));
+    s.signal(libc::SIGTSTP);
+    poll(LONG, "the supervisor stopped", || (state(sup) == Some('T')).then_some(()));
+    t.push("stopped by SIGTSTP".to_string());
+    s.signal(libc::SIGCONT);
+    poll(LONG, "the supervisor continued", || (state(sup) != Some('T')).then_some(()));
+    s.svc("-u");
+    s.wait_status("up", St::up);
+    t.push("continued".to_string());
+    s.svc("-xd");
+    t.push(s.wait_exit().to_string());
+    t
+}
+
+#[test]
+fn stray_pipe_and_stop_signals_as_reference() {
+    let t = stray_pipe_and_stop_signals("stray-check", &ours());
+    assert_eq!(t, ["after SIGPIPE: true", "stopped by SIGTSTP", "continued", "0"]);
+    same_as_reference("stray", stray_pipe_and_stop_signals);
+}

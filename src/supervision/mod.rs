@@ -12,12 +12,14 @@
 //!   names) as s6-supervise reads them;
 //! - `signame`: signal names and numbers as s6 prints and reads them;
 //! - `readiness`: the readiness notification (a newline, then close);
-//! - `svwait`: waiting for services to reach a state (the clients' `-w`).
+//! - `svwait`: waiting for services to reach a state (the clients' `-w`);
+//! - `scandir`: a service linked into (unlinked from) a scan directory.
 
 pub mod control;
 pub mod events;
 pub mod ftrig;
 pub mod readiness;
+pub mod scandir;
 pub mod servicedir;
 pub mod signame;
 pub mod status;
