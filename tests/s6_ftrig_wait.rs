@@ -10,11 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-/// A temporary directory removed at the end of the test.
 use common::Tmp;
-fn tmp(tag: &str) -> Tmp {
-    Tmp(common::tmpdir(tag))
-}
 
 /// A child killed and reaped at the end of the test.
 struct Proc(Option<Child>);
@@ -76,7 +72,7 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn mkfifodir_as_the_reference() {
-    let t = tmp("ftrig-mk");
+    let t = Tmp::new("ftrig-mk");
     let mine = t.0.join("mine");
     let theirs = t.0.join("theirs");
     std::fs::create_dir_all(&mine).unwrap();
@@ -121,7 +117,7 @@ fn mkfifodir_as_the_reference() {
 
 #[test]
 fn notify_to_reference_wait_and_back() {
-    let t = tmp("ftrig-cross");
+    let t = Tmp::new("ftrig-cross");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let Some(rwait) = reference("s6-ftrig-wait") else { return };
@@ -145,7 +141,7 @@ fn notify_to_reference_wait_and_back() {
 
 #[test]
 fn every_event_since_subscribing_is_matched() {
-    let t = tmp("ftrig-anchor");
+    let t = Tmp::new("ftrig-anchor");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     // `^b` never matches "ab" then "b": the stream starts at "a".
@@ -160,7 +156,7 @@ fn every_event_since_subscribing_is_matched() {
 
 #[test]
 fn errors_as_the_reference() {
-    let t = tmp("ftrig-err");
+    let t = Tmp::new("ftrig-err");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let file = t.0.join("file");
@@ -213,7 +209,7 @@ fn errors_as_the_reference() {
 
 #[test]
 fn invalid_regexp_is_a_usage_error() {
-    let t = tmp("ftrig-re");
+    let t = Tmp::new("ftrig-re");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let d = dir.to_str().unwrap();
@@ -237,15 +233,13 @@ fn invalid_regexp_is_a_usage_error() {
 
 #[test]
 fn stale_fifos_and_planted_files() {
-    let t = tmp("ftrig-stale");
+    let t = Tmp::new("ftrig-stale");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let stale = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdef");
     let planted = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdeg");
     let mk = || {
-        let c = std::ffi::CString::new(stale.to_str().unwrap()).unwrap();
-        // SAFETY: c is a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o622) }, 0);
+        common::mkfifo(&stale, 0o622);
     };
     mk();
     std::fs::write(&planted, "hello").unwrap();
@@ -269,7 +263,7 @@ fn stale_fifos_and_planted_files() {
 
 #[test]
 fn a_killed_listener_leaves_no_fifo() {
-    let t = tmp("ftrig-kill");
+    let t = Tmp::new("ftrig-kill");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let d = dir.to_str().unwrap();
@@ -283,8 +277,7 @@ fn a_killed_listener_leaves_no_fifo() {
         let p = Proc::spawn(cmd(prog).args(&args));
         let n = if prog == "s6-ftrig-listen" && args.len() > 5 { 2 } else { 1 };
         wait_fifos(&dir, n);
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(p.pid(), sig) };
+        common::kill(p.pid(), sig);
         let out = p.output();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(out.status.signal(), Some(sig), "{prog}: {:?}", out.status);
@@ -294,7 +287,7 @@ fn a_killed_listener_leaves_no_fifo() {
 
 #[test]
 fn listen1_spawns_then_prints_events() {
-    let t = tmp("ftrig-l1");
+    let t = Tmp::new("ftrig-l1");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let me = common::applet("s6-ftrig-notify");
@@ -358,7 +351,7 @@ fn listen1_spawns_then_prints_events() {
 
 #[test]
 fn prog_inherits_the_signal_state() {
-    let t = tmp("ftrig-sig");
+    let t = Tmp::new("ftrig-sig");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let state =
@@ -391,7 +384,7 @@ fn prog_inherits_the_signal_state() {
 
 #[test]
 fn an_inherited_ignore_is_respected() {
-    let t = tmp("ftrig-ign");
+    let t = Tmp::new("ftrig-ign");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let mut c = cmd("s6-ftrig-wait");
@@ -399,8 +392,7 @@ fn an_inherited_ignore_is_respected() {
     common::sigstate(&mut c, &[libc::SIGHUP], &[]);
     let p = Proc::spawn(&mut c);
     wait_fifos(&dir, 1);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(p.pid(), libc::SIGHUP) };
+    common::kill(p.pid(), libc::SIGHUP);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);
     let out = p.output();
     assert_eq!((code(&out), text(&out.stdout)), (0, "x\n".into()), "{}", text(&out.stderr));
@@ -409,7 +401,7 @@ fn an_inherited_ignore_is_respected() {
 
 #[test]
 fn permission_denied_as_nobody() {
-    let t = tmp("ftrig-perm");
+    let t = Tmp::new("ftrig-perm");
     let dir = t.0.join("fd");
     let out = run(cmd("s6-mkfifodir").args(["-g", "0"]).arg(&dir));
     assert_eq!(code(&out), 0);

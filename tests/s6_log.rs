@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::Tmp;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -11,24 +13,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
-
-/// A temporary directory removed at the end of the test.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        Dir(common::tmpdir(&format!("s6log-{tag}")))
-    }
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
 
 /// A running logger, killed and reaped when dropped.
 struct Running(Child);
@@ -47,8 +31,7 @@ impl Running {
         n
     }
     fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(self.0.id() as i32, sig) };
+        common::kill(self.0.id() as i32, sig);
     }
     fn wait_output(mut self) -> Output {
         drop(self.0.stdin.take());
@@ -113,7 +96,7 @@ fn input() -> Vec<u8> {
 /// reference (and to Debian's 2.11 where it knows the directives).
 #[test]
 fn outputs_and_script_errors_match_s6() {
-    let dir = Dir::new("cmp");
+    let dir = Tmp::new("s6log-cmp");
     let cases: &[&str] = &[
         "",
         "x",
@@ -206,7 +189,7 @@ fn outputs_and_script_errors_match_s6() {
 #[test]
 fn status_files_match_s6() {
     let Some(r) = common::reference("s6-log") else { return };
-    let dir = Dir::new("status");
+    let dir = Tmp::new("s6log-status");
     for script in ["=./st", "^5 =./st", "^0 =./st", "pfoo ^30 =./st", "- +STAT =./st"] {
         let args: Vec<&str> = script.split_whitespace().collect();
         feed(&ours(), &args, &input(), &dir.0);
@@ -226,7 +209,7 @@ fn is_tai(s: &str) -> bool {
 /// `t` and `T`: the format of the stamps, in order, TAI64N first.
 #[test]
 fn stamps_have_s6s_format_and_order() {
-    let dir = Dir::new("stamps");
+    let dir = Tmp::new("s6log-stamps");
     let lines: Vec<u8> = (0..2000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
     let out = feed(&ours(), &["t", "T", "pP", "1"], &lines, &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -286,7 +269,7 @@ fn numbered(from: usize, to: usize) -> Vec<u8> {
 /// s6's layout, names and modes; size rotation and the archive count.
 #[test]
 fn logdir_layout_and_rotation() {
-    let dir = Dir::new("layout");
+    let dir = Tmp::new("s6log-layout");
     let data = numbered(0, 3000);
     let out = feed(&ours(), &["n5", "s4096", "./L"], &data, &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -321,7 +304,7 @@ fn logdir_layout_and_rotation() {
 #[test]
 fn logdir_handed_between_s6_and_s6box() {
     let Some(r) = common::reference("s6-log") else { return };
-    let dir = Dir::new("handover");
+    let dir = Tmp::new("s6log-handover");
     let l = dir.join("H");
     let args = ["n100", "s4096", "./H"];
     let deb = common::debian("s6-log").unwrap_or_else(|| r.clone());
@@ -358,7 +341,7 @@ fn logdir_handed_between_s6_and_s6box() {
 /// A second logger on a locked logdir fails as s6's does.
 #[test]
 fn locked_logdir_is_refused() {
-    let dir = Dir::new("lock");
+    let dir = Tmp::new("s6log-lock");
     let mut first = spawn(&ours(), &["./D"], &dir.0);
     first.stdin().write_all(b"x\n").unwrap();
     common::poll(WAIT, "current", || {
@@ -377,7 +360,7 @@ fn locked_logdir_is_refused() {
 /// -p ignores SIGTERM, SIGALRM rotates.
 #[test]
 fn signals() {
-    let dir = Dir::new("signals");
+    let dir = Tmp::new("s6log-signals");
     // TERM with a line in progress: the rest arrives, then exit.
     let mut w = spawn(&ours(), &["-t", "60000", "1"], &dir.0);
     w.stdin().write_all(b"one\ntw").unwrap();
@@ -433,7 +416,7 @@ fn signals() {
 /// Beyond s6: an unterminated last line is kept, with a newline.
 #[test]
 fn last_line_without_newline_is_kept() {
-    let dir = Dir::new("eof");
+    let dir = Tmp::new("s6log-eof");
     let out = feed(&ours(), &["1", "./E"], b"a\nb", &dir.0);
     assert_eq!(out.stdout, b"a\nb\n");
     assert_eq!(std::fs::read(dir.join("E/current")).unwrap(), b"a\nb\n");
@@ -442,7 +425,7 @@ fn last_line_without_newline_is_kept() {
 /// -d: a newline on the descriptor once ready.
 #[test]
 fn readiness_notification() {
-    let dir = Dir::new("notif");
+    let dir = Tmp::new("s6log-notif");
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!("echo hi | {} -d 3 ./N 3>&1 >/dev/null; cat ./N/current", ours().display()))
@@ -457,7 +440,7 @@ fn readiness_notification() {
 /// a failing one is retried after `r` with a warning, and nothing is lost.
 #[test]
 fn processors() {
-    let dir = Dir::new("proc");
+    let dir = Tmp::new("s6log-proc");
     let data = numbered(0, 1000);
     let script = "tr a-z A-Z; n=$(cat <&4); echo $((n+1)) >&5";
     let out = feed(&ours(), &["n1000", "s4096", &format!("?{script}"), "./P"], &data, &dir.0);
@@ -497,7 +480,7 @@ fn processors() {
 /// returns. A small tmpfs in a private mount namespace.
 #[test]
 fn full_disk_is_retried_without_loss() {
-    let dir = Dir::new("enospc");
+    let dir = Tmp::new("s6log-enospc");
     let have_unshare =
         Command::new("unshare").args(["-m", "true"]).status().map(|s| s.success()).unwrap_or(false);
     if !have_unshare {
@@ -543,7 +526,7 @@ cat "$D/mnt/L/current"
 /// (seen in the logdir) before a kill are never lost.
 #[test]
 fn kill_9_loop_loses_and_doubles_nothing() {
-    let dir = Dir::new("kill9");
+    let dir = Tmp::new("s6log-kill9");
     let args = ["n1000", "s4096", "./K"];
     let mut next = 0usize;
     let mut acked = 0usize;
@@ -599,7 +582,7 @@ fn kill_9_loop_loses_and_doubles_nothing() {
 /// Periodic rotation: `R` seconds after the first line of a `current`.
 #[test]
 fn periodic_rotation() {
-    let dir = Dir::new("period");
+    let dir = Tmp::new("s6log-period");
     let mut w = spawn(&ours(), &["R1", "./R"], &dir.0);
     w.stdin().write_all(b"a\n").unwrap();
     w.stdin().flush().unwrap();
@@ -612,7 +595,7 @@ fn periodic_rotation() {
 /// Memory stays bounded: long lines are split under the default -l.
 #[test]
 fn long_lines_are_split_and_memory_bounded() {
-    let dir = Dir::new("long");
+    let dir = Tmp::new("s6log-long");
     let mut data = vec![b'x'; 3_000_000];
     data.push(b'\n');
     let out = feed(&ours(), &["n1000", "./B"], &data, &dir.0);
@@ -628,7 +611,7 @@ fn long_lines_are_split_and_memory_bounded() {
 /// nothing is lost or doubled.
 #[test]
 fn kill_9_during_processing() {
-    let dir = Dir::new("killproc");
+    let dir = Tmp::new("s6log-killproc");
     let gate = dir.join("gate");
     assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
     let slow = format!("?cat {} >/dev/null; cat", gate.display());
@@ -656,8 +639,7 @@ fn kill_9_during_processing() {
                 if let Ok(pid) = pid
                     && std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c == logdir)
                 {
-                    // SAFETY: kill has no memory-safety preconditions.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    common::kill(pid, libc::SIGKILL);
                 }
             }
         }

@@ -421,9 +421,7 @@ fn fifo_as_lock_file_never_blocks_in_open() {
     // (-w: 111, no reader; -r: the shared lock).
     let dir = common::tmpdir("setlock-fifo");
     let fifo = dir.join("fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: c is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    common::mkfifo(&fifo, 0o644);
     let deb = common::debian("s6-setlock");
     for program in std::iter::once(ours()).chain(deb) {
         for (args, want) in [

@@ -22,9 +22,7 @@ impl Fifo {
     fn new(dir: &Path) -> Fifo {
         std::fs::create_dir_all(dir.join("supervise")).unwrap();
         let p = dir.join("supervise/control");
-        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: mkfifo with a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        common::mkfifo(&p, 0o600);
         let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -111,9 +109,7 @@ fn error_tree() -> Tmp {
     std::fs::write(d.path("badsup/supervise"), "").unwrap();
     let p = d.path("noreader/supervise");
     std::fs::create_dir_all(&p).unwrap();
-    let c = std::ffi::CString::new(p.join("control").as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo with a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    common::mkfifo(&p.join("control"), 0o600);
     d
 }
 

@@ -14,8 +14,7 @@ fn live_and_gone() {
         let mut s = Supervisor::start(&sup, &sv);
         let out = compare("s6-svok", &d.0, &["sv"]).unwrap();
         assert_eq!(common::code(&out), 0);
-        // SAFETY: kill(2) on the supervisor we started.
-        unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+        common::kill(s.pid() as i32, libc::SIGTERM);
         s.wait_exit();
         let out = compare("s6-svok", &d.0, &["sv"]).unwrap();
         assert_eq!(common::code(&out), 1);

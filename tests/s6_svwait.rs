@@ -247,8 +247,7 @@ fn stale_status_is_judged_on_the_file() {
     let d = Tmp::new("svwait-stale");
     let sv = d.service("sv", sv::SLEEPER, true);
     let mut s = Supervisor::start(&sup, &sv);
-    // SAFETY: kill(2) on the supervisor we started.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    common::kill(s.pid() as i32, libc::SIGTERM);
     s.wait_exit();
     compare("s6-svwait", &d.0, &["-d", "sv"]);
     compare("s6-svwait", &d.0, &["-u", "-t", "200", "sv"]);
@@ -265,8 +264,7 @@ fn killed_listener_leaves_no_fifo() {
         common::sigstate(&mut cmd, &[], &[]);
         let mut child = cmd.args(["-u", "sv"]).current_dir(&d.0).spawn().unwrap();
         subscribed(&[&sv], 1);
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, sig) };
+        common::kill(child.id() as i32, sig);
         let st = child.wait().unwrap();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(st.signal(), Some(sig), "dies by the signal");
@@ -282,8 +280,7 @@ fn killed_listener_leaves_no_fifo() {
         .spawn()
         .unwrap();
     subscribed(&[&sv], 1);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    common::kill(child.id() as i32, libc::SIGHUP);
     assert_eq!(child.wait().unwrap().code(), Some(99));
     assert!(listeners(&sv).is_empty());
 }

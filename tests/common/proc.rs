@@ -168,10 +168,11 @@ enum Sleep {
     Other(String),
 }
 
-/// `look(pid)`: where `pid` is now: its state, and the kernel function
-/// it sleeps in (/proc/PID/wchan) or, when the kernel hides that, the
-/// system call it is blocked in (/proc/PID/syscall).
-fn look(pid: i32) -> Sleep {
+/// `look(pid, in_poll)`: where `pid` is now: its state, and the kernel
+/// function it sleeps in (/proc/PID/wchan) or, when the kernel hides that,
+/// the system call it is blocked in (/proc/PID/syscall). `InPoll` needs
+/// a poll-family call when `in_poll`, any blocking call otherwise.
+fn look(pid: i32, in_poll: bool) -> Sleep {
     let Some(st) = state(pid) else { return Sleep::Never(format!("process {pid} is gone")) };
     if matches!(st, 'Z' | 'X' | 'T' | 't') {
         return Sleep::Never(format!("process {pid} is in state {st}"));
@@ -179,7 +180,9 @@ fn look(pid: i32) -> Sleep {
     let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
     let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
     let nr = syscall.split(' ').next().and_then(|n| n.trim().parse::<i64>().ok());
-    let waits = if wchan.is_empty() || wchan == "0" {
+    let waits = if !in_poll {
+        nr.is_some()
+    } else if wchan.is_empty() || wchan == "0" {
         nr.is_some_and(|n| POLL_CALLS.contains(&n))
     } else {
         wchan.contains("poll") || wchan.contains("select")
@@ -197,12 +200,22 @@ fn look(pid: i32) -> Sleep {
 /// zombie or stopped, after 5 s of sleep elsewhere without a wake-up (it
 /// is blocked there, not on its way to its poll), and after `LONG`.
 pub fn asleep_in_poll(pid: i32) {
+    wait_asleep(pid, true);
+}
+
+/// `asleep(pid)`: as `asleep_in_poll`, blocked in any system call (a
+/// program whose one blocking call is a read or a wait).
+pub fn asleep(pid: i32) {
+    wait_asleep(pid, false);
+}
+
+fn wait_asleep(pid: i32, in_poll: bool) {
     let start = Instant::now();
     let mut last: Option<(u64, u64)> = None;
     let mut elsewhere: Option<(Instant, String, u64)> = None;
     let mut nap = Duration::from_micros(200);
     loop {
-        let seen = look(pid);
+        let seen = look(pid, in_poll);
         let counts = (voluntary_switches_of(pid), cpu_ticks_of(pid));
         match seen {
             Sleep::Never(why) => panic!("waiting for {pid} to sleep in poll: {why}"),
@@ -219,7 +232,8 @@ pub fn asleep_in_poll(pid: i32) {
                     Some((since, w, sw)) if *w == what && *sw == counts.0 => {
                         assert!(
                             since.elapsed() < Duration::from_secs(5),
-                            "{pid} sleeps elsewhere than in poll: {what}"
+                            "{pid} sleeps elsewhere than in {}: {what}",
+                            if in_poll { "poll" } else { "a system call" }
                         );
                     }
                     _ => elsewhere = Some((Instant::now(), what.clone(), counts.0)),
@@ -261,7 +275,7 @@ pub fn wakeups(pid: i32, window: Duration) -> u64 {
 
 /// `asleep_now(pid)`: one look: whether `pid` sleeps in its poll now.
 pub fn asleep_now(pid: i32) -> bool {
-    look(pid) == Sleep::InPoll
+    look(pid, true) == Sleep::InPoll
 }
 
 /// `wait_gone(pid)`: waits until `pid` no longer exists (reaped).
