@@ -1413,14 +1413,7 @@ fn late_pidfile_daemon_under_s6_supervise() {
     std::fs::write(sv.join("run"), script).unwrap();
     std::fs::set_permissions(sv.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .unwrap();
-    struct Reap(Child);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut s6 = Reap(
+    let mut s6 = Reaped::new(
         Command::new(&supervise)
             .arg(&sv)
             .stdin(Stdio::null())
@@ -1442,7 +1435,7 @@ fn late_pidfile_daemon_under_s6_supervise() {
     poll(LONG, "memcached stopped", || (!alive(daemon) && !alive(watcher)).then_some(()));
     let out = run(Command::new(&svc).args(["-x"]).arg(&sv));
     assert_eq!(code(&out), 0);
-    let st = poll(LONG, "s6-supervise's exit", || s6.0.try_wait().unwrap());
+    let st = poll(LONG, "s6-supervise's exit", || s6.try_wait().unwrap());
     assert!(st.success(), "{st:?}");
     assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
     drop(s6);

@@ -7,33 +7,15 @@ mod common;
 use common::{cmd, code, reference, run, text};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::Tmp;
 
-/// A child killed and reaped at the end of the test.
-struct Proc(Option<Child>);
-impl Proc {
-    fn spawn(c: &mut Command) -> Proc {
-        Proc(Some(
-            c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
-        ))
-    }
-    fn pid(&self) -> i32 {
-        self.0.as_ref().unwrap().id() as i32
-    }
-    fn output(mut self) -> Output {
-        self.0.take().unwrap().wait_with_output().unwrap()
-    }
-}
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// `spawn(c)`: a child killed and reaped at the end of the test, its
+/// outputs piped.
+fn spawn(c: &mut Command) -> common::Reaped {
+    common::Reaped::spawn(c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()))
 }
 
 /// The listener fifos in a fifodir.
@@ -123,14 +105,14 @@ fn notify_to_reference_wait_and_back() {
     let Some(rwait) = reference("s6-ftrig-wait") else { return };
     let Some(rnotify) = reference("s6-ftrig-notify") else { return };
     // Our notify, the reference's wait.
-    let w = Proc::spawn(Command::new(&rwait).args(["-t", "20000"]).arg(&dir).arg("y"));
+    let w = spawn(Command::new(&rwait).args(["-t", "20000"]).arg(&dir).arg("y"));
     wait_fifos(&dir, 1);
     let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("xyzabc"));
     assert_eq!(code(&n), 0);
     let out = w.output();
     assert_eq!((code(&out), text(&out.stdout)), (0, "xyzabc\n".into()), "{}", text(&out.stderr));
     // The reference's notify, our wait.
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("y"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("y"));
     wait_fifos(&dir, 1);
     let n = run(Command::new(&rnotify).arg(&dir).arg("xyzabc"));
     assert_eq!(code(&n), 0);
@@ -145,7 +127,7 @@ fn every_event_since_subscribing_is_matched() {
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     // `^b` never matches "ab" then "b": the stream starts at "a".
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("^b|c$"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("^b|c$"));
     wait_fifos(&dir, 1);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("ab"))), 0);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("b"))), 0);
@@ -243,7 +225,7 @@ fn stale_fifos_and_planted_files() {
     };
     mk();
     std::fs::write(&planted, "hello").unwrap();
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("X"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("X"));
     wait_fifos(&dir, 3);
     let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("XY"));
     assert_eq!(code(&n), 0);
@@ -274,7 +256,7 @@ fn a_killed_listener_leaves_no_fifo() {
         (libc::SIGQUIT, "s6-ftrig-listen", vec![d, "a", d, "b", "", "true"]),
         (libc::SIGTERM, "s6-ftrig-listen", vec!["-o", d, "a", "", "true"]),
     ] {
-        let p = Proc::spawn(cmd(prog).args(&args));
+        let p = spawn(cmd(prog).args(&args));
         let n = if prog == "s6-ftrig-listen" && args.len() > 5 { 2 } else { 1 };
         wait_fifos(&dir, n);
         common::kill(p.pid(), sig);
@@ -372,7 +354,7 @@ fn prog_inherits_the_signal_state() {
         }
         c.arg("grep").args(show);
         state(&mut c);
-        let p = Proc::spawn(&mut c);
+        let p = spawn(&mut c);
         wait_fifos(&dir, 1);
         assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);
         let out = p.output();
@@ -390,7 +372,7 @@ fn an_inherited_ignore_is_respected() {
     let mut c = cmd("s6-ftrig-wait");
     c.args(["-t", "20000"]).arg(&dir).arg("x");
     common::sigstate(&mut c, &[libc::SIGHUP], &[]);
-    let p = Proc::spawn(&mut c);
+    let p = spawn(&mut c);
     wait_fifos(&dir, 1);
     common::kill(p.pid(), libc::SIGHUP);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);

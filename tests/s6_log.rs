@@ -9,13 +9,13 @@ use common::Tmp;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
 /// A running logger, killed and reaped when dropped.
-struct Running(Child);
+struct Running(common::Reaped);
 
 impl Running {
     fn stdin(&mut self) -> &mut std::process::ChildStdin {
@@ -35,15 +35,7 @@ impl Running {
     }
     fn wait_output(mut self) -> Output {
         drop(self.0.stdin.take());
-        let child = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap());
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.0.output()
     }
 }
 
@@ -54,7 +46,7 @@ fn spawn(prog: &Path, args: &[&str], cwd: &Path) -> Running {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    Running(c.spawn().unwrap())
+    Running(common::Reaped::spawn(&mut c))
 }
 
 fn ours() -> PathBuf {
@@ -458,7 +450,7 @@ fn processors() {
     for f in ["previous", "processed", "newstate"] {
         assert!(!p.join(f).exists(), "{f} left");
     }
-    if Path::new("/usr/bin/execlineb").exists() {
+    if common::installed("execlineb").is_some() {
         let out = feed(&ours(), &["n1000", "s4096", "!tr a-z A-Z", "./X"], &data, &dir.0);
         assert_eq!(out.status.code(), Some(0), "{}", show(&out));
         let a = archives(&dir.join("X"));
@@ -648,14 +640,12 @@ fn kill_9_during_processing() {
     // Input from a file: one read takes it all, then the rotation waits
     // for the processor (reading stops, every line is in `current`).
     std::fs::write(dir.join("input"), numbered(0, 2000)).unwrap();
-    let w = Running(
+    let w = Running(common::Reaped::spawn(
         Command::new(ours())
             .args(["s4096", "n100", &slow, "./KP"])
             .current_dir(&dir.0)
-            .stdin(std::fs::File::open(dir.join("input")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+            .stdin(std::fs::File::open(dir.join("input")).unwrap()),
+    ));
     let last = numbered(1999, 2000);
     let kp = dir.join("KP");
     common::poll(WAIT, "previous and every line written", || {

@@ -5,7 +5,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -17,19 +17,19 @@ fn ours() -> PathBuf {
 /// A process holding a lock: `APPLET ARGS FILE sh -c 'echo locked; exec
 /// cat'`, started and waited for until prog runs; killed and reaped on drop.
 struct Holder {
-    child: Child,
+    child: common::Reaped,
 }
 
 impl Holder {
     fn start(program: &Path, args: &[&str], file: &Path) -> Holder {
-        let child = Command::new(program)
-            .args(args)
-            .arg(file)
-            .args(["sh", "-c", "echo locked; exec cat"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn holder");
+        let child = common::Reaped::spawn(
+            Command::new(program)
+                .args(args)
+                .arg(file)
+                .args(["sh", "-c", "echo locked; exec cat"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
         let mut h = Holder { child };
         let mut line = String::new();
         let out = h.child.stdout.take().unwrap();
@@ -41,13 +41,6 @@ impl Holder {
     /// `release()`: lets prog end (its stdin closes) and reaps it.
     fn release(mut self) {
         drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -434,13 +427,13 @@ fn fifo_as_lock_file_never_blocks_in_open() {
             let mut cmd = Command::new(&program);
             cmd.args(args).arg(&fifo).args(["echo", "ran"]).stdin(Stdio::null());
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = Reaped(cmd.spawn().unwrap());
+            let mut child = common::Reaped::spawn(&mut cmd);
             let status = common::poll(DEADLINE, "s6-setlock on a fifo to exit", || {
-                child.0.try_wait().unwrap()
+                child.try_wait().unwrap()
             });
             let mut out = (Vec::new(), String::new());
-            child.0.stdout.take().unwrap().read_to_end(&mut out.0).unwrap();
-            child.0.stderr.take().unwrap().read_to_string(&mut out.1).unwrap();
+            child.stdout.take().unwrap().read_to_end(&mut out.0).unwrap();
+            child.stderr.take().unwrap().read_to_string(&mut out.1).unwrap();
             assert_eq!(status.code(), Some(want), "{} {args:?}", program.display());
             if want == 111 && program == ours() {
                 assert_eq!(
@@ -456,16 +449,6 @@ fn fifo_as_lock_file_never_blocks_in_open() {
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A child killed and reaped on drop.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]

@@ -6,21 +6,21 @@ mod common;
 use common::Tmp;
 use common::sv;
 use common::sv::{Supervisor, compare, listeners, supervisors};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// A client started in the background in `cwd`, reaped on drop.
-struct Bg(Child);
+struct Bg(common::Reaped);
 
 impl Bg {
     fn start(program: &std::path::Path, cwd: &std::path::Path, args: &[&str]) -> Bg {
-        Bg(Command::new(program)
-            .current_dir(cwd)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap())
+        Bg(common::Reaped::spawn(
+            Command::new(program)
+                .current_dir(cwd)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        ))
     }
     fn finish(mut self) -> (i32, String) {
         let mut err = String::new();
@@ -28,13 +28,6 @@ impl Bg {
         self.0.stderr.take().unwrap().read_to_string(&mut err).unwrap();
         let st = self.0.wait().unwrap();
         (st.code().unwrap_or(-1), err)
-    }
-}
-
-impl Drop for Bg {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
     }
 }
 

@@ -3,7 +3,7 @@
 //! period, and the one detector of "asleep in its poll".
 
 use super::poll;
-use std::process::Child;
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
 /// How long a wait for a process to reach a state may take: generous, as
@@ -281,4 +281,57 @@ pub fn asleep_now(pid: i32) -> bool {
 /// `wait_gone(pid)`: waits until `pid` no longer exists (reaped).
 pub fn wait_gone(pid: i32, what: &str) {
     poll(LONG, what, || stat(pid).is_none().then_some(()));
+}
+
+/// A child process killed and reaped when dropped (a failed test leaves
+/// nothing running), unless taken out (`output`, `into_inner`).
+pub struct Reaped(Option<Child>);
+
+impl Reaped {
+    /// `new(child)`: guards `child`.
+    pub fn new(child: Child) -> Reaped {
+        Reaped(Some(child))
+    }
+
+    /// `spawn(cmd)`: spawns and guards.
+    pub fn spawn(cmd: &mut Command) -> Reaped {
+        Reaped::new(cmd.spawn().expect("spawn"))
+    }
+
+    /// `pid()`: the child's pid.
+    pub fn pid(&self) -> i32 {
+        self.id() as i32
+    }
+
+    /// `output()`: waits for the exit and collects the piped outputs.
+    pub fn output(mut self) -> Output {
+        self.0.take().unwrap().wait_with_output().unwrap()
+    }
+
+    /// `into_inner()`: the child, no longer guarded.
+    pub fn into_inner(mut self) -> Child {
+        self.0.take().unwrap()
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        self.0.as_ref().unwrap()
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Child {
+        self.0.as_mut().unwrap()
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.as_mut() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
 }
