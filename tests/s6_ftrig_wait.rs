@@ -33,7 +33,7 @@ fn fifos(dir: &Path) -> Vec<String> {
 /// temporary dot-name: notifiers skip those).
 fn wait_fifos(dir: &Path, n: usize) {
     common::poll(Duration::from_secs(10), "listener fifos", || {
-        (fifos(dir).iter().filter(|f| !f.starts_with('.')).count() >= n).then_some(())
+        (common::fifodir_subscribers(dir) >= n).then_some(())
     });
 }
 
@@ -175,7 +175,7 @@ fn errors_as_the_reference() {
     for (prog, args) in cases {
         let Some(r) = reference(prog) else { return };
         let a = run(cmd(prog).args(*args));
-        let b = run(Command::new(&r).args(*args));
+        let b = common::run_reference(Command::new(&r).args(*args));
         assert_eq!(
             (code(&a), text(&a.stdout), norm(&a.stderr)),
             (code(&b), text(&b.stdout), norm(&b.stderr)),
@@ -402,7 +402,7 @@ fn permission_denied_as_nobody() {
         let mut b = Command::new(r);
         b.args(&args);
         common::as_user(&mut b, uid, gid);
-        let (a, b) = (run(&mut a), run(&mut b));
+        let (a, b) = (run(&mut a), common::run_reference(&mut b));
         assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{prog}");
         assert!(text(&a.stderr).ends_with(": Permission denied\n"), "{prog}: {}", text(&a.stderr));
     }

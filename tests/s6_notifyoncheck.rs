@@ -60,7 +60,9 @@ fn ready_when_the_check_succeeds_under(ours: bool) {
             (svstat(&dir, "up") == "true").then_some(())
         });
         // The checker is subscribed: its fifo is there, and not ready yet.
-        common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+        common::poll(Duration::from_secs(10), "checker", || {
+            (sv::subscribers(&dir) == 1).then_some(())
+        });
         assert_eq!(svstat(&dir, "ready"), "false", "{opts}");
         std::fs::write(dir.join("ok"), "").unwrap();
         common::poll(Duration::from_secs(10), "ready", || {
@@ -87,7 +89,7 @@ fn gives_up_when_prog_dies_under(ours: bool) {
     let dir = t.0.join("sv");
     service(&dir, "-n 0 -w 50");
     let Some(_s) = supervise(&dir, ours) else { return };
-    common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+    common::poll(Duration::from_secs(10), "checker", || (sv::subscribers(&dir) == 1).then_some(()));
     let control = dir.join("supervise/control");
     std::fs::OpenOptions::new().write(true).open(&control).unwrap().write_all(b"d").unwrap();
     common::poll(Duration::from_secs(10), "checker gone", || (listeners(&dir) == 0).then_some(()));

@@ -31,10 +31,11 @@ impl Bg {
     }
 }
 
-/// `subscribed(dirs, n)`: waits until each dir has `n` listener fifos.
+/// `subscribed(dirs, n)`: waits until each dir has `n` subscribed
+/// listeners (an event sent while a fifo still has its dot-name is lost).
 fn subscribed(dirs: &[&std::path::Path], n: usize) {
     common::poll(common::LONG, "the listeners", || {
-        dirs.iter().all(|d| listeners(d).len() >= n).then_some(())
+        dirs.iter().all(|d| sv::subscribers(d) >= n).then_some(())
     });
 }
 

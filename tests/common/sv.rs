@@ -450,6 +450,13 @@ pub fn wait_down(dir: &Path) {
     wait_state(dir, "the service down", |s| !s.up() && s.ready() && s.pid == 0);
 }
 
+/// `subscribers(dir)`: how many listeners are subscribed to `dir/event`:
+/// fifos under their final `ftrig1:` name (a listener makes its fifo
+/// under a dot-name, which notifiers skip, then renames it).
+pub fn subscribers(dir: &Path) -> usize {
+    fifodir_subscribers(&dir.join("event"))
+}
+
 /// `listeners(dir)`: the entries of `dir/event` (listener fifos left).
 pub fn listeners(dir: &Path) -> Vec<String> {
     match std::fs::read_dir(dir.join("event")) {
@@ -518,7 +525,9 @@ pub fn path_with_reference() -> String {
 /// `run_in(program, cwd, args)`: runs a client in `cwd` (so directory
 /// names in messages are the same for both programs).
 pub fn run_in(program: &Path, cwd: &Path, args: &[&str]) -> Output {
-    run(Command::new(program).current_dir(cwd).args(args).env("PATH", path_with_reference()))
+    run_reference(
+        Command::new(program).current_dir(cwd).args(args).env("PATH", path_with_reference()),
+    )
 }
 
 /// `same_name(text)`: a message with the program name of s6's helper
