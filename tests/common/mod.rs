@@ -4,11 +4,12 @@
 //! sleeps, temporary directories and scripts, the references
 //! (Debian's s6, upstream 2.15, s6-rc) for comparisons, processes seen
 //! through /proc (`proc`), and service directories with their
-//! supervisors (`sv`).
+//! supervisors (`sv`), and the timestamp filters' sessions (`tai`).
 #![allow(dead_code)]
 
 pub mod proc;
 pub mod sv;
+pub mod tai;
 pub use proc::*;
 
 use std::ffi::OsStr;
