@@ -22,13 +22,7 @@ impl Fifo {
     fn new(dir: &Path) -> Fifo {
         std::fs::create_dir_all(dir.join("supervise")).unwrap();
         let p = dir.join("supervise/control");
-        common::mkfifo(&p, 0o600);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&p)
-            .unwrap();
+        let file = common::fifo_reader(&p, 0o600);
         assert!(std::fs::metadata(&p).unwrap().file_type().is_fifo());
         Fifo { file }
     }
@@ -41,8 +35,6 @@ impl Fifo {
         }
     }
 }
-
-use std::os::unix::fs::OpenOptionsExt;
 
 #[test]
 fn bytes_written_match_the_reference() {

@@ -255,6 +255,19 @@ pub fn script(path: &Path, body: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
+/// `fifo_reader(path)`: a new fifo at `path`, held open for reading
+/// without blocking (read-write, so it never sees end of file).
+pub fn fifo_reader(path: &Path, mode: u32) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    mkfifo(path, mode);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
 /// `fifodir_subscribers(fifodir)`: how many listeners are subscribed to
 /// a fifodir: fifos under their final `ftrig1:` name (a listener makes
 /// its fifo under a dot-name, which notifiers skip, then renames it).

@@ -10,7 +10,7 @@
 //! side by side with the 2.15 reference.
 
 use super::*;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -194,13 +194,7 @@ impl Svc {
     pub fn subscribe(&mut self) {
         let name = format!("ftrig1:@400000000000000000000000:{:06}", std::process::id() % 1000000);
         let tmp = self.path(&format!("event/.{name}"));
-        mkfifo(&tmp, 0o622);
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&tmp)
-            .unwrap();
+        let f = fifo_reader(&tmp, 0o622);
         let path = self.path(&format!("event/{name}"));
         std::fs::rename(&tmp, &path).unwrap();
         self.fifo = Some((path, f));
