@@ -22,14 +22,14 @@ const BLOCK: &str =
 /// A test's directory: `parent.sh` and `daemon.sh`, fifos `pgo` (releases
 /// the parent) and `dgo` (releases the daemon), `pid`, `log`.
 struct Setup {
-    dir: PathBuf,
+    dir: Tmp,
 }
 
 impl Setup {
     /// `new(tag, parent, daemon)`: writes the two scripts. Both get the
     /// directory as `$d` and the `block` function.
     fn new(tag: &str, parent: &str, daemon: &str) -> Setup {
-        let dir = tmpdir(&format!("bgw-{tag}"));
+        let dir = Tmp::new(&format!("bgw-{tag}"));
         let head = format!("d='{}'\n{BLOCK}\n", dir.display());
         std::fs::write(dir.join("parent.sh"), format!("{head}{parent}\n")).unwrap();
         std::fs::write(dir.join("daemon.sh"), format!("{head}{daemon}\n")).unwrap();
@@ -240,7 +240,7 @@ fn usage_and_bad_options() {
 
 #[test]
 fn prog_cannot_be_spawned() {
-    let dir = tmpdir("bgw-spawn");
+    let dir = Tmp::new("bgw-spawn");
     let out = run(cmd(NAME).arg(dir.join("pid")).arg("/nonexistent/prog"));
     assert_eq!(code(&out), 127);
     assert_eq!(
@@ -853,7 +853,7 @@ fn sigmask(sigs: &[i32]) -> String {
 fn spawned_program_inherits_the_signal_state() {
     // Upstream empties the mask; here the program gets exactly what the
     // watcher was started with, SIGCHLD "ignore" included.
-    let dir = tmpdir("bgw-sigstate");
+    let dir = Tmp::new("bgw-sigstate");
     let ignore = [libc::SIGPIPE, libc::SIGUSR2, libc::SIGCHLD];
     let block = [libc::SIGUSR1, libc::SIGWINCH];
     let mut c = cmd(NAME);
@@ -1268,7 +1268,7 @@ fn pidfile_wait_ends_at_the_deadline_or_with_the_last_descendant() {
 /// pidfile is `DIR/pid`, `DIR` replaces `@`), checks it is held, stops it
 /// with SIGTERM, and checks it is gone.
 fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
-    let dir = tmpdir(&format!("bgw-real-{tag}"));
+    let dir = Tmp::new(&format!("bgw-real-{tag}"));
     let d = dir.display().to_string();
     // A daemon left running by a failure is killed (its command line
     // names the directory).
@@ -1278,7 +1278,7 @@ fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
             sweep(&self.0);
         }
     }
-    let _guard = Guard(dir.clone());
+    let _guard = Guard(dir.to_path_buf());
     let mut c = cmd(NAME);
     c.arg(dir.join("pid")).arg(&prog);
     c.args(args.iter().map(|a| a.replace('@', &d)));
@@ -1294,7 +1294,6 @@ fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
     let (c, err) = w.finish();
     assert!(c == 0 || c == 143, "{tag}: {c} {err}");
     assert!(!alive(daemon));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -1305,15 +1304,14 @@ fn real_daemons_that_write_the_pidfile_late() {
     if let Some(p) = installed("sshd") {
         // sshd without -D: a config of its own (a free port, a host key
         // made here), and the privilege separation directory it needs.
-        let keys = tmpdir("bgw-sshd-keys");
+        let keys = Tmp::new("bgw-sshd-keys");
         struct Guard(PathBuf);
         impl Drop for Guard {
             fn drop(&mut self) {
                 sweep(&self.0);
-                let _ = std::fs::remove_dir_all(&self.0);
             }
         }
-        let _guard = Guard(keys.clone());
+        let _guard = Guard(keys.to_path_buf());
         let key = keys.join("key");
         let made = Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", ""])
@@ -1339,7 +1337,7 @@ fn real_daemons_that_write_the_pidfile_late() {
             // The pidfile's directory is watch_real's: the config names it
             // through `@`, replaced below.
             let text = std::fs::read_to_string(&cfg).unwrap();
-            let dir = tmpdir("bgw-real-sshd");
+            let dir = Tmp::new("bgw-real-sshd");
             std::fs::write(&cfg, text.replace('@', &dir.display().to_string())).unwrap();
             watch_real("sshd", p, &["-f", &cfg]);
         } else {
@@ -1394,14 +1392,14 @@ fn late_pidfile_daemon_under_s6_supervise() {
     else {
         return;
     };
-    let dir = tmpdir("bgw-supervised");
+    let dir = Tmp::new("bgw-supervised");
     struct Guard(PathBuf);
     impl Drop for Guard {
         fn drop(&mut self) {
             sweep(&self.0);
         }
     }
-    let _guard = Guard(dir.clone());
+    let _guard = Guard(dir.to_path_buf());
     let sv = dir.join("sv");
     std::fs::create_dir(&sv).unwrap();
     let d = dir.display();
@@ -1439,5 +1437,4 @@ fn late_pidfile_daemon_under_s6_supervise() {
     assert!(st.success(), "{st:?}");
     assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
     drop(s6);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{code, debian, poll, text, tmpdir};
+use common::{Tmp, code, debian, poll, text};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 
@@ -262,7 +262,7 @@ fn waits_for_every_holder_without_a_zombie() {
     // Become the orphan's new parent, so the test can reap it.
     // SAFETY: plain prctl on this process.
     assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
-    let dir = tmpdir("fghack-daemon");
+    let dir = Tmp::new("fghack-daemon");
     let pidfile = dir.join("pid");
     let script =
         format!("/bin/sleep 600 & echo $! >{}.tmp && mv {0}.tmp {0}; exit 3", pidfile.display());

@@ -49,14 +49,14 @@ fn logger(svc: &Path, logdir: &Path) {
 
 /// A running s6-svscan on a scan directory of its own.
 struct Tree {
-    dir: PathBuf,
+    dir: Tmp,
     scan: PathBuf,
     child: Option<Child>,
 }
 
 impl Tree {
     fn new(tag: &str) -> Tree {
-        let dir = tmpdir(tag);
+        let dir = Tmp::new(tag);
         let scan = dir.join("scan");
         fs::create_dir_all(&scan).unwrap();
         Tree { dir, scan, child: None }
@@ -140,7 +140,6 @@ impl Drop for Tree {
             kill_tree(c.id() as i32);
             let _ = c.wait();
         }
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -162,7 +161,7 @@ fn kill_sup(p: i32) {
 
 #[test]
 fn usage_and_option_errors_match_the_reference() {
-    let dir = tmpdir("svscan-usage");
+    let dir = Tmp::new("svscan-usage");
     let cases: &[&[&str]] = &[
         &["-C", "x", "."],
         &["-t", "x", "."],
@@ -184,12 +183,11 @@ fn usage_and_option_errors_match_the_reference() {
     let ours = run(cmd("s6-svscan").arg("-Z"));
     assert_eq!(code(&ours), 100);
     assert!(text(&ours.stderr).starts_with("s6-svscan: usage: s6-svscan "));
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn svscanctl_errors_match_the_reference() {
-    let dir = tmpdir("svscanctl-errors");
+    let dir = Tmp::new("svscanctl-errors");
     fs::create_dir_all(dir.join(".s6-svscan")).unwrap();
     let fifo = dir.join(".s6-svscan/control");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
@@ -205,7 +203,6 @@ fn svscanctl_errors_match_the_reference() {
     }
     let ours = run(cmd("s6-svscanctl").args(["-a", d]));
     assert_eq!(code(&ours), 100);
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -538,14 +535,14 @@ fn chown_r(p: &Path, uid: u32) {
 
 /// The container recipe of doc/container.md, as pid 1 of a PID namespace.
 struct Container {
-    dir: PathBuf,
+    dir: Tmp,
     scan: PathBuf,
     child: Option<Child>,
 }
 
 impl Container {
     fn new(tag: &str) -> Container {
-        let dir = tmpdir(tag);
+        let dir = Tmp::new(tag);
         let scan = dir.join("scan");
         let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/container/scandir");
         fs::create_dir_all(scan.join(".s6-svscan")).unwrap();
@@ -596,7 +593,6 @@ impl Drop for Container {
             kill(u, libc::SIGKILL);
             let _ = c.wait();
         }
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
