@@ -1,8 +1,8 @@
 #!/bin/sh
 # symlinks.sh [ -f ] DIR [ BINARY ]
 # Creates in DIR one symbolic link per applet, named after it, pointing at
-# BINARY (default: the s6box found next to this script's target/release, or
-# in PATH). The list comes from `BINARY --list`. Idempotent: existing links
+# BINARY (default: the installed s6box found in PATH; never a build tree's
+# binary, which the next `cargo build` or `cargo clean` would replace). The list comes from `BINARY --list`. Idempotent: existing links
 # are replaced; a file that is not a link is left alone (and reported, exit 1)
 # unless -f is given.
 set -eu
@@ -16,11 +16,10 @@ fi
 dir=$1
 bin=${2:-}
 if [ -z "$bin" ]; then
-  here=$(cd "$(dirname "$0")" && pwd)
-  if [ -x "$here/target/release/s6box" ]; then bin=$here/target/release/s6box
-  elif command -v s6box >/dev/null 2>&1; then bin=$(command -v s6box)
-  else echo "symlinks.sh: fatal: no s6box binary found: give its path" >&2; exit 111
-  fi
+  bin=$(command -v s6box 2>/dev/null) || {
+    echo "symlinks.sh: fatal: no s6box in PATH: give the installed binary's path" >&2
+    exit 111
+  }
 fi
 case $bin in /*) ;; *) bin=$(cd "$(dirname "$bin")" && pwd)/$(basename "$bin") ;; esac
 [ -x "$bin" ] || { echo "symlinks.sh: fatal: $bin is not executable" >&2; exit 111; }

@@ -7,7 +7,7 @@
 use s6box::accessrules::{self, Verdict};
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::supervision::atomic::write_whole;
+use s6box::io::write_all;
 use s6box::{cdb, exitcode, msg, tree};
 use rustix::fd::OwnedFd;
 use rustix::fs::{AtFlags, Dir, Mode, OFlags};
@@ -117,7 +117,7 @@ pub fn main(argv: Argv) -> i32 {
         let _ = rustix::fs::unlinkat(&dirfd, &tmp, AtFlags::empty());
         msg::fatal_sys(exitcode::SYS, what, e)
     };
-    if let Err(e) = write_whole(&fd, &data) {
+    if let Err(e) = write_all(&fd, &data) {
         fail(&[b"write to ", &tmp_path], e);
     }
     if let Err(e) = rustix::fs::fsync(&fd) {

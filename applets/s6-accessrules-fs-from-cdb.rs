@@ -7,7 +7,7 @@
 use s6box::accessrules::{self, Verdict};
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::supervision::atomic::write_whole;
+use s6box::io::write_all;
 use s6box::{cdb, exitcode, msg, tree};
 use rustix::fd::OwnedFd;
 use rustix::io::Errno;
@@ -43,7 +43,7 @@ fn component(name: &[u8]) -> Result<CString, Failure> {
 fn write_file(at: &OwnedFd, name: &CString, content: &[u8], path: &[u8]) -> Result<(), Failure> {
     let sys = |e| Failure::Sys(b"openwritenclose_unsafe ", path.to_vec(), e);
     let fd = tree::create_file(at, name, FILE_MODE).map_err(sys)?;
-    write_whole(&fd, content).map_err(sys)
+    write_all(&fd, content).map_err(sys)
 }
 
 /// `record(top, dir, key, data)`: writes one record's `CLASS/NAME/...`.

@@ -9,12 +9,13 @@ use s6box::fmt::dec;
 use s6box::pidfile::{self, BadPid};
 use s6box::poll::{wait, wait_io};
 use s6box::sig;
-use s6box::watch::{self, Daemon, Ended, Found};
+use s6box::sigpolicy::{self, Fate};
+use s6box::adopt::{Adopted, Early, Refused, adopt_daemon};
+use s6box::watch::{self, Daemon, Ended};
 use s6box::{exec, exitcode, msg};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -30,10 +31,11 @@ fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
     }
 }
 
-/// Statuses of children reaped before the daemon is known (one of them
-/// may be the daemon), by pid: the latest for each pid, so however many
-/// children come and go, no more entries than there can be pids.
-type Early = BTreeMap<i32, i32>;
+/// `forwarded(sig)`: whether `sig` goes on to the parent or the daemon
+/// (all but SIGCHLD: see `sigpolicy::BACKGROUND_WATCH`).
+fn forwarded(sig: i32) -> bool {
+    sigpolicy::BACKGROUND_WATCH.fate(sig) == Fate::Forward
+}
 
 /// The most signals kept for a daemon not known yet.
 const HELD_MAX: usize = 1024;
@@ -62,16 +64,16 @@ fn wait_for_pidfile(
 ) {
     let Ok(mut appear) = pidfile::Appear::new(path, since) else { return };
     let me = rustix::process::getpid();
-    while appear.check().is_none() && watch::has_children() {
+    while appear.check().is_none() && s6box::proc::has_children() {
         if wait(&[signals.as_fd(), appear.fd()], deadline) == 0 {
             return;
         }
         while let Some(s) = signals.next_from_others(me) {
-            if s == libc::SIGCHLD {
-                watch::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
+            if !forwarded(s) {
+                s6box::proc::reap(|p, st| early.record(p, st));
             } else {
                 let mut sent = false;
-                watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
+                s6box::proc::children(|c| sent |= s6box::proc::kill(c, s).is_ok());
                 if !sent && held.len() < HELD_MAX {
                     held.push(s);
                 }
@@ -105,7 +107,7 @@ pub fn main(argv: Argv) -> i32 {
         if n < 3 {
             msg::fatal(exitcode::USAGE, &[b"notification-fd cannot be 0, 1 or 2"]);
         }
-        watch::adopt_fd(n).unwrap_or_else(|e| {
+        s6box::fd::adopt(n).unwrap_or_else(|e| {
             msg::fatal_sys(exitcode::SYS, &[b"use notification-fd ", &dec(n.into())], e)
         })
     });
@@ -134,13 +136,13 @@ pub fn main(argv: Argv) -> i32 {
         if timeout > 0 { Instant::now().checked_add(Duration::from_millis(timeout)) } else { None };
 
     // Parent phase: forward signals to the parent until it exits.
-    let mut early = Early::new();
+    let mut early = Early::default();
     // `held`: signals kept for the daemon (one read after the parent
     // ended, which its zombie would not get).
     let (status, mut held) = 'parent: loop {
         if wait(&[signals.as_fd()], deadline) == 0 {
             msg::warn(&[name, b" (parent) did not exit before timeout-ready, killing it"]);
-            let _ = watch::signal_child(parent, libc::SIGKILL);
+            let _ = s6box::proc::kill(parent, libc::SIGKILL);
             deadline = None;
             continue;
         }
@@ -149,18 +151,18 @@ pub fn main(argv: Argv) -> i32 {
             // number first, so the parent's SIGCHLD may be queued behind
             // this one, and a signal sent to its zombie would be lost.
             let mut ended = None;
-            watch::reap(|pid, st| {
+            s6box::proc::reap(|pid, st| {
                 if pid == parent {
                     ended = Some(st)
                 } else {
-                    early.insert(pid.as_raw_nonzero().get(), st);
+                    early.record(pid, st);
                 }
             });
             if let Some(st) = ended {
-                break 'parent (st, Vec::from_iter((s != libc::SIGCHLD).then_some(s)));
+                break 'parent (st, Vec::from_iter(forwarded(s).then_some(s)));
             }
-            if s != libc::SIGCHLD {
-                let _ = watch::signal_child(parent, s);
+            if forwarded(s) {
+                let _ = s6box::proc::kill(parent, s);
             }
         }
     };
@@ -180,66 +182,39 @@ pub fn main(argv: Argv) -> i32 {
 
     // The pidfile, waited for if the daemon writes it late, and the check
     // that it names our daemon.
-    if !ready_now(pidfile, since) && watch::has_children() {
+    if !ready_now(pidfile, since) && s6box::proc::has_children() {
         wait_for_pidfile(pidfile, since, deadline, &signals, &mut early, &mut held);
     }
     let (content, _) = pidfile::read(pidfile, since)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::BADPID, &[b"read ", pidfile.as_bytes()], e));
-    let pid = match pidfile::parse(&content) {
-        Ok(p) => p,
-        Err(BadPid::Empty) => {
-            msg::fatal(exitcode::BADPID, &[b"pidfile ", pidfile.as_bytes(), b" is empty"])
+    let f = pidfile.as_bytes();
+    let refuse = |p: Pid, why: &[u8], what: &[u8]| -> ! {
+        let n = dec(p.as_raw_nonzero().get().into());
+        msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", f, why, what])
+    };
+    let daemon = match adopt_daemon(&content, me, &early) {
+        Ok(Adopted::Watching(d)) => d,
+        Ok(Adopted::Ended(st)) => return exitcode::approximate(st),
+        Err(Refused::BadPid(BadPid::Empty)) => {
+            msg::fatal(exitcode::BADPID, &[b"pidfile ", f, b" is empty"])
         }
-        Err(BadPid::Garbage) => msg::fatal(
-            exitcode::BADPID,
-            &[b"pidfile ", pidfile.as_bytes(), b" does not contain a valid pid"],
-        ),
-    };
-    let pid = match Pid::from_raw(pid) {
-        Some(p) if p != me && p != Pid::INIT => p,
-        _ => msg::fatal(
-            exitcode::BADPID,
-            &[b"invalid pid ", &dec(pid.into()), b" read from ", pidfile.as_bytes()],
-        ),
-    };
-    let refuse = |why: &[u8], what: &[u8]| -> ! {
-        let n = dec(pid.as_raw_nonzero().get().into());
-        msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", pidfile.as_bytes(), why, what])
-    };
-    let not_ours = || refuse(b" is not a descendant of ", name);
-    let gone = || refuse(b" exited before it could be watched", b"");
-    // Our child (re-parented through the subreaper), or, on Linux, a
-    // descendant that is not our child yet (a double fork's intermediate
-    // still runs): held by its pidfd all the same.
-    match watch::check(pid) {
-        Ok(Found::Running) => {}
-        Ok(Found::Ended(st)) => return exitcode::approximate(st),
-        Ok(Found::NotOurs) => {
-            // The daemon died and was reaped before it could be checked.
-            if watch::SUBREAPER
-                && let Some(&st) = early.get(&pid.as_raw_nonzero().get())
-            {
-                return exitcode::approximate(st);
-            }
-            if !watch::descends(pid) {
-                not_ours();
-            }
+        Err(Refused::BadPid(BadPid::Garbage)) => {
+            msg::fatal(exitcode::BADPID, &[b"pidfile ", f, b" does not contain a valid pid"])
         }
-        Err(e) => msg::fatal_sys(
-            exitcode::SYS,
-            &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
-            e,
-        ),
-    }
-    let daemon = match Daemon::attach(pid) {
-        Ok(d) => d,
-        Err(Errno::SRCH) => not_ours(),
-        Err(e) => msg::fatal_sys(
-            exitcode::SYS,
-            &[b"watch pid ", &dec(pid.as_raw_nonzero().get().into())],
-            e,
-        ),
+        Err(Refused::Invalid(n)) => {
+            msg::fatal(exitcode::BADPID, &[b"invalid pid ", &dec(n.into()), b" read from ", f])
+        }
+        Err(Refused::NotOurs(p) | Refused::Attach(p, Errno::SRCH)) => {
+            refuse(p, b" is not a descendant of ", name)
+        }
+        Err(Refused::Check(p, e)) => {
+            msg::fatal_sys(exitcode::SYS, &[b"check pid ", &dec(p.as_raw_nonzero().get().into())], e)
+        }
+        Err(Refused::Attach(p, e)) => {
+            msg::fatal_sys(exitcode::SYS, &[b"watch pid ", &dec(p.as_raw_nonzero().get().into())], e)
+        }
     };
+    let gone = || refuse(daemon.pid(), b" exited before it could be watched", b"");
     drop(early);
 
     // Daemon phase: forward every signal to the daemon at once, reap every
@@ -258,7 +233,7 @@ pub fn main(argv: Argv) -> i32 {
         let ready = wait_io(&fds, None);
         if ready & 4 != 0
             && let Some(fd) = notif.take()
-            && let Err(e) = watch::notify(fd)
+            && let Err(e) = s6box::supervision::readiness::notify(fd)
         {
             msg::warn_sys(&[b"write to notification-fd"], e);
         }
@@ -273,12 +248,12 @@ pub fn main(argv: Argv) -> i32 {
             continue;
         }
         while let Some(s) = signals.next_from_others(me) {
-            if s != libc::SIGCHLD {
+            if forwarded(s) {
                 forward(&daemon, s, name);
                 continue;
             }
             let mut ended = None;
-            watch::reap(|p, st| {
+            s6box::proc::reap(|p, st| {
                 if p == daemon.pid() {
                     ended = Some(st)
                 }

@@ -5,8 +5,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::{exec, exitcode, msg, sig};
-use rustix::fd::{AsRawFd, OwnedFd};
+use s6box::{exec, exitcode, msg, poll, sig};
+use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::io::{Errno, FdFlags};
 use rustix::process::Pid;
 
@@ -50,16 +50,18 @@ fn hackpipe() -> Result<(OwnedFd, Vec<OwnedFd>), Errno> {
     Ok((rd, ends))
 }
 
-/// `exit_watch(pid)`: a descriptor that becomes readable when `pid` ends
-/// (a pidfd), so prog is reaped as soon as it exits instead of lingering
-/// as a zombie for the daemon's lifetime. `None` where unavailable.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn exit_watch(pid: Pid) -> Option<OwnedFd> {
-    rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+s6box::linux_like! {
+    /// `exit_watch(pid)`: a descriptor that becomes readable when `pid` ends
+    /// (a pidfd), so prog is reaped as soon as it exits instead of lingering
+    /// as a zombie for the daemon's lifetime. `None` where unavailable.
+    fn exit_watch(pid: Pid) -> Option<OwnedFd> {
+        rustix::process::pidfd_open(pid, rustix::process::PidfdFlags::empty()).ok()
+    }
 }
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn exit_watch(_pid: Pid) -> Option<OwnedFd> {
-    None
+s6box::linux_like! { else
+    fn exit_watch(_pid: Pid) -> Option<OwnedFd> {
+        None
+    }
 }
 
 fn reap(pid: Pid, name: &[u8]) -> i32 {
@@ -68,7 +70,6 @@ fn reap(pid: Pid, name: &[u8]) -> i32 {
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    use rustix::event::{PollFd, PollFlags};
     let mut cli = Cli::new(argv, USAGE);
     if cli.opt().is_some() {
         cli.usage();
@@ -93,18 +94,12 @@ pub fn main(argv: Argv) -> i32 {
     let mut status = None;
     loop {
         if let Some(w) = &watch {
-            let mut fds = [PollFd::new(&rd, PollFlags::IN), PollFd::new(w, PollFlags::IN)];
-            match rustix::event::poll(&mut fds, None) {
-                Ok(_) => {}
-                Err(Errno::INTR) => continue,
-                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
-            }
-            let (pipe, gone) = (fds[0].revents(), fds[1].revents());
-            if !gone.is_empty() {
+            let ready = poll::wait(&[rd.as_fd(), w.as_fd()], None);
+            if ready & 2 != 0 {
                 status = Some(reap(pid, name));
                 watch = None;
             }
-            if pipe.is_empty() {
+            if ready & 1 == 0 {
                 continue;
             }
         }

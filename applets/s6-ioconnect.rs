@@ -86,7 +86,7 @@ impl Pipe {
         if self.eof && self.start == self.end && !self.done {
             self.done = true;
             if socket::shutdown_write(fd::borrow(self.output)).is_err()
-                && let Ok(f) = s6box::watch::adopt_fd(self.output)
+                && let Ok(f) = s6box::fd::adopt(self.output)
             {
                 drop(f);
             }

@@ -126,7 +126,7 @@ pub fn main(argv: Argv) -> i32 {
 /// `read_notification_fd()`: the number in `./notification-fd` (digits,
 /// an optional newline), or death.
 fn read_notification_fd() -> u32 {
-    let b = s6box::supervision::atomic::read_small(OsStr::new("notification-fd"), 64)
+    let b = s6box::file::read_small(OsStr::new("notification-fd"), 64)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"read ./notification-fd"], e));
     let t = b.strip_suffix(b"\n").unwrap_or(&b);
     parse_decimal(OsStr::from_bytes(t))
@@ -174,7 +174,7 @@ fn poll_check(w: &mut events::Wait, p: &Policy, check: Argv, nfd: i32) -> i32 {
             Ok(Woke::Child(_)) => {}
             r => {
                 // Timed out, prog died, or a failure: the check goes.
-                let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+                let _ = s6box::proc::kill(pid, libc::SIGKILL);
                 let _ = exec::wait_pid(pid);
                 match r {
                     Ok(Woke::Done) => return PROG_DIED,

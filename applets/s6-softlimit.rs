@@ -39,11 +39,13 @@ const RSS: Option<Resource> = Some(Resource::Rss);
 #[cfg(any(target_os = "macos", target_os = "ios"))]
 const RSS: Option<Resource> = None;
 
-/// The real-time priority limit, where the platform has one.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const RTPRIO: Option<Resource> = Some(Resource::Rtprio);
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-const RTPRIO: Option<Resource> = None;
+s6box::linux_like! {
+    /// The real-time priority limit, where the platform has one.
+    const RTPRIO: Option<Resource> = Some(Resource::Rtprio);
+}
+s6box::linux_like! { else
+    const RTPRIO: Option<Resource> = None;
+}
 
 /// `resources(c)`: the resources option `-c` sets (`None`: not an option,
 /// or, inside, a resource this platform lacks).

@@ -16,7 +16,7 @@ use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::exitcode::{FAIL, SYS, USAGE};
 use s6box::exec::{self, Envp};
-use s6box::{fd, fdpass, msg, poll, sig, sudo};
+use s6box::{fd, fdpass, msg, poll, sig, sigpolicy, sudo};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -202,8 +202,7 @@ pub fn main(argv: Argv) -> i32 {
             continue;
         }
         while let Some(s) = signals.next_from_others(me) {
-            if s != libc::SIGCHLD {
-                sig::act_as_default(s);
+            if sigpolicy::WAITER.filter(s).is_none() {
                 continue;
             }
             let Ok(Some((_, status))) =

@@ -3,9 +3,12 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
+use s6box::sigpolicy;
 use s6box::supervision::events;
-use s6box::supervision::svwait::{Goal, Waiter};
-use s6box::supervision::{atomic, control, signame};
+use crate::applets::waiting;
+use s6box::path;
+use s6box::supervision::svwait::Goal;
+use s6box::supervision::{control, signame};
 use s6box::{exitcode, msg};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -56,11 +59,11 @@ pub fn main(argv: Argv) -> i32 {
         ]);
         goal = goal.without_readiness();
     }
-    let waiter = Waiter::start(&dirs, goal, false).unwrap_or_else(|e| e.die());
+    let waiter = waiting::start(&dirs, goal, false, &sigpolicy::LISTENER);
     if !letters.is_empty() {
         send_all(&dirs, &letters);
     }
-    waiter.finish(events::deadline(timeout), None)
+    waiting::finish(waiter, events::deadline(timeout), None)
 }
 
 /// `signal_letter(text)`: the command byte of `-s text`, or usage death
@@ -78,7 +81,7 @@ fn signal_letter(text: &[u8]) -> u8 {
 }
 
 fn has_notification_fd(dir: &OsStr) -> bool {
-    let path = atomic::join(dir, s6box::supervision::servicedir::NOTIFICATION_FD);
+    let path = path::join(dir, s6box::supervision::servicedir::NOTIFICATION_FD);
     rustix::fs::stat(&path).is_ok()
 }
 
@@ -98,7 +101,7 @@ fn send_all(dirs: &[&OsStr], letters: &[u8]) -> i32 {
 /// failure warns as s6 does and returns the exit code: 102 nobody listens
 /// (or no `supervise/`), 1 `supervise/` is unusable, 111 otherwise.
 fn send(dir: &OsStr, letters: &[u8]) -> Result<(), i32> {
-    let path = atomic::join(dir, control::PATH);
+    let path = path::join(dir, control::PATH);
     let e = match open_and_write(&path, letters) {
         Ok(()) => return Ok(()),
         Err(e) => e,

@@ -2,7 +2,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::supervision::{atomic, tally};
+use s6box::path;
+use s6box::supervision::tally;
 use s6box::{exitcode, msg};
 use std::os::unix::ffi::OsStrExt;
 
@@ -12,7 +13,7 @@ const USAGE: &str = "s6-svdt-clear servicedir";
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let dir = cli.operand();
-    match tally::clear(&atomic::join(dir, tally::PATH)) {
+    match tally::clear(&path::join(dir, tally::PATH)) {
         Ok(()) => 0,
         Err(e) => {
             msg::fatal_sys(exitcode::SYS, &[b"clear death tally for service ", dir.as_bytes()], e)

@@ -3,7 +3,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::supervision::{atomic, signame, tally};
+use s6box::path;
+use s6box::supervision::{signame, tally};
 use s6box::{exitcode, fmt, msg};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -24,7 +25,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     let dir = cli.operand();
-    let path = atomic::join(dir, tally::PATH);
+    let path = path::join(dir, tally::PATH);
     let deaths = match tally::read(&path) {
         Ok(d) => d,
         // As s6: a missing tally in an existing supervise/ is created empty.

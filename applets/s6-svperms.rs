@@ -4,7 +4,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::supervision::atomic::join;
+use s6box::path::join;
 use s6box::{account, exitcode, fmt, msg};
 use rustix::fs::{Gid, Mode};
 use std::ffi::{CString, OsStr};

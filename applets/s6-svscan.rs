@@ -10,11 +10,11 @@
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
 use s6box::supervision::control;
-use s6box::{exec, exitcode, fd, msg, poll, sig};
+use s6box::{exec, exitcode, fd, msg, poll, sig, sigpolicy};
 use rustix::fd::{AsFd, AsRawFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
-use rustix::process::{Pid, Signal};
+use rustix::process::Pid;
 use std::ffi::{CString, OsStr};
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -120,7 +120,7 @@ pub fn main(argv: Argv) -> i32 {
     let services_max = services_max.max(SERVICES_MIN);
     let name_max = name_max.max(1);
     // Close-on-exec from now on: no supervisor inherits it.
-    let notif = match notif.map(s6box::watch::adopt_fd) {
+    let notif = match notif.map(fd::adopt) {
         Some(Err(e)) => {
             msg::fatal(exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         }
@@ -135,7 +135,9 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal_sys(exitcode::SYS, &[b"coe console holder"], e);
         }
     }
-    sanitize_std_fds();
+    if let Err(e) = fd::sanitize_std() {
+        msg::fatal_sys(exitcode::SYS, &[b"sanitize standard fds"], e);
+    }
     if !rest.is_empty()
         && let Err(e) = rustix::process::chdir(rest.os(0))
     {
@@ -162,7 +164,7 @@ pub fn main(argv: Argv) -> i32 {
     };
     sc.scan();
     if let Some(f) = notif {
-        let _ = s6box::watch::notify(f);
+        let _ = s6box::supervision::readiness::notify(f);
     }
     let rescan = (rescan > 0).then(|| Duration::from_millis(rescan));
     let mut next_rescan = rescan.map(|d| Instant::now() + d);
@@ -187,7 +189,9 @@ pub fn main(argv: Argv) -> i32 {
         let ready = poll::wait(&[signals.as_fd(), ctl_rd.as_fd()], deadline);
         if ready & 1 != 0 {
             while let Some(s) = signals.next_from_others(me) {
-                sc.signal(s);
+                if let Some(s) = sigpolicy::SVSCAN.filter(s) {
+                    sc.signal(s);
+                }
             }
         }
         if ready & 2 != 0 {
@@ -223,22 +227,6 @@ fn fd_number(cli: &mut Cli, what: &str) -> i32 {
         msg::fatal(exitcode::USAGE, &[what.as_bytes(), b" must be 3 or more"]);
     }
     n
-}
-
-/// `sanitize_std_fds()`: a closed stdin, stdout or stderr is opened on
-/// /dev/null, so no pipe or fifo of ours ever takes its number.
-fn sanitize_std_fds() {
-    for n in 0..3 {
-        if rustix::io::fcntl_getfd(fd::borrow(n)) == Err(Errno::BADF) {
-            let flags = if n == 0 { OFlags::RDONLY } else { OFlags::WRONLY };
-            match rustix::fs::open("/dev/null", flags, Mode::empty()) {
-                Ok(f) => {
-                    let _ = fd::move_to(f, n);
-                }
-                Err(e) => msg::fatal_sys(exitcode::SYS, &[b"sanitize standard fds"], e),
-            }
-        }
-    }
 }
 
 /// `own_supervise()`: the path of this executable, when it carries the
@@ -340,9 +328,9 @@ fn finish(console: Option<i32>) -> ! {
     msg::fatal_sys(exitcode::SYS, &[b"exec finish script .s6-svscan/finish"], e)
 }
 
-fn send(pid: Option<Pid>, s: Signal) {
+fn send(pid: Option<Pid>, sig: i32) {
     if let Some(p) = pid {
-        let _ = rustix::process::kill_process(p, s);
+        let _ = s6box::proc::kill(p, sig);
     }
 }
 
@@ -570,14 +558,9 @@ impl Scanner {
     fn spawn(&self, dir: &[u8], fds: &[(i32, i32)]) -> Result<Pid, Errno> {
         let argv = OwnedArgv::new([OsStr::new("s6-supervise"), OsStr::from_bytes(dir)]);
         let argv = argv.argv();
-        exec::spawn_with(argv, false, |_| {
-            for &(from, to) in fds {
-                if from == to {
-                    rustix::io::fcntl_setfd(fd::borrow(from), rustix::io::FdFlags::empty())?;
-                } else {
-                    fd::copy_to(fd::borrow(from), to)?;
-                }
-            }
+        exec::spawn_with(argv, false, |child| {
+            let fds: Vec<_> = fds.iter().map(|&(from, to)| (fd::borrow(from), to)).collect();
+            child.place(&fds)?;
             match &self.supervise {
                 Some(p) => match exec::try_exec_file(p, argv) {
                     // s6box moved away since: s6-supervise from PATH.
@@ -594,7 +577,7 @@ impl Scanner {
     fn reap(&mut self) {
         let mut died = false;
         let stopping = self.stopping.is_some();
-        s6box::watch::reap(|pid, _| {
+        s6box::proc::reap(|pid, _| {
             for s in &mut self.services {
                 if s.sup.pid == Some(pid) {
                     s.sup.pid = None;
@@ -623,10 +606,10 @@ impl Scanner {
     /// (or SIGTERM with `all_term`).
     fn kill_inactive(&mut self, all_term: bool) {
         for s in self.services.iter_mut().filter(|s| !s.active) {
-            send(s.sup.pid, Signal::TERM);
+            send(s.sup.pid, libc::SIGTERM);
             if let Some(l) = &mut s.log {
                 l.wr = None;
-                send(l.sup.pid, if all_term { Signal::TERM } else { Signal::HUP });
+                send(l.sup.pid, if all_term { libc::SIGTERM } else { libc::SIGHUP });
             }
         }
     }
@@ -639,12 +622,12 @@ impl Scanner {
             _ => Stop::Clean,
         });
         for s in &mut self.services {
-            send(s.sup.pid, Signal::TERM);
+            send(s.sup.pid, libc::SIGTERM);
             if let Some(l) = &mut s.log {
                 // The logger ends once its producers are gone and the pipe
                 // is drained: our copy of the write end must go.
                 l.wr = None;
-                send(l.sup.pid, if how == Stop::Quit { Signal::TERM } else { Signal::HUP });
+                send(l.sup.pid, if how == Stop::Quit { libc::SIGTERM } else { libc::SIGHUP });
             }
         }
     }
@@ -686,8 +669,7 @@ impl Scanner {
             libc::SIGQUIT => ("SIGQUIT", Some(b'q')),
             libc::SIGUSR1 => ("SIGUSR1", None),
             libc::SIGUSR2 => ("SIGUSR2", None),
-            #[cfg(any(target_os = "linux", target_os = "android"))]
-            libc::SIGPWR => ("SIGPWR", None),
+            s if Some(s) == s6box::sig::SIGPWR => ("SIGPWR", None),
             libc::SIGWINCH => ("SIGWINCH", None),
             _ => return,
         };

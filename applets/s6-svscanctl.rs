@@ -3,7 +3,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::supervision::{atomic, control};
+use s6box::path;
+use s6box::supervision::control;
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
@@ -23,7 +24,7 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     let dir = cli.operand();
-    match control::send(&atomic::join(dir, ".s6-svscan/control"), &cmds) {
+    match control::send(&path::join(dir, ".s6-svscan/control"), &cmds) {
         Ok(()) => exitcode::OK,
         Err(Errno::NXIO) => msg::fatal(
             exitcode::USAGE,

@@ -4,7 +4,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::supervision::status::{self, Status};
-use s6box::supervision::{atomic, servicedir, signame, svlock};
+use s6box::path;
+use s6box::supervision::{servicedir, signame, svlock};
 use s6box::tai::Tain;
 use s6box::{exitcode, fmt, msg};
 use std::os::unix::ffi::OsStrExt;
@@ -103,7 +104,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let st = status::read_dir(dir)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"read status for ", db], e));
-    let down = atomic::join(dir, servicedir::DOWN);
+    let down = path::join(dir, servicedir::DOWN);
     let normally_up =
         rustix::fs::statat(rustix::fs::CWD, &down, rustix::fs::AtFlags::empty()).is_err();
     let now = Tain::now();
@@ -137,18 +138,6 @@ fn push_bool(out: &mut Vec<u8>, b: bool) {
     out.extend_from_slice(if b { b"true" } else { b"false" });
 }
 
-fn push_u64(out: &mut Vec<u8>, n: u64) {
-    if let Ok(n) = i64::try_from(n) {
-        fmt::push_dec(out, n);
-    } else {
-        // Above i64: the high part, then 18 digits.
-        fmt::push_dec(out, (n / 1_000_000_000_000_000_000) as i64);
-        let low = fmt::dec((n % 1_000_000_000_000_000_000) as i64);
-        out.extend(std::iter::repeat_n(b'0', 18 - low.len()));
-        out.extend_from_slice(&low);
-    }
-}
-
 /// The killing signal of the last death, if it was killed.
 fn signal_of(st: &Status) -> Option<i32> {
     let s = i32::from(st.wstat & 0x7f);
@@ -167,7 +156,7 @@ fn field(out: &mut Vec<u8>, f: Field, st: &Status, normally_up: bool, now: &Tain
         Field::Paused => push_bool(out, up && st.flag(status::PAUSED)),
         Field::Pid | Field::Pgid => {
             if up {
-                push_u64(out, st.pid)
+                fmt::push_u64(out, st.pid)
             } else {
                 out.extend_from_slice(b"-1")
             }
@@ -186,8 +175,8 @@ fn field(out: &mut Vec<u8>, f: Field, st: &Status, normally_up: bool, now: &Tain
         },
         Field::UpDownSince => out.extend_from_slice(&st.stamp.min(*now).text()),
         Field::ReadySince => out.extend_from_slice(&st.readystamp.text()),
-        Field::UpDownFor => push_u64(out, updown_for(st, now)),
-        Field::ReadyFor => push_u64(out, elapsed(now, &st.readystamp)),
+        Field::UpDownFor => fmt::push_u64(out, updown_for(st, now)),
+        Field::ReadyFor => fmt::push_u64(out, elapsed(now, &st.readystamp)),
     }
 }
 
@@ -202,9 +191,9 @@ fn human(out: &mut Vec<u8>, st: &Status, normally_up: bool, numeric: bool, now: 
     let not_started = !up && st.not_started();
     if up {
         out.extend_from_slice(b"up (pid ");
-        push_u64(out, st.pid);
+        fmt::push_u64(out, st.pid);
         out.extend_from_slice(b" pgid ");
-        push_u64(out, st.pid);
+        fmt::push_u64(out, st.pid);
         out.extend_from_slice(b") ");
     } else if not_started {
         out.extend_from_slice(b"down (not started yet) ");
@@ -227,7 +216,7 @@ fn human(out: &mut Vec<u8>, st: &Status, normally_up: bool, numeric: bool, now: 
         out.extend_from_slice(b") ");
     }
     if !not_started {
-        push_u64(out, updown_for(st, now));
+        fmt::push_u64(out, updown_for(st, now));
         out.extend_from_slice(b" seconds");
     }
     if up && !normally_up {
@@ -247,7 +236,7 @@ fn human(out: &mut Vec<u8>, st: &Status, normally_up: bool, numeric: bool, now: 
     }
     if st.flag(status::READY) && !not_started {
         out.extend_from_slice(b", ready ");
-        push_u64(out, elapsed(now, &st.readystamp));
+        fmt::push_u64(out, elapsed(now, &st.readystamp));
         out.extend_from_slice(b" seconds");
     }
 }

@@ -36,7 +36,7 @@ pub fn main(argv: Argv) -> i32 {
             if at_start {
                 out.extend_from_slice(&stamp);
             }
-            match tai::find_newline(data) {
+            match s6box::bytes::find_newline(data) {
                 Some(i) => {
                     out.extend_from_slice(&data[..=i]);
                     data = &data[i + 1..];

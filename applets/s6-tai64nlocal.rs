@@ -77,7 +77,7 @@ impl Local {
                 }
                 let need = STAMP_LEN - self.pending.len();
                 let take = &data[..need.min(data.len())];
-                if let Some(i) = tai::find_newline(take) {
+                if let Some(i) = s6box::bytes::find_newline(take) {
                     // A line too short to hold a stamp.
                     out.extend_from_slice(&self.pending);
                     out.extend_from_slice(&take[..=i]);
@@ -101,7 +101,7 @@ impl Local {
                 }
                 continue;
             }
-            match tai::find_newline(data) {
+            match s6box::bytes::find_newline(data) {
                 Some(i) => {
                     out.extend_from_slice(&data[..=i]);
                     data = &data[i + 1..];

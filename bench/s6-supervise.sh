@@ -4,8 +4,11 @@
 # reference (static, /opt/s6-2.15.0.0/bin) and Debian's (2.11, dynamic):
 #  - idle: voluntary context switches and utime+stime ticks of a supervisor
 #    whose service runs, over WINDOW seconds (target: 0 and 0);
-#  - memory: PSS per supervisor (smaps_rollup) with NSUP supervisors
-#    running at once (target: at most the reference's);
+#  - memory: what each of NSUP supervisors running at once costs for
+#    itself: its private pages (Private_Clean + Private_Dirty of
+#    /proc/PID/smaps_rollup) plus its page tables (VmPTE of
+#    /proc/PID/status), mean in kB (target: at most the reference's); PSS
+#    (the shared pages' share) too, for comparison;
 #  - latency, median over N samples: `r` written to supervise/control (as
 #    s6-svc -r does) on a ready service, to the new `u` event; and a crash
 #    (SIGKILL of run) to the `u` event of the restart. The service signals
@@ -119,7 +122,7 @@ waitready() {
   echo "timeout waiting for $1" >&2; return 1
 }
 
-printf '%-8s %10s %8s %10s %12s %14s\n' supervisor wakeups ticks "PSS kB" "r->u us" "crash->u us"
+printf '%-8s %10s %8s %10s %8s %12s %14s\n' supervisor wakeups ticks "priv kB" "PSS kB" "r->u us" "crash->u us"
 for entry in "${sups[@]}"; do
   name=${entry%%:*}; sup=${entry#*:}
   d="$work/$name-svs"; mkdir -p "$d"
@@ -139,12 +142,15 @@ for entry in "${sups[@]}"; do
   done
   for i in $(seq 1 "$NSUP"); do waitready "$d/sv$i"; done
   [ "$NSUP" -gt 0 ] && sleep 0.5
-  pss=0
+  pss=0 priv=0
   for q in "${sp[@]}"; do
     pss=$((pss + $(awk '/^Pss:/ {print $2}' "/proc/$q/smaps_rollup")))
+    priv=$((priv + $(awk '/^Private_(Clean|Dirty):/ {s += $2} END {print s}' "/proc/$q/smaps_rollup") \
+      + $(awk '/^VmPTE:/ {print $2}' "/proc/$q/status")))
   done
-  printf '%-8s %10s %8s %10s %12s %14s\n' "$name" $((v1 - v0)) $((t1 - t0)) \
-    "$(awk -v s="$pss" -v n="$NSUP" 'BEGIN {if (n) printf "%.1f", s / n; else print "-"}')" "$r" "$k"
+  mean() { awk -v s="$1" -v n="$NSUP" 'BEGIN {if (n) printf "%.1f", s / n; else print "-"}'; }
+  printf '%-8s %10s %8s %10s %8s %12s %14s\n' "$name" $((v1 - v0)) $((t1 - t0)) \
+    "$(mean "$priv")" "$(mean "$pss")" "$r" "$k"
   for q in "$p" "${sp[@]}"; do kill -QUIT "$q" 2>/dev/null || true; wait "$q" 2>/dev/null || true; done
   for f in "$d"/sv*/runpid; do kill -KILL "$(cat "$f")" 2>/dev/null || true; done
   pids=()

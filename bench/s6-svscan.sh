@@ -5,7 +5,9 @@
 # reference's, side by side in one run:
 #  - start to all up: from the exec of s6-svscan until every
 #    supervise/status shows a pid (polled every 5 ms);
-#  - PSS (smaps_rollup) of the scanner, and the mean per supervisor;
+#  - memory of the scanner, and the mean per supervisor: private pages
+#    (Private_Clean + Private_Dirty of smaps_rollup) plus page tables
+#    (VmPTE of /proc/PID/status), what each process costs for itself;
 #  - idle wake-ups: voluntary + involuntary context switches summed over
 #    the scanner and every supervisor during WINDOW seconds (default 5);
 #  - a rescan with nothing new: the scanner's CPU time for one
@@ -76,21 +78,25 @@ def switches(pids):
         except OSError:
             pass
     return t
-def pss(p):
+def mem(p):
+    t = 0
     for l in open(f"/proc/{p}/smaps_rollup"):
-        if l.startswith("Pss:"):
-            return int(l.split()[1])
-    return 0
+        if l.startswith(("Private_Clean:", "Private_Dirty:")):
+            t += int(l.split()[1])
+    for l in open(f"/proc/{p}/status"):
+        if l.startswith("VmPTE:"):
+            t += int(l.split()[1])
+    return t
 cmd = sys.argv[1]
 if cmd == "waitup":
     scan, n, t0 = sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     while up(scan, n) < n:
         time.sleep(0.005)
     print(f"{time.monotonic() - t0:.3f}")
-elif cmd == "pss":
+elif cmd == "mem":
     pids = tree(int(sys.argv[2]))
     sups = pids[1:]
-    print(f"{pss(pids[0])} {sum(pss(p) for p in sups) // max(len(sups), 1)} {len(sups)}")
+    print(f"{mem(pids[0])} {sum(mem(p) for p in sups) / max(len(sups), 1):.1f} {len(sups)}")
 elif cmd == "idle":
     pids = tree(int(sys.argv[2]))
     a = switches(pids)
@@ -122,7 +128,7 @@ make_scan() {
 
 # measure DIR: one full round with DIR's s6-svscan (and DIR first in PATH).
 measure() {
-  local dir=$1 t0 up pss idle rescan t1 gone
+  local dir=$1 t0 up mem idle rescan t1 gone
   make_scan
   sync
   t0=$(python3 "$work/probe.py" now)
@@ -131,7 +137,7 @@ measure() {
   scanner=$!
   up=$(python3 "$work/probe.py" waitup "$work/scan" "$N" "$t0")
   sleep 1
-  pss=$(python3 "$work/probe.py" pss "$scanner")
+  mem=$(python3 "$work/probe.py" mem "$scanner")
   idle=$(python3 "$work/probe.py" idle "$scanner" "$WINDOW")
   rescan=$(python3 "$work/probe.py" rescan "$scanner" "$dir/s6-svscanctl" "$work/scan")
   t1=$(python3 "$work/probe.py" now)
@@ -139,15 +145,15 @@ measure() {
   wait "$scanner" || true
   gone=$(python3 -c "import time; print(f'{time.monotonic() - $t1:.3f}')")
   scanner=
-  set -- $pss
+  set -- $mem
   printf '%10s %12s %14s %14s %14s %12s\n' "$up" "$1" "$2" "$idle" "$rescan" "$gone" > "$work/row"
 }
 
 echo "N=$N services; s6box's tree runs $oursup s6-supervise"
-printf '%-28s %10s %12s %14s %14s %14s %12s\n' tree "all up (s)" "scanner PSS" "PSS/supervisor" "idle wakeups" "rescan (ms)" "-t gone (s)"
+printf '%-28s %10s %12s %14s %14s %14s %12s\n' tree "all up (s)" "scanner mem" "mem/supervisor" "idle wakeups" "rescan (ms)" "-t gone (s)"
 row() { measure "$2"; printf '%-28s %s\n' "$1" "$(cat "$work/row")"; }
 row "s6box ($(stat -c %s "$work/ours/s6box") B)" "$work/ours"
 row "reference 2.15" "$work/ref"
 row "s6box (again)" "$work/ours"
 row "reference 2.15 (again)" "$work/ref"
-echo "(PSS in KiB; idle wake-ups over ${WINDOW} s summed over the scanner and its supervisors)"
+echo "(mem: private pages + page tables, KiB; idle wake-ups over ${WINDOW} s summed over the scanner and its supervisors)"

@@ -6,7 +6,7 @@
 
 use crate::cdb;
 use crate::envdir::{self, Rules};
-use crate::supervision::atomic::read_small;
+use crate::file::read_small;
 use rustix::fs::Access;
 use rustix::io::Errno;
 use std::ffi::{CString, OsStr, OsString};

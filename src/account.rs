@@ -24,10 +24,11 @@ fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn errno_location() -> *mut libc::c_int {
-    // SAFETY: always returns the valid address of this thread's errno.
-    unsafe { libc::__errno_location() }
+linux_like! {
+    fn errno_location() -> *mut libc::c_int {
+        // SAFETY: always returns the valid address of this thread's errno.
+        unsafe { libc::__errno_location() }
+    }
 }
 #[cfg(any(target_os = "freebsd", target_os = "dragonfly", target_os = "macos", target_os = "ios"))]
 fn errno_location() -> *mut libc::c_int {

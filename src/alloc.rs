@@ -1,6 +1,8 @@
 //! The global allocator. Small requests are bump-allocated from a fixed
-//! arena in .bss and never reused; larger ones, and every request once
-//! the arena is full, go to the C library's malloc.
+//! arena in .bss; a block is given back (or resized in place) only while
+//! it is the last one handed out, so a loop that allocates and frees stays
+//! in a few bytes. Larger requests, and every request once the arena is
+//! full, go to the C library's malloc.
 //!
 //! Why: a chainloader allocates a few hundred bytes (its parsed command
 //! line) and execs. musl's malloc, on first use, makes four system calls

@@ -54,120 +54,123 @@ fn same_set(mut a: Vec<u32>, mut b: Vec<u32>) -> bool {
     a == b
 }
 
-/// Reading and setting the real, effective and saved ids together, where
-/// getresuid/setresuid and their gid twins exist.
-#[cfg(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-))]
-mod ids {
-    use rustix::io::Errno;
+/// `resid_os! { items }`: items for the systems with getresuid/setresuid
+/// and their gid twins; `resid_os! { else items }`: for the others.
+macro_rules! resid_os {
+    (else $($i:item)*) => {$(
+        #[cfg(not(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "openbsd", target_os = "dragonfly")))]
+        $i
+    )*};
+    ($($i:item)*) => {$(
+        #[cfg(any(target_os = "linux", target_os = "android", target_os = "freebsd", target_os = "openbsd", target_os = "dragonfly"))]
+        $i
+    )*};
+}
 
-    type GetRes = unsafe extern "C" fn(*mut u32, *mut u32, *mut u32) -> libc::c_int;
-    type SetRes = unsafe extern "C" fn(u32, u32, u32) -> libc::c_int;
+resid_os! {
+    /// Reading and setting the real, effective and saved ids together, where
+    /// getresuid/setresuid and their gid twins exist.
+    mod ids {
+        use rustix::io::Errno;
 
-    fn triple(get: GetRes) -> [u32; 3] {
-        let [mut r, mut e, mut s] = [0u32; 3];
-        // SAFETY: the three pointers are valid for writes.
-        unsafe { get(&mut r, &mut e, &mut s) };
-        [r, e, s]
-    }
+        type GetRes = unsafe extern "C" fn(*mut u32, *mut u32, *mut u32) -> libc::c_int;
+        type SetRes = unsafe extern "C" fn(u32, u32, u32) -> libc::c_int;
 
-    /// `set_all(get, set, id)`: sets all three ids to `id` at once, unless
-    /// they already are: no id is ever left behind, as Linux's
-    /// unprivileged setuid/setgid would leave the real and saved ones.
-    /// `u32::MAX` is not an id (for setresuid it means "unchanged"):
-    /// refused like setuid does, EINVAL.
-    fn set_all(get: GetRes, set: SetRes, id: u32) -> Result<(), Errno> {
-        if id == u32::MAX {
-            return Err(Errno::INVAL);
+        fn triple(get: GetRes) -> [u32; 3] {
+            let [mut r, mut e, mut s] = [0u32; 3];
+            // SAFETY: the three pointers are valid for writes.
+            unsafe { get(&mut r, &mut e, &mut s) };
+            [r, e, s]
         }
-        if triple(get) == [id; 3] {
-            return Ok(());
-        }
-        // SAFETY: plain system call wrapper.
-        if unsafe { set(id, id, id) } != 0 {
-            return Err(super::errno());
-        }
-        if triple(get) != [id; 3] {
-            return Err(Errno::PERM);
-        }
-        Ok(())
-    }
 
-    /// `gids()`: real, effective, saved gid.
-    pub fn gids() -> [u32; 3] {
-        triple(libc::getresgid)
-    }
-    /// `set_uid(id)`: real, effective and saved uid become `id`, or the
-    /// system's refusal.
-    pub fn set_uid(id: u32) -> Result<(), Errno> {
-        set_all(libc::getresuid, libc::setresuid, id)
-    }
-    /// `set_gid(id)`: real, effective and saved gid become `id`, or the
-    /// system's refusal.
-    pub fn set_gid(id: u32) -> Result<(), Errno> {
-        set_all(libc::getresgid, libc::setresgid, id)
+        /// `set_all(get, set, id)`: sets all three ids to `id` at once, unless
+        /// they already are: no id is ever left behind, as Linux's
+        /// unprivileged setuid/setgid would leave the real and saved ones.
+        /// `u32::MAX` is not an id (for setresuid it means "unchanged"):
+        /// refused like setuid does, EINVAL.
+        fn set_all(get: GetRes, set: SetRes, id: u32) -> Result<(), Errno> {
+            if id == u32::MAX {
+                return Err(Errno::INVAL);
+            }
+            if triple(get) == [id; 3] {
+                return Ok(());
+            }
+            // SAFETY: plain system call wrapper.
+            if unsafe { set(id, id, id) } != 0 {
+                return Err(super::errno());
+            }
+            if triple(get) != [id; 3] {
+                return Err(Errno::PERM);
+            }
+            Ok(())
+        }
+
+        /// `gids()`: real, effective, saved gid.
+        pub fn gids() -> [u32; 3] {
+            triple(libc::getresgid)
+        }
+        /// `set_uid(id)`: real, effective and saved uid become `id`, or the
+        /// system's refusal.
+        pub fn set_uid(id: u32) -> Result<(), Errno> {
+            set_all(libc::getresuid, libc::setresuid, id)
+        }
+        /// `set_gid(id)`: real, effective and saved gid become `id`, or the
+        /// system's refusal.
+        pub fn set_gid(id: u32) -> Result<(), Errno> {
+            set_all(libc::getresgid, libc::setresgid, id)
+        }
     }
 }
 
-/// Reading the real and effective ids (the saved one is not visible, so
-/// it is taken as the effective) and setting all three with setuid/setgid.
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "android",
-    target_os = "freebsd",
-    target_os = "openbsd",
-    target_os = "dragonfly"
-)))]
-mod ids {
-    use rustix::io::Errno;
+resid_os! { else
+    /// Reading the real and effective ids (the saved one is not visible, so
+    /// it is taken as the effective) and setting all three with setuid/setgid.
+    mod ids {
+        use rustix::io::Errno;
 
-    type Get = unsafe extern "C" fn() -> u32;
-    type Set = unsafe extern "C" fn(u32) -> libc::c_int;
+        type Get = unsafe extern "C" fn() -> u32;
+        type Set = unsafe extern "C" fn(u32) -> libc::c_int;
 
-    fn pair(real: Get, effective: Get) -> [u32; 3] {
-        // SAFETY: these getters cannot fail.
-        let (r, e) = unsafe { (real(), effective()) };
-        [r, e, e]
-    }
-
-    /// `set_all(set, real, effective, id)`: always calls `set` (the saved
-    /// id cannot be checked, so "already in place" cannot be known; the
-    /// call succeeds then anyway), twice: an unprivileged setuid(id) with
-    /// `id` the real id only sets the effective id; the second call, with
-    /// `id` now the effective id, sets all three. Then the real and
-    /// effective ids must be `id`.
-    fn set_all(set: Set, real: Get, effective: Get, id: u32) -> Result<(), Errno> {
-        if id == u32::MAX {
-            return Err(Errno::INVAL);
+        fn pair(real: Get, effective: Get) -> [u32; 3] {
+            // SAFETY: these getters cannot fail.
+            let (r, e) = unsafe { (real(), effective()) };
+            [r, e, e]
         }
-        // SAFETY: plain system call wrappers.
-        if unsafe { set(id) } != 0 || unsafe { set(id) } != 0 {
-            return Err(super::errno());
-        }
-        if pair(real, effective) != [id; 3] {
-            return Err(Errno::PERM);
-        }
-        Ok(())
-    }
 
-    /// `gids()`: real, effective, effective gid.
-    pub fn gids() -> [u32; 3] {
-        pair(libc::getgid, libc::getegid)
-    }
-    /// `set_uid(id)`: real, effective and saved uid become `id`, or the
-    /// system's refusal.
-    pub fn set_uid(id: u32) -> Result<(), Errno> {
-        set_all(libc::setuid, libc::getuid, libc::geteuid, id)
-    }
-    /// `set_gid(id)`: real, effective and saved gid become `id`, or the
-    /// system's refusal.
-    pub fn set_gid(id: u32) -> Result<(), Errno> {
-        set_all(libc::setgid, libc::getgid, libc::getegid, id)
+        /// `set_all(set, real, effective, id)`: always calls `set` (the saved
+        /// id cannot be checked, so "already in place" cannot be known; the
+        /// call succeeds then anyway), twice: an unprivileged setuid(id) with
+        /// `id` the real id only sets the effective id; the second call, with
+        /// `id` now the effective id, sets all three. Then the real and
+        /// effective ids must be `id`.
+        fn set_all(set: Set, real: Get, effective: Get, id: u32) -> Result<(), Errno> {
+            if id == u32::MAX {
+                return Err(Errno::INVAL);
+            }
+            // SAFETY: plain system call wrappers.
+            if unsafe { set(id) } != 0 || unsafe { set(id) } != 0 {
+                return Err(super::errno());
+            }
+            if pair(real, effective) != [id; 3] {
+                return Err(Errno::PERM);
+            }
+            Ok(())
+        }
+
+        /// `gids()`: real, effective, effective gid.
+        pub fn gids() -> [u32; 3] {
+            pair(libc::getgid, libc::getegid)
+        }
+        /// `set_uid(id)`: real, effective and saved uid become `id`, or the
+        /// system's refusal.
+        pub fn set_uid(id: u32) -> Result<(), Errno> {
+            set_all(libc::setuid, libc::getuid, libc::geteuid, id)
+        }
+        /// `set_gid(id)`: real, effective and saved gid become `id`, or the
+        /// system's refusal.
+        pub fn set_gid(id: u32) -> Result<(), Errno> {
+            set_all(libc::setgid, libc::getgid, libc::getegid, id)
+        }
     }
 }
 

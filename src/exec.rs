@@ -290,6 +290,15 @@ impl Child {
         }
         Ok(())
     }
+
+    /// `place(fds)`: `fd::place_all(fds)`, the child's report descriptor
+    /// first moved off every target number.
+    pub fn place(&mut self, fds: &[(rustix::fd::BorrowedFd, i32)]) -> Result<(), Errno> {
+        for &(_, n) in fds {
+            self.keep_clear(n)?;
+        }
+        crate::fd::place_all(fds)
+    }
 }
 
 /// `spawn_with(argv, newpidns, setup)`: as `spawn`, but the child runs
@@ -324,15 +333,7 @@ pub fn spawn_with(
     }
     drop(wr);
     let mut buf = [0u8; 4];
-    let mut got = 0;
-    while got < 4 {
-        match rustix::io::read(&rd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let got = crate::io::read_full(&rd, &mut buf)?;
     let child = rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)?;
     if got == 4 {
         let _ = wait_pid(child);
@@ -344,23 +345,24 @@ pub fn spawn_with(
 /// `fork_ns(newpidns)`: fork(2), or on Linux with `newpidns` a clone(2) whose
 /// child is pid 1 of a new PID namespace.
 fn fork_ns(newpidns: bool) -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    if newpidns {
-        // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
-        // stack, behaves as fork(2) (the child continues on a copy of this
-        // stack). s6box is single-threaded, so no lock is held across it,
-        // and the child only restores signals, sets up and execs.
-        return unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
-                0usize,
-                0usize,
-                0usize,
-                0usize,
-            )
-        } as i32;
-    }
+    linux_like!(if {
+        if newpidns {
+            // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
+            // stack, behaves as fork(2) (the child continues on a copy of this
+            // stack). s6box is single-threaded, so no lock is held across it,
+            // and the child only restores signals, sets up and execs.
+            return unsafe {
+                libc::syscall(
+                    libc::SYS_clone,
+                    (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
+                    0usize,
+                    0usize,
+                    0usize,
+                    0usize,
+                )
+            } as i32;
+        }
+    } else {});
     let _ = newpidns;
     // SAFETY: s6box is single-threaded, so the child may run any code; it
     // only restores signal state, sets up, execs, and _exits on failure.
@@ -377,27 +379,9 @@ pub fn spawn_in(
     dir: rustix::fd::BorrowedFd,
     fds: &[(rustix::fd::BorrowedFd, i32)],
 ) -> Result<rustix::process::Pid, Errno> {
-    use rustix::fd::AsRawFd;
     spawn_with(argv, false, |child| {
         rustix::process::fchdir(dir)?;
-        for &(_, n) in fds {
-            child.keep_clear(n)?;
-        }
-        // Every source first goes above the targets (close-on-exec), so a
-        // source numbered like a target is never overwritten too early.
-        let mut high = [-1i32; 8];
-        for (i, (fd, _)) in fds.iter().enumerate().take(high.len()) {
-            // SAFETY: F_DUPFD_CLOEXEC on an open descriptor makes a new one
-            // that this child owns until exec closes it.
-            high[i] = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 64) };
-            if high[i] < 0 {
-                return Err(crate::msg::errno());
-            }
-        }
-        for (i, (_, n)) in fds.iter().enumerate().take(high.len()) {
-            crate::fd::copy_to(crate::fd::borrow(high[i]), *n)?;
-        }
-        Ok(())
+        child.place(fds)
     })
 }
 

@@ -1,7 +1,9 @@
-//! Descriptors named by number on a command line (`-d fd`), and handing a
-//! descriptor over to the exec'd program.
+//! Descriptors by number: named on a command line (`-d fd`), inherited
+//! (`adopt`), put on a fixed number for the exec'd program (`copy_to`,
+//! `move_to`, `place_all`), and the standard ones kept open (`sanitize_std`).
 
-use rustix::fd::{BorrowedFd, IntoRawFd, OwnedFd};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
 use rustix::io::{Errno, FdFlags};
 
 /// `borrow(n)`: descriptor `n`, named by the user, for calls that only use
@@ -23,7 +25,6 @@ pub fn inherit(fd: OwnedFd) -> Result<i32, Errno> {
 /// to (replacing whatever `n` was), not close-on-exec, for the exec'd
 /// program; `fd` itself is closed unless it already is `n`.
 pub fn move_to(fd: OwnedFd, n: i32) -> Result<(), Errno> {
-    use rustix::fd::{AsFd, AsRawFd};
     if fd.as_raw_fd() == n {
         return inherit(fd).map(|_| ());
     }
@@ -32,8 +33,12 @@ pub fn move_to(fd: OwnedFd, n: i32) -> Result<(), Errno> {
 
 /// `copy_to(fd, n)`: makes descriptor number `n` refer to what `fd` refers
 /// to (replacing whatever `n` was), not close-on-exec; `fd` stays open.
+/// When `fd` already is `n`, its close-on-exec flag is cleared (dup2(n, n)
+/// would leave it set).
 pub fn copy_to(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
-    use rustix::fd::AsRawFd;
+    if fd.as_raw_fd() == n {
+        return rustix::io::fcntl_setfd(fd, FdFlags::empty());
+    }
     // SAFETY: dup2 on a descriptor open for the duration of the call; `n`
     // is replaced as the caller asked (-d n, or stderr put back). The new
     // descriptor has close-on-exec clear and is deliberately left open,
@@ -42,6 +47,55 @@ pub fn copy_to(fd: BorrowedFd, n: i32) -> Result<(), Errno> {
         return Err(crate::msg::errno());
     }
     Ok(())
+}
+
+/// `place_all(fds)`: for a child about to exec: makes each `(fd, n)`'s
+/// `fd` its descriptor `n` (not close-on-exec), whatever the numbers: every
+/// source is first copied above all the targets (close-on-exec), so a
+/// source numbered like another target is never overwritten too early.
+pub fn place_all(fds: &[(BorrowedFd, i32)]) -> Result<(), Errno> {
+    let above = fds.iter().map(|&(_, n)| n).max().unwrap_or(0).max(2) + 1;
+    let mut high = Vec::with_capacity(fds.len());
+    for &(fd, _) in fds {
+        high.push(rustix::io::fcntl_dupfd_cloexec(fd, above)?);
+    }
+    for (h, &(_, n)) in high.iter().zip(fds) {
+        copy_to(h.as_fd(), n)?;
+    }
+    Ok(())
+}
+
+/// `null_onto(n)`: `/dev/null` on descriptor `n` (not close-on-exec), open
+/// for reading on 0 and for writing on any other number, as s6 does.
+pub fn null_onto(n: i32) -> Result<(), Errno> {
+    let mode = if n == 0 { OFlags::RDONLY } else { OFlags::WRONLY };
+    move_to(rustix::fs::open("/dev/null", mode | OFlags::CLOEXEC, Mode::empty())?, n)
+}
+
+/// `sanitize_std()`: a closed stdin, stdout or stderr is opened on
+/// /dev/null (`null_onto`), so no descriptor the program opens later takes
+/// its number.
+pub fn sanitize_std() -> Result<(), Errno> {
+    for n in 0..3 {
+        if rustix::io::fcntl_getfd(borrow(n)) == Err(Errno::BADF) {
+            null_onto(n)?;
+        }
+    }
+    Ok(())
+}
+
+/// `adopt(n)`: takes over inherited descriptor `n` (which must be open:
+/// EBADF otherwise) and makes it close-on-exec, so no program started from
+/// here inherits it. The caller becomes its only owner.
+pub fn adopt(n: i32) -> Result<OwnedFd, Errno> {
+    if n < 0 {
+        return Err(Errno::BADF);
+    }
+    let flags = rustix::io::fcntl_getfd(borrow(n))?;
+    rustix::io::fcntl_setfd(borrow(n), flags | FdFlags::CLOEXEC)?;
+    // SAFETY: fcntl proved the descriptor open; it was inherited, nothing
+    // else in this process owns it, and the caller takes over its closing.
+    Ok(unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(n) })
 }
 
 /// `pipe_cloexec()`: a pipe whose two ends are close-on-exec.
@@ -92,4 +146,28 @@ pub fn close(n: i32) {
     // in it owns (no OwnedFd holds 0 or 1); closing it is what the caller
     // asks for, and a closed one only makes close fail.
     unsafe { libc::close(n) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cloexec(n: i32) -> bool {
+        rustix::io::fcntl_getfd(borrow(n)).unwrap().contains(FdFlags::CLOEXEC)
+    }
+
+    #[test]
+    fn placed_descriptors_are_inherited() {
+        let (a, b) = pipe_cloexec().unwrap();
+        let (na, nb) = (a.as_raw_fd(), b.as_raw_fd());
+        // On its own number: only the flag changes.
+        copy_to(a.as_fd(), na).unwrap();
+        assert!(!cloexec(na));
+        // Swapped: each source survives until it is copied.
+        let (ino_a, ino_b) = (rustix::fs::fstat(&a).unwrap(), rustix::fs::fstat(&b).unwrap());
+        place_all(&[(a.as_fd(), nb), (b.as_fd(), na)]).unwrap();
+        assert_eq!(rustix::fs::fstat(borrow(nb)).unwrap().st_ino, ino_a.st_ino);
+        assert_eq!(rustix::fs::fstat(borrow(na)).unwrap().st_ino, ino_b.st_ino);
+        assert!(!cloexec(na) && !cloexec(nb));
+    }
 }

@@ -5,20 +5,8 @@
 //! EINTR is retried and EAGAIN waits in poll. Failures die with s6's
 //! messages (`unable to read from stdin`, `unable to write to stdout`), 111.
 
-use crate::{exitcode, msg};
-use rustix::event::{PollFd, PollFlags, poll};
+use crate::{exitcode, msg, poll};
 use rustix::io::Errno;
-use rustix::time::Timespec;
-
-/// `wait(fd, flags)`: sleeps until `fd` is ready for `flags` (or in error).
-fn wait(fd: i32, flags: PollFlags) -> Result<(), Errno> {
-    let fd = msg::fd(fd);
-    let mut fds = [PollFd::new(&fd, flags)];
-    match poll(&mut fds, None) {
-        Ok(_) | Err(Errno::INTR) => Ok(()),
-        Err(e) => Err(e),
-    }
-}
 
 /// `read(buf, out)`: reads what stdin has (at least one byte, blocking if
 /// need be) into `buf`; 0 at end of input. Before waiting for a
@@ -35,7 +23,7 @@ pub fn read(buf: &mut [u8], out: &mut Vec<u8>) -> usize {
                 if !out.is_empty() {
                     flush(out);
                 }
-                if let Err(e) = wait(0, PollFlags::IN) {
+                if let Err(e) = poll::until_ready(msg::fd(0), false) {
                     die_read(e, out)
                 }
             }
@@ -52,40 +40,18 @@ fn die_read(e: Errno, out: &mut Vec<u8>) -> ! {
 /// `input_ready()`: whether a read from stdin would return at once (data,
 /// end of input or an error), by a poll with a zero timeout.
 pub fn input_ready() -> bool {
-    let fd = msg::fd(0);
-    let mut fds = [PollFd::new(&fd, PollFlags::IN)];
-    let zero = Timespec { tv_sec: 0, tv_nsec: 0 };
-    match poll(&mut fds, Some(&zero)) {
-        // POLLNVAL: a descriptor poll cannot watch (a tty on macOS), whose
-        // read may well block.
-        Ok(n) => n > 0 && !fds[0].revents().contains(PollFlags::NVAL),
-        // Cannot tell: flush, which is always correct.
-        Err(_) => false,
-    }
+    // Cannot tell (POLLNVAL, a failing poll): not ready, so the caller
+    // flushes, which is always correct.
+    poll::ready_now(msg::fd(0))
 }
 
 /// `write(buf)`: writes all of `buf` to stdout. Dies on a write error
 /// (EPIPE when SIGPIPE is ignored; with SIGPIPE at its default the kernel
 /// ends the process first, like any filter's).
-pub fn write(mut buf: &[u8]) {
-    while !buf.is_empty() {
-        match rustix::io::write(msg::fd(1), buf) {
-            // A write that takes nothing would be retried forever.
-            Ok(0) => die_write(Errno::IO),
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(Errno::AGAIN) => {
-                if let Err(e) = wait(1, PollFlags::OUT) {
-                    die_write(e)
-                }
-            }
-            Err(e) => die_write(e),
-        }
+pub fn write(buf: &[u8]) {
+    if let Err(e) = crate::io::write_all(msg::fd(1), buf) {
+        msg::fatal_sys(exitcode::SYS, &[b"write to stdout"], e)
     }
-}
-
-fn die_write(e: Errno) -> ! {
-    msg::fatal_sys(exitcode::SYS, &[b"write to stdout"], e)
 }
 
 /// `flush(out)`: writes and empties `out`.

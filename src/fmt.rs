@@ -8,21 +8,25 @@ pub fn dec(n: i64) -> Vec<u8> {
     out
 }
 
-/// `push_dec(out, n)`: appends `n` in decimal.
+/// `push_dec(out, n)`: appends `n` in decimal (`-` first if negative).
 pub fn push_dec(out: &mut Vec<u8>, n: i64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    let mut m = n.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (m % 10) as u8;
-        m /= 10;
-        if m == 0 {
-            break;
-        }
-    }
     if n < 0 {
         out.push(b'-');
+    }
+    push_u64(out, n.unsigned_abs());
+}
+
+/// `push_u64(out, n)`: appends `n` in decimal.
+pub fn push_u64(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
     }
     out.extend_from_slice(&digits[i..]);
 }
@@ -44,6 +48,11 @@ mod tests {
     fn decimal() {
         for n in [0, 1, -1, 9, 10, 12345, i64::MAX, i64::MIN] {
             assert_eq!(dec(n), n.to_string().into_bytes());
+        }
+        for n in [0, 7, u64::MAX] {
+            let mut out = Vec::new();
+            push_u64(&mut out, n);
+            assert_eq!(out, n.to_string().into_bytes());
         }
     }
 

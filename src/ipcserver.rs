@@ -322,10 +322,10 @@ pub fn serve(o: &Serve, prog: Argv) -> ! {
     let mut s = Server { o, prog, env, base, children: Vec::new(), nonblocking, paused: false };
     s.info(&[b"starting"]);
     s.status();
-    if let Ok(out) = crate::watch::adopt_fd(1)
+    if let Ok(out) = crate::fd::adopt(1)
         && o.ready
     {
-        let _ = crate::watch::notify(out);
+        let _ = crate::supervision::readiness::notify(out);
     }
     loop {
         let accepting = (s.children.len() as u32) < o.maxconn && !s.paused;
@@ -336,6 +336,7 @@ pub fn serve(o: &Serve, prog: Argv) -> ! {
         if ready & 1 != 0 {
             let mut quit = false;
             while let Ok(Some(n)) = signals.read() {
+                let Some(n) = crate::sigpolicy::IPCSERVERD.filter(n) else { continue };
                 match n {
                     libc::SIGCHLD => s.reap(),
                     libc::SIGTERM => {
@@ -358,7 +359,7 @@ pub fn serve(o: &Serve, prog: Argv) -> ! {
                         s.kill_all(&[Signal::KILL]);
                         quit = true;
                     }
-                    other => sig::act_as_default(other),
+                    _ => {}
                 }
                 if quit {
                     s.info(&[b"exiting"]);

@@ -82,7 +82,7 @@ extern "C" fn helper(arg: *mut libc::c_void) -> *mut libc::c_void {
 /// `wait_for(fd, shared, limit)`: F_SETLKW in a helper thread, the caller
 /// sleeping in poll(2) on a pipe the thread reports to, at most `limit`.
 fn wait_for(fd: BorrowedFd, shared: bool, limit: Duration) -> Result<(), Errno> {
-    use rustix::event::{PollFd, PollFlags, Timespec, poll};
+    use rustix::fd::AsFd;
     let (rd, wr) = crate::fd::pipe_cloexec()?;
     let job = Box::into_raw(Box::new(Job { fd: fd.as_raw_fd(), shared, report: wr.as_raw_fd() }));
     let mut thread = std::mem::MaybeUninit::<libc::pthread_t>::uninit();
@@ -97,24 +97,12 @@ fn wait_for(fd: BorrowedFd, shared: bool, limit: Duration) -> Result<(), Errno> 
     }
     // A limit too far to compute is no limit.
     let deadline = std::time::Instant::now().checked_add(limit);
-    // Where poll(2) takes its time limit as an int of milliseconds (macOS,
-    // OpenBSD), a longer one is refused (EINVAL): longer waits are done in
-    // steps of at most this.
-    let step = Duration::from_millis(i32::MAX as u64);
-    loop {
-        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
-        let ts = left.map(|left| {
-            let left = left.min(step);
-            Timespec { tv_sec: left.as_secs() as _, tv_nsec: left.subsec_nanos().into() }
-        });
-        let mut fds = [PollFd::new(&rd, PollFlags::IN)];
-        let e = match poll(&mut fds, ts.as_ref()) {
-            Ok(0) if left.is_some_and(|l| l > step) => continue,
-            Ok(0) => Errno::TIMEDOUT,
-            Ok(_) => break,
-            Err(Errno::INTR) => continue,
-            Err(e) => e,
-        };
+    let woke = match crate::poll::try_wait_io(&[(Some(rd.as_fd()), false)], deadline) {
+        Ok(0) => Err(Errno::TIMEDOUT),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = woke {
         // Timed out (or poll failed): the thread stays blocked and may
         // still write, so the pipe is never closed; the caller exits.
         std::mem::forget((rd, wr));

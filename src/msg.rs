@@ -75,17 +75,10 @@ pub fn fd(n: i32) -> rustix::fd::BorrowedFd<'static> {
     unsafe { rustix::fd::BorrowedFd::borrow_raw(n) }
 }
 
-/// `write_all(fd, buf)`: writes all of `buf`, retrying on EINTR; errors are
-/// dropped (nothing better can be done with a failing stderr).
-pub fn write_all(fd: impl rustix::fd::AsFd, mut buf: &[u8]) {
-    while !buf.is_empty() {
-        match rustix::io::write(&fd, buf) {
-            Ok(0) => return,
-            Ok(n) => buf = &buf[n..],
-            Err(Errno::INTR) => {}
-            Err(_) => return,
-        }
-    }
+/// `write_all(fd, buf)`: `io::write_all`, errors dropped (nothing better
+/// can be done with a failing stderr).
+pub fn write_all(fd: impl rustix::fd::AsFd, buf: &[u8]) {
+    let _ = crate::io::write_all(fd, buf);
 }
 
 /// `exit(code)`: ends the process now, without unwinding or flushing.

@@ -49,10 +49,11 @@ pub type Time = rustix::fs::Timespec;
 /// precise clock by a tick, so a file written just after `now()` is never
 /// dated before it).
 pub fn now() -> Time {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    let id = rustix::time::ClockId::RealtimeCoarse;
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    let id = rustix::time::ClockId::Realtime;
+    let id = linux_like!(if {
+        rustix::time::ClockId::RealtimeCoarse
+    } else {
+        rustix::time::ClockId::Realtime
+    });
     rustix::time::clock_gettime(id)
 }
 
@@ -85,24 +86,8 @@ pub fn read(path: &OsStr, since: Time) -> Result<(Vec<u8>, bool), Errno> {
     let fresh = FileType::from_raw_mode(st.st_mode as _) != FileType::RegularFile
         || written_since(&st, since);
     let mut buf = [0u8; LINE_MAX + 1];
-    let got = read_head(&fd, &mut buf)?;
+    let got = crate::io::read_full(&fd, &mut buf)?;
     Ok((buf[..got].to_vec(), fresh))
-}
-
-/// `read_head(fd, buf)`: reads until `buf` is full or end of file.
-fn read_head(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
-    let mut got = 0;
-    while got < buf.len() {
-        match rustix::io::read(fd, &mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(Errno::INTR) => {}
-            // A fifo opened non-blocking with a writer but no data.
-            Err(Errno::AGAIN) => break,
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(got)
 }
 
 /// `remove_if_written_since(path, since)`: removes `path` only if it is a
@@ -175,36 +160,37 @@ impl Appear {
     }
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-mod imp {
-    use super::*;
-    use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
+linux_like! {
+    mod imp {
+        use super::*;
+        use rustix::fs::inotify::{self, CreateFlags, ReadFlags, WatchFlags};
 
-    pub fn watch(dir: &OsStr) -> Result<OwnedFd, Errno> {
-        let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
-        let what = WatchFlags::CREATE
-            | WatchFlags::MOVED_TO
-            | WatchFlags::MODIFY
-            | WatchFlags::CLOSE_WRITE
-            | WatchFlags::ONLYDIR;
-        inotify::add_watch(&fd, dir, what)?;
-        Ok(fd)
-    }
-
-    /// Reads every pending event; whether one said `name` was closed
-    /// after writing.
-    pub fn drain(fd: &OwnedFd, name: &[u8]) -> bool {
-        let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
-        let mut reader = inotify::Reader::new(fd, &mut buf);
-        let mut closed = false;
-        while let Ok(ev) = reader.next() {
-            if ev.events().contains(ReadFlags::CLOSE_WRITE)
-                && ev.file_name().is_some_and(|n| n.to_bytes() == name)
-            {
-                closed = true;
-            }
+        pub fn watch(dir: &OsStr) -> Result<OwnedFd, Errno> {
+            let fd = inotify::init(CreateFlags::CLOEXEC | CreateFlags::NONBLOCK)?;
+            let what = WatchFlags::CREATE
+                | WatchFlags::MOVED_TO
+                | WatchFlags::MODIFY
+                | WatchFlags::CLOSE_WRITE
+                | WatchFlags::ONLYDIR;
+            inotify::add_watch(&fd, dir, what)?;
+            Ok(fd)
         }
-        closed
+
+        /// Reads every pending event; whether one said `name` was closed
+        /// after writing.
+        pub fn drain(fd: &OwnedFd, name: &[u8]) -> bool {
+            let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 4096];
+            let mut reader = inotify::Reader::new(fd, &mut buf);
+            let mut closed = false;
+            while let Ok(ev) = reader.next() {
+                if ev.events().contains(ReadFlags::CLOSE_WRITE)
+                    && ev.file_name().is_some_and(|n| n.to_bytes() == name)
+                {
+                    closed = true;
+                }
+            }
+            closed
+        }
     }
 }
 
@@ -351,32 +337,40 @@ mod tests {
         std::fs::remove_dir_all(&d).unwrap();
     }
 
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    #[test]
-    fn appear_reports_a_complete_fresh_pidfile() {
-        use std::io::Write;
-        let d = tmp("appear");
-        let p = d.join("x.pid");
-        std::fs::write(&p, "5\n").unwrap();
-        let f = std::fs::File::open(&p).unwrap();
-        f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
-        let since = now();
-        let mut a = Appear::new(p.as_os_str(), since).unwrap();
-        // Stale: there, but written before `since`.
-        assert_eq!(a.check(), None);
-        std::fs::remove_file(&p).unwrap();
-        let mut w = std::fs::File::create(&p).unwrap();
-        assert!(crate::poll::wait(&[a.fd()], Some(std::time::Instant::now())) <= 1);
-        assert_eq!(a.check(), None, "empty");
-        w.write_all(b"12").unwrap();
-        assert_eq!(a.check(), None, "no newline, still open");
-        w.write_all(b"34").unwrap();
-        drop(w);
-        let ready = crate::poll::wait(&[a.fd()], None);
-        assert_eq!(ready, 1);
-        assert_eq!(a.check(), Some(b"1234".to_vec()));
-        std::fs::write(&p, "77\n").unwrap();
-        assert_eq!(a.check(), Some(b"77\n".to_vec()));
-        std::fs::remove_dir_all(&d).unwrap();
+    linux_like! {
+        #[test]
+        fn appear_reports_a_complete_fresh_pidfile() {
+            use std::io::Write;
+            let d = tmp("appear");
+            let p = d.join("x.pid");
+            std::fs::write(&p, "5\n").unwrap();
+            let f = std::fs::File::open(&p).unwrap();
+            f.set_modified(std::time::SystemTime::UNIX_EPOCH).unwrap();
+            let since = now();
+            let mut a = Appear::new(p.as_os_str(), since).unwrap();
+            // Stale: there, but written before `since`.
+            assert_eq!(a.check(), None);
+            std::fs::remove_file(&p).unwrap();
+            let mut w = std::fs::File::create(&p).unwrap();
+            assert!(crate::poll::wait(&[a.fd()], Some(std::time::Instant::now())) <= 1);
+            assert_eq!(a.check(), None, "empty");
+            w.write_all(b"12").unwrap();
+            assert_eq!(a.check(), None, "no newline, still open");
+            w.write_all(b"34").unwrap();
+            drop(w);
+            // The close event can come late: a child another test thread
+            // forks holds the file until it execs.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            let got = loop {
+                assert_eq!(crate::poll::wait(&[a.fd()], Some(deadline)), 1, "no close event");
+                if let Some(c) = a.check() {
+                    break c;
+                }
+            };
+            assert_eq!(got, b"1234");
+            std::fs::write(&p, "77\n").unwrap();
+            assert_eq!(a.check(), Some(b"77\n".to_vec()));
+            std::fs::remove_dir_all(&d).unwrap();
+        }
     }
 }

@@ -7,7 +7,7 @@ use crate::{exitcode, msg};
 use rustix::event::{PollFd, PollFlags};
 use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// The most descriptors one wait watches without allocating.
 pub const MAX: usize = 32;
@@ -29,14 +29,19 @@ pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
     if n > MAX {
         let mut pfds: Vec<PollFd<'_>> =
             fds.iter().map(|&fd| PollFd::from_borrowed_fd(fd, PollFlags::IN)).collect();
-        return if sleep(&mut pfds, deadline) { ready_bits(&pfds, |i| i.min(MAX - 1)) } else { 0 };
+        return match sleep(&mut pfds, deadline) {
+            Ok(true) => ready_bits(&pfds, |i| i.min(MAX - 1)),
+            Ok(false) => 0,
+            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+        };
     }
     let mut pfds: [PollFd<'_>; MAX] =
         std::array::from_fn(|i| PollFd::from_borrowed_fd(fds[i.min(n - 1)], PollFlags::IN));
-    if !sleep(&mut pfds[..n], deadline) {
-        return 0;
+    match sleep(&mut pfds[..n], deadline) {
+        Ok(true) => ready_bits(&pfds[..n], |i| i),
+        Ok(false) => 0,
+        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
     }
-    ready_bits(&pfds[..n], |i| i)
 }
 
 /// `wait_io(fds, deadline)`: as `wait` (at most `MAX` descriptors), each
@@ -45,6 +50,15 @@ pub fn wait(fds: &[BorrowedFd<'_>], deadline: Option<Instant>) -> u32 {
 /// descriptor). A `None` entry is skipped (its bit is never set), so the
 /// bit numbers can stay fixed while an optional descriptor comes and goes.
 pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>) -> u32 {
+    try_wait_io(fds, deadline).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"poll"], e))
+}
+
+/// `try_wait_io(fds, deadline)`: as `wait_io`, but a failing poll (or no
+/// descriptor at all: EINVAL) is returned instead of being fatal.
+pub fn try_wait_io(
+    fds: &[(Option<BorrowedFd<'_>>, bool)],
+    deadline: Option<Instant>,
+) -> Result<u32, Errno> {
     let mut index = [0u8; MAX];
     let mut n = 0;
     for (i, (fd, _)) in fds.iter().enumerate().take(MAX) {
@@ -54,17 +68,40 @@ pub fn wait_io(fds: &[(Option<BorrowedFd<'_>>, bool)], deadline: Option<Instant>
         }
     }
     if n == 0 {
-        msg::fatal_sys(exitcode::SYS, &[b"poll"], Errno::INVAL);
+        return Err(Errno::INVAL);
     }
     let mut pfds: [PollFd<'_>; MAX] = std::array::from_fn(|k| {
         let (fd, out) = fds[usize::from(index[k.min(n - 1)])];
         let fd = fd.unwrap_or_else(|| crate::msg::fd(0));
         PollFd::from_borrowed_fd(fd, if out { PollFlags::OUT } else { PollFlags::IN })
     });
-    if !sleep(&mut pfds[..n], deadline) {
-        return 0;
+    if !sleep(&mut pfds[..n], deadline)? {
+        return Ok(0);
     }
-    ready_bits(&pfds[..n], |k| usize::from(index[k]))
+    Ok(ready_bits(&pfds[..n], |k| usize::from(index[k])))
+}
+
+/// `until_ready(fd, for_writing)`: sleeps until `fd` is readable (or
+/// writable, with `for_writing`), hung up or in error: after EAGAIN on a
+/// non-blocking descriptor.
+pub fn until_ready(fd: BorrowedFd<'_>, for_writing: bool) -> Result<(), Errno> {
+    try_wait_io(&[(Some(fd), for_writing)], None).map(|_| ())
+}
+
+/// `ready_now(fd)`: whether a read from `fd` would return at once (data,
+/// end of file, an error), by a poll that does not wait. A descriptor poll
+/// cannot watch (POLLNVAL: a tty on macOS) or a failing poll counts as not
+/// ready.
+pub fn ready_now(fd: BorrowedFd<'_>) -> bool {
+    let mut fds = [PollFd::from_borrowed_fd(fd, PollFlags::IN)];
+    let zero = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+    loop {
+        return match rustix::event::poll(&mut fds, Some(&zero)) {
+            Ok(n) => n > 0 && !fds[0].revents().contains(PollFlags::NVAL),
+            Err(Errno::INTR) => continue,
+            Err(_) => false,
+        };
+    }
 }
 
 /// `ready_bits(pfds, bit)`: the bit set of the entries with events, entry
@@ -80,20 +117,24 @@ fn ready_bits(pfds: &[PollFd<'_>], bit: impl Fn(usize) -> usize) -> u32 {
 }
 
 /// `sleep(pfds, deadline)`: the one poll loop, on any number of
-/// descriptors each with its own interest (a server's connections): true
-/// once some descriptor has events (read them in `pfds`), false when
-/// `deadline` passed; EINTR retried, other failures fatal. Memory is given
-/// back (`trim::now`, where a program enabled it) just before each block.
-pub fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
+/// descriptors each with its own interest (a server's connections): true once some descriptor
+/// has events (read them in `pfds`), false when `deadline` passed; EINTR retried, other
+/// failures returned. A long wait is made of steps of at most `i32::MAX`
+/// milliseconds (where poll takes an int of milliseconds, macOS and
+/// OpenBSD, a longer one is refused). Memory is given back (`trim::now`,
+/// where a program enabled it) just before each block.
+pub fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> Result<bool, Errno> {
+    const STEP: Duration = Duration::from_millis(i32::MAX as u64);
     loop {
         let timeout = match deadline {
             Some(d) => {
                 let left = d.saturating_duration_since(Instant::now());
                 if left.is_zero() {
-                    return false;
+                    return Ok(false);
                 }
+                let left = left.min(STEP);
                 Some(rustix::time::Timespec {
-                    tv_sec: left.as_secs().min(i64::MAX as u64) as i64,
+                    tv_sec: left.as_secs() as _,
                     tv_nsec: i64::from(left.subsec_nanos()) as _,
                 })
             }
@@ -104,11 +145,11 @@ pub fn sleep(pfds: &mut [PollFd<'_>], deadline: Option<Instant>) -> bool {
             Ok(0) => continue,
             Ok(_) => {
                 if pfds.iter().any(|p| !p.revents().is_empty()) {
-                    return true;
+                    return Ok(true);
                 }
             }
             Err(Errno::INTR) => continue,
-            Err(e) => msg::fatal_sys(exitcode::SYS, &[b"poll"], e),
+            Err(e) => return Err(e),
         }
     }
 }

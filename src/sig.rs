@@ -14,7 +14,7 @@ struct Saved {
     /// The signal mask at start-up.
     mask: libc::sigset_t,
     /// Bit n: signal n was ignored at start-up (self-pipe systems only).
-    #[cfg_attr(any(target_os = "linux", target_os = "android"), allow(dead_code))]
+    #[allow(dead_code)] // read on the self-pipe systems only
     ignored: u128,
 }
 
@@ -23,20 +23,22 @@ unsafe impl Send for Saved {}
 
 static SAVED: Mutex<Option<Saved>> = Mutex::new(None);
 
+linux_like! {
+    /// SIGPWR, where the system has it.
+    pub const SIGPWR: Option<i32> = Some(libc::SIGPWR);
+}
+linux_like! { else
+    /// SIGPWR, where the system has it.
+    pub const SIGPWR: Option<i32> = None;
+}
+
 /// `catchable()`: every signal number a process can catch (not KILL, STOP).
 pub fn catchable() -> impl Iterator<Item = i32> {
     (1..max_signal()).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
 }
 
 fn max_signal() -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
-        libc::SIGRTMAX() + 1
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
-        32
-    }
+    linux_like!(if { libc::SIGRTMAX() + 1 } else { 32 })
 }
 
 /// `restore()`: puts back the start-up signal mask and dispositions, if an
@@ -44,15 +46,17 @@ fn max_signal() -> i32 {
 /// spawned child.
 pub fn restore() {
     let saved = SAVED.lock().unwrap_or_else(|p| p.into_inner());
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    if let Some(s) = saved.as_ref() {
-        for sig in catchable() {
-            let disp = if s.ignored & (1u128 << sig) != 0 { libc::SIG_IGN } else { libc::SIG_DFL };
-            // SAFETY: SIG_IGN and SIG_DFL are valid dispositions for any
-            // catchable signal.
-            unsafe { libc::signal(sig, disp) };
+    linux_like!(if {} else {
+        if let Some(s) = saved.as_ref() {
+            for sig in catchable() {
+                let disp =
+                    if s.ignored & (1u128 << sig) != 0 { libc::SIG_IGN } else { libc::SIG_DFL };
+                // SAFETY: SIG_IGN and SIG_DFL are valid dispositions for any
+                // catchable signal.
+                unsafe { libc::signal(sig, disp) };
+            }
         }
-    }
+    });
     // After the loop above, which sees SIGCHLD as keep_children left it;
     // and also when catch_all was never called.
     if CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed) {
@@ -128,8 +132,7 @@ fn empty_set() -> libc::sigset_t {
 /// sent by anyone and their default action kills: they must be blocked
 /// and read like the others.
 fn add(set: &mut libc::sigset_t, sig: i32) {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         const BITS: usize = 8 * std::mem::size_of::<libc::c_ulong>();
         let n = (sig - 1) as usize;
         if n < 8 * std::mem::size_of::<libc::sigset_t>() {
@@ -141,12 +144,12 @@ fn add(set: &mut libc::sigset_t, sig: i32) {
                 *words.add(n / BITS) |= 1 << (n % BITS);
             }
         }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    // SAFETY: set is an initialised sigset_t.
-    unsafe {
-        libc::sigaddset(set, sig);
-    }
+    } else {
+        // SAFETY: set is an initialised sigset_t.
+        unsafe {
+            libc::sigaddset(set, sig);
+        }
+    })
 }
 
 /// `mask(how, set)`: changes the signal mask and returns the old one. On
@@ -154,21 +157,22 @@ fn add(set: &mut libc::sigset_t, sig: i32) {
 /// silently drops its own signals from the set.
 fn mask(how: i32, set: &libc::sigset_t) -> Result<libc::sigset_t, Errno> {
     let mut old = empty_set();
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    // SAFETY: both pointers are to sigset_t values at least 8 bytes long,
-    // the size passed (the kernel's 64-signal set).
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_rt_sigprocmask,
-            how,
-            set as *const libc::sigset_t,
-            &mut old as *mut libc::sigset_t,
-            8usize,
-        )
-    };
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    // SAFETY: both point to initialised sigset_t values.
-    let r = unsafe { libc::sigprocmask(how, set, &mut old) };
+    let r = linux_like!(if {
+        // SAFETY: both pointers are to sigset_t values at least 8 bytes
+        // long, the size passed (the kernel's 64-signal set).
+        unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigprocmask,
+                how,
+                set as *const libc::sigset_t,
+                &mut old as *mut libc::sigset_t,
+                8usize,
+            )
+        }
+    } else {
+        // SAFETY: both point to initialised sigset_t values.
+        unsafe { libc::sigprocmask(how, set, &mut old) }
+    });
     if r == 0 { Ok(old) } else { Err(errno()) }
 }
 
@@ -199,90 +203,100 @@ pub fn catch_all() -> Result<Signals, Errno> {
     open(set, saved.as_mut().map(|s| &mut s.ignored))
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn open(set: libc::sigset_t, _ignored: Option<&mut u128>) -> Result<Signals, Errno> {
-    // Linux queues a blocked signal even when its disposition is "ignore",
-    // so the dispositions need no change and exec keeps them as they are.
-    // SAFETY: set is an initialised sigset_t; -1 asks for a new descriptor.
-    let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
-    if fd < 0 {
-        return Err(errno());
+linux_like! {
+    fn open(set: libc::sigset_t, _ignored: Option<&mut u128>) -> Result<Signals, Errno> {
+        // Linux queues a blocked signal even when its disposition is "ignore",
+        // so the dispositions need no change and exec keeps them as they are.
+        // SAFETY: set is an initialised sigset_t; -1 asks for a new descriptor.
+        let fd = unsafe { libc::signalfd(-1, &set, libc::SFD_CLOEXEC | libc::SFD_NONBLOCK) };
+        if fd < 0 {
+            return Err(errno());
+        }
+        // SAFETY: signalfd just returned this descriptor, owned by nobody else.
+        Ok(Signals { fd: unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd) } })
     }
-    // SAFETY: signalfd just returned this descriptor, owned by nobody else.
-    Ok(Signals { fd: unsafe { <OwnedFd as rustix::fd::FromRawFd>::from_raw_fd(fd) } })
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-static PIPE_WR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
-
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-extern "C" fn on_signal(sig: libc::c_int) {
-    let fd = PIPE_WR.load(std::sync::atomic::Ordering::Relaxed);
-    let b = sig as u8;
-    // SAFETY: write is async-signal-safe; the byte lives on this stack.
-    unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
+linux_like! { else
+    static PIPE_WR: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 }
 
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn open(set: libc::sigset_t, ignored: Option<&mut u128>) -> Result<Signals, Errno> {
-    use rustix::fd::IntoRawFd;
-    let (rd, wr) = crate::fd::pipe_cloexec()?;
-    for fd in [&rd, &wr] {
-        rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK)?;
+linux_like! { else
+    extern "C" fn on_signal(sig: libc::c_int) {
+        let fd = PIPE_WR.load(std::sync::atomic::Ordering::Relaxed);
+        let b = sig as u8;
+        // SAFETY: write is async-signal-safe; the byte lives on this stack.
+        unsafe { libc::write(fd, (&b as *const u8).cast(), 1) };
     }
-    PIPE_WR.store(wr.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
-    let mut was_ignored = 0u128;
-    for sig in catchable() {
-        // SAFETY: on_signal only calls write(2); sigaction gets initialised
-        // structures and reports the previous disposition in `old`.
-        unsafe {
-            let mut sa: libc::sigaction = std::mem::zeroed();
-            let mut old: libc::sigaction = std::mem::zeroed();
-            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
-            sa.sa_flags = libc::SA_RESTART;
-            libc::sigfillset(&mut sa.sa_mask);
-            if libc::sigaction(sig, &sa, &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
-                was_ignored |= 1u128 << sig;
+}
+
+linux_like! { else
+    fn open(set: libc::sigset_t, ignored: Option<&mut u128>) -> Result<Signals, Errno> {
+        use rustix::fd::IntoRawFd;
+        let (rd, wr) = crate::fd::pipe_cloexec()?;
+        for fd in [&rd, &wr] {
+            rustix::fs::fcntl_setfl(fd, rustix::fs::OFlags::NONBLOCK)?;
+        }
+        PIPE_WR.store(wr.into_raw_fd(), std::sync::atomic::Ordering::Relaxed);
+        let mut was_ignored = 0u128;
+        for sig in catchable() {
+            // SAFETY: on_signal only calls write(2); sigaction gets initialised
+            // structures and reports the previous disposition in `old`.
+            unsafe {
+                let mut sa: libc::sigaction = std::mem::zeroed();
+                let mut old: libc::sigaction = std::mem::zeroed();
+                sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+                sa.sa_flags = libc::SA_RESTART;
+                libc::sigfillset(&mut sa.sa_mask);
+                if libc::sigaction(sig, &sa, &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN {
+                    was_ignored |= 1u128 << sig;
+                }
             }
         }
+        if let Some(i) = ignored {
+            *i |= was_ignored;
+        }
+        // The handlers write to the pipe: unblock what catch_all blocked.
+        let _ = mask(libc::SIG_UNBLOCK, &set);
+        Ok(Signals { fd: rd })
     }
-    if let Some(i) = ignored {
-        *i |= was_ignored;
+}
+
+linux_like! {
+    const READ_SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
+}
+linux_like! { else
+    const READ_SIZE: usize = 1;
+}
+
+linux_like! {
+    /// The signal number in one record: `ssi_signo`, the first field of a
+    /// signalfd_siginfo.
+    fn signo(buf: &[u8; READ_SIZE]) -> i32 {
+        u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32
     }
-    // The handlers write to the pipe: unblock what catch_all blocked.
-    let _ = mask(libc::SIG_UNBLOCK, &set);
-    Ok(Signals { fd: rd })
 }
 
-#[cfg(any(target_os = "linux", target_os = "android"))]
-const READ_SIZE: usize = std::mem::size_of::<libc::signalfd_siginfo>();
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-const READ_SIZE: usize = 1;
-
-/// The signal number in one record: `ssi_signo`, the first field of a
-/// signalfd_siginfo.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn signo(buf: &[u8; READ_SIZE]) -> i32 {
-    u32::from_ne_bytes([buf[0], buf[1], buf[2], buf[3]]) as i32
+linux_like! { else
+    /// The signal number in one record: the byte the handler wrote.
+    fn signo(buf: &[u8; READ_SIZE]) -> i32 {
+        i32::from(buf[0])
+    }
 }
 
-/// The signal number in one record: the byte the handler wrote.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn signo(buf: &[u8; READ_SIZE]) -> i32 {
-    i32::from(buf[0])
+linux_like! {
+    /// The sender's pid in one record: `ssi_pid`, after `ssi_signo`,
+    /// `ssi_errno` and `ssi_code`.
+    fn sender(buf: &[u8; READ_SIZE]) -> i32 {
+        u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]) as i32
+    }
 }
 
-/// The sender's pid in one record: `ssi_pid`, after `ssi_signo`,
-/// `ssi_errno` and `ssi_code`.
-#[cfg(any(target_os = "linux", target_os = "android"))]
-fn sender(buf: &[u8; READ_SIZE]) -> i32 {
-    u32::from_ne_bytes([buf[12], buf[13], buf[14], buf[15]]) as i32
-}
-
-/// The sender's pid: unknown to a self-pipe.
-#[cfg(not(any(target_os = "linux", target_os = "android")))]
-fn sender(_: &[u8; READ_SIZE]) -> i32 {
-    0
+linux_like! { else
+    /// The sender's pid: unknown to a self-pipe.
+    fn sender(_: &[u8; READ_SIZE]) -> i32 {
+        0
+    }
 }
 
 impl Signals {
@@ -373,15 +387,58 @@ pub fn ignoring<T>(sig: i32, f: impl FnOnce() -> T) -> T {
     r
 }
 
+/// `no_sigpipe(f)`: runs `f` (a write to a pipe or fifo whose reader may
+/// be gone) so that the SIGPIPE it may raise never acts: it gets EPIPE
+/// instead. SIGPIPE is ignored during `f`; where the caller blocks it (to
+/// read its signals), a SIGPIPE that became pending during `f` is taken
+/// back, so it is not read and passed on as if someone had sent it.
+pub fn no_sigpipe<T>(f: impl FnOnce() -> T) -> T {
+    let before = pending(libc::SIGPIPE);
+    let r = ignoring(libc::SIGPIPE, f);
+    if !before && pending(libc::SIGPIPE) {
+        take_pending(libc::SIGPIPE);
+    }
+    r
+}
+
+/// `pending(sig)`: whether `sig` is blocked and waiting to be delivered.
+fn pending(sig: i32) -> bool {
+    let mut set = empty_set();
+    // SAFETY: sigpending fills an initialised set; sigismember reads it.
+    unsafe { libc::sigpending(&mut set) == 0 && libc::sigismember(&set, sig) == 1 }
+}
+
+/// `take_pending(sig)`: removes a pending `sig` without waiting (the
+/// caller checked that it is pending).
+fn take_pending(sig: i32) {
+    let mut set = empty_set();
+    add(&mut set, sig);
+    #[cfg(not(any(target_os = "macos", target_os = "openbsd")))]
+    {
+        let zero = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: set is initialised, zero is a valid timespec, and a null
+        // siginfo pointer is allowed.
+        unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), &zero) };
+    }
+    #[cfg(any(target_os = "macos", target_os = "openbsd"))]
+    {
+        // No sigtimedwait; sigwait returns at once for a pending signal.
+        let mut got = 0;
+        // SAFETY: set is initialised and `got` is a valid int to write.
+        unsafe { libc::sigwait(&set, &mut got) };
+    }
+}
+
 /// `ignored(sig)`: whether `sig`'s disposition is "ignore" (as the
 /// process was started with it, on Linux where `catch_all` leaves
 /// dispositions alone), so a waiting program that caught it acts on it
 /// only if it would have acted without catching.
 pub fn ignored(sig: i32) -> bool {
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    if let Some(s) = SAVED.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-        return (0..128).contains(&sig) && s.ignored & (1u128 << sig) != 0;
-    }
+    linux_like!(if {} else {
+        if let Some(s) = SAVED.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            return (0..128).contains(&sig) && s.ignored & (1u128 << sig) != 0;
+        }
+    });
     // SAFETY: sigaction with a null new action only reads the current one
     // into an initialised structure.
     unsafe {
@@ -404,33 +461,4 @@ pub fn die_by(sig: i32) -> ! {
     // SAFETY: as above.
     unsafe { libc::raise(sig) };
     crate::msg::exit(128 + sig)
-}
-
-/// `kills(sig)`: whether `sig`, caught by `catch_all`, would have ended
-/// the process uncaught: its start-up disposition was the default one
-/// and that default ends the process (not CHLD, CONT, URG, WINCH, nor the
-/// stop signals).
-pub fn kills(sig: i32) -> bool {
-    let harmless = [
-        libc::SIGCHLD,
-        libc::SIGCONT,
-        libc::SIGURG,
-        libc::SIGWINCH,
-        libc::SIGTSTP,
-        libc::SIGTTIN,
-        libc::SIGTTOU,
-        libc::SIGSTOP,
-    ];
-    // `ignored` reads the start-up disposition (the one catch_all
-    // recorded where it had to put handlers in place).
-    !harmless.contains(&sig) && !ignored(sig)
-}
-
-/// `act_as_default(sig)`: for a signal that `catch_all` took but the caller
-/// has no use for: if it `kills`, end the process the same way; otherwise
-/// (ignored, or a default that ignores or stops) nothing happens.
-pub fn act_as_default(sig: i32) {
-    if kills(sig) {
-        die_by(sig);
-    }
 }

@@ -357,21 +357,7 @@ fn two(out: &mut Vec<u8>, n: u32) {
 
 /// `push_date(out, tm)`: appends `YYYY-MM-DD HH:MM:SS`.
 pub fn push_date(out: &mut Vec<u8>, tm: &Tm) {
-    let mut digits = [0u8; 24];
-    let mut i = digits.len();
-    let mut y = tm.year.unsigned_abs();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (y % 10) as u8;
-        y /= 10;
-        if y == 0 {
-            break;
-        }
-    }
-    if tm.year < 0 {
-        out.push(b'-');
-    }
-    out.extend_from_slice(&digits[i..]);
+    crate::fmt::push_dec(out, tm.year);
     out.push(b'-');
     two(out, tm.month);
     out.push(b'-');
@@ -408,24 +394,6 @@ pub fn push_nanos(out: &mut Vec<u8>, nanos: u32) {
         pair.copy_from_slice(&PAIRS[2 * r..2 * r + 2]);
     }
     out.extend_from_slice(if nanos >= 1_000_000_000 { &d[..9] } else { &d[1..] });
-}
-
-/// `find_newline(b)`: the index of the first `\n` in `b`, eight bytes at a time.
-pub fn find_newline(b: &[u8]) -> Option<usize> {
-    const LO: u64 = 0x0101_0101_0101_0101;
-    const HI: u64 = 0x8080_8080_8080_8080;
-    const NL: u64 = LO * b'\n' as u64;
-    let mut chunks = b.chunks_exact(8);
-    let mut base = 0;
-    for c in &mut chunks {
-        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) ^ NL;
-        let z = w.wrapping_sub(LO) & !w & HI;
-        if z != 0 {
-            return Some(base + (z.trailing_zeros() / 8) as usize);
-        }
-        base += 8;
-    }
-    chunks.remainder().iter().position(|&c| c == b'\n').map(|i| base + i)
 }
 
 #[cfg(test)]
@@ -547,22 +515,5 @@ mod tests {
         assert_eq!(t.ms_until(&u), 1_250);
         assert_eq!(t.ms_until(&Tain { nanos: t.nanos + 1, ..t }), 1);
         assert_eq!(u.ms_until(&t), 0);
-    }
-
-    #[test]
-    fn newline_search() {
-        let mut b = vec![b'x'; 100];
-        assert_eq!(find_newline(&b), None);
-        for i in 0..100 {
-            b[i] = b'\n';
-            assert_eq!(find_newline(&b), Some(i));
-            assert_eq!(find_newline(&b[..i]), None);
-            b[i] = 0x8a; // high bit set and low bits of \n: no false match
-            assert_eq!(find_newline(&b), None);
-            b[i] = b'x';
-        }
-        assert_eq!(find_newline(b"\x0b\x09\x0a"), Some(2));
-        assert_eq!(find_newline(&[0x0a; 9]), Some(0));
-        assert_eq!(find_newline(b"\x00\x01\x0b\x0c\x0d\x0e\x0f\x8a\n"), Some(8));
     }
 }

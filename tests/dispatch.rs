@@ -44,7 +44,7 @@ fn unknown_applet_exits_100() {
 
 #[test]
 fn unknown_link_name_exits_100() {
-    let dir = tmpdir("badlink");
+    let dir = Tmp::new("badlink");
     std::os::unix::fs::symlink(bin(), dir.join("s6-applyuidgidx")).unwrap();
     let out = run(&mut Command::new(dir.join("s6-applyuidgidx")));
     assert_eq!(code(&out), 100);
@@ -73,7 +73,7 @@ fn s6box_applet_form_is_the_same_as_the_link() {
 
 #[test]
 fn link_through_a_path_uses_the_basename() {
-    let dir = tmpdir("deep");
+    let dir = Tmp::new("deep");
     std::fs::create_dir_all(dir.join("a/b")).unwrap();
     std::os::unix::fs::symlink(bin(), dir.join("a/b/s6-applyuidgid")).unwrap();
     let out = run(Command::new(dir.join("a/b/s6-applyuidgid")).args(["true"]));

@@ -63,7 +63,7 @@ fn exec_failures_are_127_and_126() {
 
 #[test]
 fn path_search_skips_unusable_entries() {
-    let dir = tmpdir("path");
+    let dir = Tmp::new("path");
     let bad = dir.join("bad");
     std::fs::create_dir_all(&bad).unwrap();
     // A non-executable file of the same name earlier in PATH: skipped,

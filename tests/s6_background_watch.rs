@@ -13,7 +13,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const NAME: &str = "s6-background-watch";
-const LONG: Duration = Duration::from_secs(30);
 
 /// Blocks on the fifo `$1` (opened read-write, so `open` does not block)
 /// until a line arrives; trapped signals run their traps meanwhile.
@@ -23,21 +22,19 @@ const BLOCK: &str =
 /// A test's directory: `parent.sh` and `daemon.sh`, fifos `pgo` (releases
 /// the parent) and `dgo` (releases the daemon), `pid`, `log`.
 struct Setup {
-    dir: PathBuf,
+    dir: Tmp,
 }
 
 impl Setup {
     /// `new(tag, parent, daemon)`: writes the two scripts. Both get the
     /// directory as `$d` and the `block` function.
     fn new(tag: &str, parent: &str, daemon: &str) -> Setup {
-        let dir = tmpdir(&format!("bgw-{tag}"));
+        let dir = Tmp::new(&format!("bgw-{tag}"));
         let head = format!("d='{}'\n{BLOCK}\n", dir.display());
         std::fs::write(dir.join("parent.sh"), format!("{head}{parent}\n")).unwrap();
         std::fs::write(dir.join("daemon.sh"), format!("{head}{daemon}\n")).unwrap();
         for f in ["pgo", "dgo", "ogo"] {
-            let c = std::ffi::CString::new(dir.join(f).as_os_str().as_encoded_bytes()).unwrap();
-            // SAFETY: c is a valid NUL-terminated path.
-            assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            mkfifo(&dir.join(f), 0o600);
         }
         std::fs::write(dir.join("log"), "").unwrap();
         Setup { dir }
@@ -124,51 +121,15 @@ impl Drop for Watcher {
     fn drop(&mut self) {
         if let Ok(None) = self.child.try_wait() {
             let me = self.pid();
+            // Each pid is an unreaped descendant of the still-living
+            // watcher, so it cannot have been recycled.
             for pid in descendants(me) {
-                // SAFETY: kill(2); each pid is an unreaped descendant of the
-                // still-living watcher, so it cannot have been recycled.
-                unsafe { libc::kill(pid, libc::SIGKILL) };
+                kill(pid, libc::SIGKILL);
             }
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
     }
-}
-
-/// `stat(pid)`: (state, ppid) of a process, from /proc/PID/stat.
-fn stat(pid: i32) -> Option<(char, i32)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    let mut f = rest.split(' ');
-    let state = f.next()?.chars().next()?;
-    Some((state, f.next()?.parse().ok()?))
-}
-
-/// `children(pid)`: the (pid, state) of every child of `pid`.
-fn children(pid: i32) -> Vec<(i32, char)> {
-    let mut v = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(p) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else { continue };
-        if let Some((state, ppid)) = stat(p)
-            && ppid == pid
-        {
-            v.push((p, state));
-        }
-    }
-    v
-}
-
-/// `descendants(pid)`: every process below `pid`, deepest last.
-fn descendants(pid: i32) -> Vec<i32> {
-    let mut all = Vec::new();
-    let mut todo = vec![pid];
-    while let Some(p) = todo.pop() {
-        for (c, _) in children(p) {
-            all.push(c);
-            todo.push(c);
-        }
-    }
-    all
 }
 
 /// `pidfd_of(pid)`: the pid behind the first pidfd that `pid` holds.
@@ -207,10 +168,6 @@ fn fd_targets_above2(pid: i32) -> Vec<String> {
         .filter_map(|e| std::fs::read_link(e.path()).ok())
         .map(|t| t.to_string_lossy().into_owned())
         .collect()
-}
-
-fn alive(pid: i32) -> bool {
-    matches!(stat(pid), Some((s, _)) if s != 'Z' && s != 'X')
 }
 
 /// Traps that log HUP and USR1.
@@ -283,7 +240,7 @@ fn usage_and_bad_options() {
 
 #[test]
 fn prog_cannot_be_spawned() {
-    let dir = tmpdir("bgw-spawn");
+    let dir = Tmp::new("bgw-spawn");
     let out = run(cmd(NAME).arg(dir.join("pid")).arg("/nonexistent/prog"));
     assert_eq!(code(&out), 127);
     assert_eq!(
@@ -376,7 +333,7 @@ exit 0"#;
     assert_eq!(stat(daemon).unwrap().1, w.pid());
     // The intermediate process is gone, reaped: only the daemon is left.
     poll(LONG, "only the daemon under the watcher", || {
-        (children(w.pid()) == vec![(daemon, 'S')]).then_some(())
+        (child_states(w.pid()) == vec![(daemon, 'S')]).then_some(())
     });
     s.release("dgo");
     assert_eq!(w.finish().0, 5);
@@ -437,11 +394,10 @@ fn sweep(dir: &std::path::Path) {
         };
         let Ok(cmdline) = std::fs::read(format!("/proc/{p}/cmdline")) else { continue };
         if cmdline.windows(dir.len()).any(|w| w == dir) {
+            // A process running with this test's directory in its
+            // command line (or below one), checked just above.
             for q in descendants(p).into_iter().chain([p]) {
-                // SAFETY: kill(2) of a process running with this test's
-                // directory in its command line (or below one), checked
-                // just above.
-                unsafe { libc::kill(q, libc::SIGKILL) };
+                kill(q, libc::SIGKILL);
             }
         }
     }
@@ -539,8 +495,7 @@ fn every_signal_reaches_a_descendant_in_order() {
     // 1000 queued SIGRTMIN+1 sent while the daemon is a descendant, not
     // our child: all 1000 reach it (none merged), before the SIGRTMIN+2
     // sent after them. The daemon counts them with sigwaitinfo (python3).
-    if Command::new("python3").arg("-c").arg("").status().map(|s| !s.success()).unwrap_or(true) {
-        eprintln!("SKIP: python3 is absent: the signal-count test is not run");
+    if installed("python3").is_none() {
         return;
     }
     let count = r#"import signal, sys
@@ -594,7 +549,7 @@ exit 4"#;
         let mut f = std::fs::OpenOptions::new().read(true).write(true).open(s.path("ogo")).unwrap();
         f.write_all(&b"go\n".repeat(10)).unwrap();
         poll(LONG, "every orphan reaped", || {
-            (children(w.pid()) == vec![(daemon, 'S')]).then_some(())
+            (child_states(w.pid()) == vec![(daemon, 'S')]).then_some(())
         });
     }
     s.release("dgo");
@@ -635,9 +590,7 @@ fn signal_after_the_parent_ended_goes_to_the_daemon() {
     let w = Watcher::spawn(s.cmd(&[]));
     s.log_has("ready");
     let daemon = s.pid();
-    let parent = poll(LONG, "the parent", || {
-        children(w.pid()).into_iter().map(|(p, _)| p).find(|&p| p != daemon)
-    });
+    let parent = poll(LONG, "the parent", || children(w.pid()).into_iter().find(|&p| p != daemon));
     // Freeze the watcher, let the parent end, then signal the watcher.
     w.kill(libc::SIGSTOP);
     poll(LONG, "the watcher stopped", || (stat(w.pid())?.0 == 'T').then_some(()));
@@ -704,7 +657,7 @@ fn timeout_zero_means_no_timeout() {
     let w = Watcher::spawn(s.cmd(&["-t", "0"]));
     s.log_has("ready");
     // The parent is alive and the watcher asleep, in the parent phase.
-    poll(LONG, "the watcher asleep", || (stat(w.pid())?.0 == 'S').then_some(()));
+    asleep_in_poll(w.pid());
     assert_eq!(children(w.pid()).len(), 1);
     s.release("pgo");
     w.daemon();
@@ -854,7 +807,7 @@ fn notification_fd() {
         // Parent still running: nothing yet, and neither the parent nor the
         // daemon holds the descriptor.
         assert_eq!(read_now(&mut rd), None);
-        let parent_pid = children(w.pid())[0].0;
+        let parent_pid = children(w.pid())[0];
         assert!(fd_targets(w.pid()).contains(&ino));
         for p in [parent_pid, daemon] {
             assert!(!fd_targets(p).contains(&ino), "pid {p} holds the notification pipe");
@@ -900,7 +853,7 @@ fn sigmask(sigs: &[i32]) -> String {
 fn spawned_program_inherits_the_signal_state() {
     // Upstream empties the mask; here the program gets exactly what the
     // watcher was started with, SIGCHLD "ignore" included.
-    let dir = tmpdir("bgw-sigstate");
+    let dir = Tmp::new("bgw-sigstate");
     let ignore = [libc::SIGPIPE, libc::SIGUSR2, libc::SIGCHLD];
     let block = [libc::SIGUSR1, libc::SIGWINCH];
     let mut c = cmd(NAME);
@@ -978,9 +931,8 @@ fn watcher_sleeps_in_one_blocking_call() {
     let s = Setup::new("idle", &parent(), "block \"$d/dgo\"\nexit 0");
     let w = Watcher::spawn(s.cmd(&[]));
     w.daemon();
-    let wchan = std::fs::read_to_string(format!("/proc/{}/wchan", w.pid())).unwrap_or_default();
-    // poll(2) without a timeout; "0" when the kernel hides wchan.
-    assert!(wchan.contains("poll") || wchan == "0" || wchan.is_empty(), "{wchan}");
+    // poll(2) without a timeout.
+    asleep_in_poll(w.pid());
     s.release("dgo");
     assert_eq!(w.finish().0, 0);
 }
@@ -1155,7 +1107,7 @@ fn survives_and_forwards_every_catchable_signal() {
         std::thread::sleep(Duration::from_millis(10));
     }
     assert!(alive(w.pid()), "the watcher died");
-    assert!(matches!(stat(w.pid()), Some(('S', _))), "{:?}", stat(w.pid()));
+    asleep_in_poll(w.pid());
 }
 
 /// `full_pipe(c)`: a blocking pipe whose write end the watcher gets as
@@ -1312,23 +1264,11 @@ fn pidfile_wait_ends_at_the_deadline_or_with_the_last_descendant() {
     assert_eq!(w.finish().0, 6);
 }
 
-/// `real_daemon(name)`: the program's path, or a visible SKIP.
-fn real_daemon(name: &str) -> Option<PathBuf> {
-    for dir in ["/usr/bin", "/usr/sbin"] {
-        let p = std::path::Path::new(dir).join(name);
-        if p.exists() {
-            return Some(p);
-        }
-    }
-    eprintln!("SKIP: {name} is absent (.ci/run installs it): its real-daemon test is not run");
-    None
-}
-
 /// `watch_real(tag, args)`: runs a real daemon under the watcher (the
 /// pidfile is `DIR/pid`, `DIR` replaces `@`), checks it is held, stops it
 /// with SIGTERM, and checks it is gone.
 fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
-    let dir = tmpdir(&format!("bgw-real-{tag}"));
+    let dir = Tmp::new(&format!("bgw-real-{tag}"));
     let d = dir.display().to_string();
     // A daemon left running by a failure is killed (its command line
     // names the directory).
@@ -1338,7 +1278,7 @@ fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
             sweep(&self.0);
         }
     }
-    let _guard = Guard(dir.clone());
+    let _guard = Guard(dir.to_path_buf());
     let mut c = cmd(NAME);
     c.arg(dir.join("pid")).arg(&prog);
     c.args(args.iter().map(|a| a.replace('@', &d)));
@@ -1354,26 +1294,24 @@ fn watch_real(tag: &str, prog: PathBuf, args: &[&str]) {
     let (c, err) = w.finish();
     assert!(c == 0 || c == 143, "{tag}: {c} {err}");
     assert!(!alive(daemon));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn real_daemons_that_write_the_pidfile_late() {
-    if let Some(p) = real_daemon("memcached") {
+    if let Some(p) = installed("memcached") {
         watch_real("memcached", p, &["-d", "-P", "@/pid", "-s", "@/sock", "-u", "root"]);
     }
-    if let Some(p) = real_daemon("sshd") {
+    if let Some(p) = installed("sshd") {
         // sshd without -D: a config of its own (a free port, a host key
         // made here), and the privilege separation directory it needs.
-        let keys = tmpdir("bgw-sshd-keys");
+        let keys = Tmp::new("bgw-sshd-keys");
         struct Guard(PathBuf);
         impl Drop for Guard {
             fn drop(&mut self) {
                 sweep(&self.0);
-                let _ = std::fs::remove_dir_all(&self.0);
             }
         }
-        let _guard = Guard(keys.clone());
+        let _guard = Guard(keys.to_path_buf());
         let key = keys.join("key");
         let made = Command::new("ssh-keygen")
             .args(["-q", "-t", "ed25519", "-N", ""])
@@ -1399,14 +1337,14 @@ fn real_daemons_that_write_the_pidfile_late() {
             // The pidfile's directory is watch_real's: the config names it
             // through `@`, replaced below.
             let text = std::fs::read_to_string(&cfg).unwrap();
-            let dir = tmpdir("bgw-real-sshd");
+            let dir = Tmp::new("bgw-real-sshd");
             std::fs::write(&cfg, text.replace('@', &dir.display().to_string())).unwrap();
             watch_real("sshd", p, &["-f", &cfg]);
         } else {
             eprintln!("SKIP: ssh-keygen failed: the sshd test is not run");
         }
     }
-    if let Some(p) = real_daemon("redis-server") {
+    if let Some(p) = installed("redis-server") {
         watch_real(
             "redis",
             p,
@@ -1450,18 +1388,18 @@ fn late_pidfile_daemon_under_s6_supervise() {
     // memcached -d -P under Debian's s6-supervise: the service comes up
     // once (no restart loop), s6-svc -d stops the daemon, nothing is left.
     let (Some(supervise), Some(svc), Some(mc)) =
-        (debian("s6-supervise"), debian("s6-svc"), real_daemon("memcached"))
+        (debian("s6-supervise"), debian("s6-svc"), installed("memcached"))
     else {
         return;
     };
-    let dir = tmpdir("bgw-supervised");
+    let dir = Tmp::new("bgw-supervised");
     struct Guard(PathBuf);
     impl Drop for Guard {
         fn drop(&mut self) {
             sweep(&self.0);
         }
     }
-    let _guard = Guard(dir.clone());
+    let _guard = Guard(dir.to_path_buf());
     let sv = dir.join("sv");
     std::fs::create_dir(&sv).unwrap();
     let d = dir.display();
@@ -1473,14 +1411,7 @@ fn late_pidfile_daemon_under_s6_supervise() {
     std::fs::write(sv.join("run"), script).unwrap();
     std::fs::set_permissions(sv.join("run"), std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .unwrap();
-    struct Reap(Child);
-    impl Drop for Reap {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let mut s6 = Reap(
+    let mut s6 = Reaped::new(
         Command::new(&supervise)
             .arg(&sv)
             .stdin(Stdio::null())
@@ -1502,9 +1433,8 @@ fn late_pidfile_daemon_under_s6_supervise() {
     poll(LONG, "memcached stopped", || (!alive(daemon) && !alive(watcher)).then_some(()));
     let out = run(Command::new(&svc).args(["-x"]).arg(&sv));
     assert_eq!(code(&out), 0);
-    let st = poll(LONG, "s6-supervise's exit", || s6.0.try_wait().unwrap());
+    let st = poll(LONG, "s6-supervise's exit", || s6.try_wait().unwrap());
     assert!(st.success(), "{st:?}");
     assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
     drop(s6);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,7 +3,7 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 type Env = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -47,8 +47,8 @@ fn write(dir: &Path, name: &[u8], content: &[u8]) {
 }
 
 /// The directory of the comparison: every rule of the file format.
-fn sample(tag: &str) -> PathBuf {
-    let dir = common::tmpdir(tag);
+fn sample(tag: &str) -> common::Tmp {
+    let dir = common::Tmp::new(tag);
     write(&dir, b"A", b"first line \t \nsecond line\n");
     write(&dir, b"EMPTY", b"");
     write(&dir, b"NULS", b"a\0b\0\0c  \0 \nnext\0\n");
@@ -154,7 +154,7 @@ fn file_rules() {
 
 #[test]
 fn unlimited_line_without_newline() {
-    let dir = common::tmpdir("envdir-nonl");
+    let dir = common::Tmp::new("envdir-nonl");
     write(&dir, b"BIG", &vec![b'y'; 9000]);
     let e = envs(&ours(&["-L"], &dir));
     assert_eq!(e[b"BIG".as_slice()], vec![b'y'; 9000]);
@@ -190,7 +190,7 @@ fn same_failure(args: &[&str], user: bool, want_code: i32, want_err: &str) {
 
 #[test]
 fn missing_directory() {
-    let dir = common::tmpdir("envdir-missing");
+    let dir = common::Tmp::new("envdir-missing");
     let missing = dir.join("nope");
     let m = missing.to_str().unwrap();
     same_failure(
@@ -225,7 +225,7 @@ fn missing_directory() {
 
 #[test]
 fn unreadable_file_changes_nothing() {
-    let dir = common::tmpdir("envdir-unreadable");
+    let dir = common::Tmp::new("envdir-unreadable");
     std::fs::set_permissions(&dir, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     write(&dir, b"A", b"1\n");
     write(&dir, b"B", b"secret\n");
@@ -240,7 +240,7 @@ fn unreadable_file_changes_nothing() {
         &format!("s6-envdir: fatal: unable to envdir {d}: Permission denied\n"),
     );
     // A subdirectory is a file that cannot be read.
-    let dir = common::tmpdir("envdir-subdir");
+    let dir = common::Tmp::new("envdir-subdir");
     write(&dir, b"A", b"1\n");
     std::fs::create_dir(dir.join("SUB")).unwrap();
     let d = dir.to_str().unwrap();
@@ -317,7 +317,7 @@ fn many_files_applied_in_one_pass() {
     // 20,000 files (set, unset, overriding inherited variables): the
     // environment prog gets is Debian's, whatever the number of files
     // (applied in one pass: bench/envdir.sh has the timings).
-    let dir = common::tmpdir("envdir-many");
+    let dir = common::Tmp::new("envdir-many");
     let e = dir.join("env");
     std::fs::create_dir(&e).unwrap();
     for i in 0..20_000 {
@@ -362,5 +362,4 @@ fn many_files_applied_in_one_pass() {
     if let Some(deb) = common::debian("s6-envdir") {
         assert_eq!(ours, run_with(&deb));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,7 +6,7 @@ mod accounts;
 mod common;
 
 use accounts::Db;
-use common::{applet, code, debian, text, tmpdir};
+use common::{applet, code, debian, text};
 use std::process::Output;
 
 const USAGE: &str = "s6-envuidgid: usage: s6-envuidgid [ -i | -D defaultuid:defaultgid:defaultgidlist ] [ -u | -g | -B ] [ -n ] account prog...\n";
@@ -51,7 +51,7 @@ fn fails(db: &Db, opts: &[&str], code_: i32, stderr: &str) {
 
 #[test]
 fn users_like_debian() {
-    let db = Db::new(&tmpdir("env-users"));
+    let db = Db::temp("env-users");
     expect(&db, &["alice"], "UID=1001 GID=1001 GIDLIST=2001,2002,2003");
     expect(&db, &["bob"], "UID=1002 GID=1002 GIDLIST=");
     expect(&db, &["carol"], "UID=1003 GID=1003 GIDLIST=1003,2002");
@@ -62,7 +62,7 @@ fn users_like_debian() {
 
 #[test]
 fn modes_like_debian() {
-    let db = Db::new(&tmpdir("env-modes"));
+    let db = Db::temp("env-modes");
     expect(&db, &["-u", "alice"], "UID=1001 GID=unset GIDLIST=unset");
     expect(&db, &["-g", "audio"], "UID=unset GID=2002 GIDLIST=unset");
     expect(&db, &["-B", "alice:audio"], "UID=1001 GID=2002 GIDLIST=unset");
@@ -81,7 +81,7 @@ fn modes_like_debian() {
 
 #[test]
 fn numeric_fallback_like_debian() {
-    let db = Db::new(&tmpdir("env-numeric"));
+    let db = Db::temp("env-numeric");
     // -n alone selects -B.
     expect(&db, &["-n", "5"], "UID=5 GID=0 GIDLIST=unset");
     expect(&db, &["-n", "alice"], "UID=1001 GID=0 GIDLIST=unset");
@@ -102,7 +102,7 @@ fn numeric_fallback_like_debian() {
 
 #[test]
 fn unknown_accounts_like_debian() {
-    let db = Db::new(&tmpdir("env-unknown"));
+    let db = Db::temp("env-unknown");
     fails(&db, &["nosuch"], 1, "s6-envuidgid: fatal: unknown user: nosuch\n");
     fails(&db, &["-i", "bobby"], 1, "s6-envuidgid: fatal: unknown user: bobby\n");
     fails(&db, &["-u", "77"], 1, "s6-envuidgid: fatal: unknown user: 77\n");
@@ -122,7 +122,7 @@ fn unknown_accounts_like_debian() {
 
 #[test]
 fn defaults_like_debian() {
-    let db = Db::new(&tmpdir("env-defaults"));
+    let db = Db::temp("env-defaults");
     expect(&db, &["-D", "1:2:3,4", "nosuch"], "UID=1 GID=2 GIDLIST=3,4");
     expect(&db, &["-D", "::", "nosuch"], "UID=0 GID=0 GIDLIST=");
     expect(&db, &["-D", ":", "nosuch"], "UID=0 GID=0 GIDLIST=");
@@ -153,7 +153,7 @@ fn defaults_like_debian() {
 
 #[test]
 fn malformed_defaults_are_usage() {
-    let db = Db::new(&tmpdir("env-bad-d"));
+    let db = Db::temp("env-bad-d");
     for d in [
         "",
         "x",
@@ -175,7 +175,7 @@ fn malformed_defaults_are_usage() {
 
 #[test]
 fn usage() {
-    let db = Db::new(&tmpdir("env-usage"));
+    let db = Db::temp("env-usage");
     fails(&db, &["-x"], 100, USAGE);
     fails(&db, &["-D"], 100, USAGE);
     for argv in [&[][..], &["alice"], &["-u", "alice"]] {
@@ -192,7 +192,7 @@ fn usage() {
 /// replaced.
 #[test]
 fn other_variables_untouched() {
-    let db = Db::new(&tmpdir("env-keep"));
+    let db = Db::temp("env-keep");
     for (opts, want) in [
         (&["-u", "bob"][..], "UID=1002 GID=8 GIDLIST=9"),
         (&["-g", "wheel"], "UID=7 GID=2001 GIDLIST=9"),
@@ -210,7 +210,7 @@ fn other_variables_untouched() {
 /// Unprivileged callers get the same answers; no credential changes.
 #[test]
 fn as_nobody_like_debian() {
-    let db = Db::new(&tmpdir("env-nobody"));
+    let db = Db::temp("env-nobody");
     for opts in [&["alice"][..], &["-B", "carol:wheel"], &["nosuch"], &["-D", "1:2:3", "nosuch"]] {
         let mut argv = opts.to_vec();
         argv.extend(["/bin/sh", "-c", "id -u; echo \"$UID $GID $GIDLIST\""]);
@@ -232,7 +232,7 @@ fn as_nobody_like_debian() {
 /// Where s6box differs from Debian's s6-envuidgid, on purpose.
 #[test]
 fn deviations() {
-    let db = Db::new(&tmpdir("env-dev"));
+    let db = Db::temp("env-dev");
     let run = |opts: &[&str]| db.run(&applet("s6-envuidgid"), &args(opts), false);
     // -n takes a number only if the whole name is one; Debian takes a
     // leading number ("5x" as 5) and cuts long ones to 9 digits.
@@ -254,7 +254,7 @@ fn deviations() {
 
 #[test]
 fn missing_program() {
-    let db = Db::new(&tmpdir("env-noprog"));
+    let db = Db::temp("env-noprog");
     let out = db.run(&applet("s6-envuidgid"), &["bob", "/nonexistent/prog"], false);
     assert_eq!(code(&out), 127);
     assert_eq!(

@@ -4,10 +4,9 @@
 
 mod common;
 
-use common::{code, debian, poll, text, tmpdir};
+use common::{Tmp, code, debian, poll, text};
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 const WARNING: &str =
     "s6-fghack: warning: this program is obsolescent, please use s6-background-watch instead\n";
@@ -248,10 +247,8 @@ impl Drop for Cleanup {
         for &pid in &self.0 {
             // SAFETY: plain system calls on a pid this test started (or
             // adopted as subreaper); a stale pid only makes them fail.
-            unsafe {
-                libc::kill(pid as i32, libc::SIGKILL);
-                libc::waitpid(pid as i32, std::ptr::null_mut(), 0);
-            }
+            common::kill(pid as i32, libc::SIGKILL);
+            unsafe { libc::waitpid(pid as i32, std::ptr::null_mut(), 0) };
         }
     }
 }
@@ -265,7 +262,7 @@ fn waits_for_every_holder_without_a_zombie() {
     // Become the orphan's new parent, so the test can reap it.
     // SAFETY: plain prctl on this process.
     assert_eq!(unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) }, 0);
-    let dir = tmpdir("fghack-daemon");
+    let dir = Tmp::new("fghack-daemon");
     let pidfile = dir.join("pid");
     let script =
         format!("/bin/sleep 600 & echo $! >{}.tmp && mv {0}.tmp {0}; exit 3", pidfile.display());
@@ -277,22 +274,18 @@ fn waits_for_every_holder_without_a_zombie() {
         .spawn()
         .unwrap();
     let mut cleanup = Cleanup(vec![child.id()]);
-    let daemon: u32 = poll(Duration::from_secs(30), "the daemon's pid", || {
+    let daemon: u32 = poll(common::LONG, "the daemon's pid", || {
         std::fs::read_to_string(&pidfile).ok()?.trim().parse().ok()
     });
     cleanup.0.insert(0, daemon);
     // prog (sh) has exited and s6-fghack has reaped it: no child left.
     let children = format!("/proc/{0}/task/{0}/children", child.id());
-    poll(Duration::from_secs(30), "s6-fghack to reap prog", || {
+    poll(common::LONG, "s6-fghack to reap prog", || {
         std::fs::read_to_string(&children).ok().filter(|c| c.trim().is_empty())
     });
     assert!(child.try_wait().unwrap().is_none(), "s6-fghack must wait for the daemon");
     // It goes to sleep in a blocking call (no busy loop).
-    let stat = format!("/proc/{}/stat", child.id());
-    poll(Duration::from_secs(30), "s6-fghack to sleep", || {
-        let s = std::fs::read_to_string(&stat).ok()?;
-        (s.rsplit(") ").next()?.starts_with('S')).then_some(())
-    });
+    common::asleep(child.id() as i32);
     // SAFETY: kill on the daemon this test started; then reap it (we are
     // its subreaper).
     unsafe {

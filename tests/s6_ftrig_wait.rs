@@ -7,37 +7,15 @@ mod common;
 use common::{cmd, code, reference, run, text};
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// A temporary directory removed at the end of the test.
 use common::Tmp;
-fn tmp(tag: &str) -> Tmp {
-    Tmp(common::tmpdir(tag))
-}
 
-/// A child killed and reaped at the end of the test.
-struct Proc(Option<Child>);
-impl Proc {
-    fn spawn(c: &mut Command) -> Proc {
-        Proc(Some(
-            c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap(),
-        ))
-    }
-    fn pid(&self) -> i32 {
-        self.0.as_ref().unwrap().id() as i32
-    }
-    fn output(mut self) -> Output {
-        self.0.take().unwrap().wait_with_output().unwrap()
-    }
-}
-impl Drop for Proc {
-    fn drop(&mut self) {
-        if let Some(c) = self.0.as_mut() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
+/// `spawn(c)`: a child killed and reaped at the end of the test, its
+/// outputs piped.
+fn spawn(c: &mut Command) -> common::Reaped {
+    common::Reaped::spawn(c.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()))
 }
 
 /// The listener fifos in a fifodir.
@@ -55,7 +33,7 @@ fn fifos(dir: &Path) -> Vec<String> {
 /// temporary dot-name: notifiers skip those).
 fn wait_fifos(dir: &Path, n: usize) {
     common::poll(Duration::from_secs(10), "listener fifos", || {
-        (fifos(dir).iter().filter(|f| !f.starts_with('.')).count() >= n).then_some(())
+        (common::fifodir_subscribers(dir) >= n).then_some(())
     });
 }
 
@@ -76,7 +54,7 @@ fn mode(p: &Path) -> u32 {
 
 #[test]
 fn mkfifodir_as_the_reference() {
-    let t = tmp("ftrig-mk");
+    let t = Tmp::new("ftrig-mk");
     let mine = t.0.join("mine");
     let theirs = t.0.join("theirs");
     std::fs::create_dir_all(&mine).unwrap();
@@ -121,20 +99,20 @@ fn mkfifodir_as_the_reference() {
 
 #[test]
 fn notify_to_reference_wait_and_back() {
-    let t = tmp("ftrig-cross");
+    let t = Tmp::new("ftrig-cross");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let Some(rwait) = reference("s6-ftrig-wait") else { return };
     let Some(rnotify) = reference("s6-ftrig-notify") else { return };
     // Our notify, the reference's wait.
-    let w = Proc::spawn(Command::new(&rwait).args(["-t", "20000"]).arg(&dir).arg("y"));
+    let w = spawn(Command::new(&rwait).args(["-t", "20000"]).arg(&dir).arg("y"));
     wait_fifos(&dir, 1);
     let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("xyzabc"));
     assert_eq!(code(&n), 0);
     let out = w.output();
     assert_eq!((code(&out), text(&out.stdout)), (0, "xyzabc\n".into()), "{}", text(&out.stderr));
     // The reference's notify, our wait.
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("y"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("y"));
     wait_fifos(&dir, 1);
     let n = run(Command::new(&rnotify).arg(&dir).arg("xyzabc"));
     assert_eq!(code(&n), 0);
@@ -145,11 +123,11 @@ fn notify_to_reference_wait_and_back() {
 
 #[test]
 fn every_event_since_subscribing_is_matched() {
-    let t = tmp("ftrig-anchor");
+    let t = Tmp::new("ftrig-anchor");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     // `^b` never matches "ab" then "b": the stream starts at "a".
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("^b|c$"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("^b|c$"));
     wait_fifos(&dir, 1);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("ab"))), 0);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("b"))), 0);
@@ -160,7 +138,7 @@ fn every_event_since_subscribing_is_matched() {
 
 #[test]
 fn errors_as_the_reference() {
-    let t = tmp("ftrig-err");
+    let t = Tmp::new("ftrig-err");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let file = t.0.join("file");
@@ -197,7 +175,7 @@ fn errors_as_the_reference() {
     for (prog, args) in cases {
         let Some(r) = reference(prog) else { return };
         let a = run(cmd(prog).args(*args));
-        let b = run(Command::new(&r).args(*args));
+        let b = common::run_reference(Command::new(&r).args(*args));
         assert_eq!(
             (code(&a), text(&a.stdout), norm(&a.stderr)),
             (code(&b), text(&b.stdout), norm(&b.stderr)),
@@ -213,7 +191,7 @@ fn errors_as_the_reference() {
 
 #[test]
 fn invalid_regexp_is_a_usage_error() {
-    let t = tmp("ftrig-re");
+    let t = Tmp::new("ftrig-re");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let d = dir.to_str().unwrap();
@@ -237,19 +215,17 @@ fn invalid_regexp_is_a_usage_error() {
 
 #[test]
 fn stale_fifos_and_planted_files() {
-    let t = tmp("ftrig-stale");
+    let t = Tmp::new("ftrig-stale");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let stale = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdef");
     let planted = dir.join("ftrig1:@400000006b0cfc6a36fe0785:abcdeg");
     let mk = || {
-        let c = std::ffi::CString::new(stale.to_str().unwrap()).unwrap();
-        // SAFETY: c is a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o622) }, 0);
+        common::mkfifo(&stale, 0o622);
     };
     mk();
     std::fs::write(&planted, "hello").unwrap();
-    let w = Proc::spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("X"));
+    let w = spawn(cmd("s6-ftrig-wait").args(["-t", "20000"]).arg(&dir).arg("X"));
     wait_fifos(&dir, 3);
     let n = run(cmd("s6-ftrig-notify").arg(&dir).arg("XY"));
     assert_eq!(code(&n), 0);
@@ -269,7 +245,7 @@ fn stale_fifos_and_planted_files() {
 
 #[test]
 fn a_killed_listener_leaves_no_fifo() {
-    let t = tmp("ftrig-kill");
+    let t = Tmp::new("ftrig-kill");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let d = dir.to_str().unwrap();
@@ -280,11 +256,10 @@ fn a_killed_listener_leaves_no_fifo() {
         (libc::SIGQUIT, "s6-ftrig-listen", vec![d, "a", d, "b", "", "true"]),
         (libc::SIGTERM, "s6-ftrig-listen", vec!["-o", d, "a", "", "true"]),
     ] {
-        let p = Proc::spawn(cmd(prog).args(&args));
+        let p = spawn(cmd(prog).args(&args));
         let n = if prog == "s6-ftrig-listen" && args.len() > 5 { 2 } else { 1 };
         wait_fifos(&dir, n);
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(p.pid(), sig) };
+        common::kill(p.pid(), sig);
         let out = p.output();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(out.status.signal(), Some(sig), "{prog}: {:?}", out.status);
@@ -294,7 +269,7 @@ fn a_killed_listener_leaves_no_fifo() {
 
 #[test]
 fn listen1_spawns_then_prints_events() {
-    let t = tmp("ftrig-l1");
+    let t = Tmp::new("ftrig-l1");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let me = common::applet("s6-ftrig-notify");
@@ -358,7 +333,7 @@ fn listen1_spawns_then_prints_events() {
 
 #[test]
 fn prog_inherits_the_signal_state() {
-    let t = tmp("ftrig-sig");
+    let t = Tmp::new("ftrig-sig");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let state =
@@ -379,7 +354,7 @@ fn prog_inherits_the_signal_state() {
         }
         c.arg("grep").args(show);
         state(&mut c);
-        let p = Proc::spawn(&mut c);
+        let p = spawn(&mut c);
         wait_fifos(&dir, 1);
         assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);
         let out = p.output();
@@ -391,16 +366,15 @@ fn prog_inherits_the_signal_state() {
 
 #[test]
 fn an_inherited_ignore_is_respected() {
-    let t = tmp("ftrig-ign");
+    let t = Tmp::new("ftrig-ign");
     let dir = t.0.join("fd");
     mkfifodir(&dir);
     let mut c = cmd("s6-ftrig-wait");
     c.args(["-t", "20000"]).arg(&dir).arg("x");
     common::sigstate(&mut c, &[libc::SIGHUP], &[]);
-    let p = Proc::spawn(&mut c);
+    let p = spawn(&mut c);
     wait_fifos(&dir, 1);
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(p.pid(), libc::SIGHUP) };
+    common::kill(p.pid(), libc::SIGHUP);
     assert_eq!(code(&run(cmd("s6-ftrig-notify").arg(&dir).arg("x"))), 0);
     let out = p.output();
     assert_eq!((code(&out), text(&out.stdout)), (0, "x\n".into()), "{}", text(&out.stderr));
@@ -409,7 +383,7 @@ fn an_inherited_ignore_is_respected() {
 
 #[test]
 fn permission_denied_as_nobody() {
-    let t = tmp("ftrig-perm");
+    let t = Tmp::new("ftrig-perm");
     let dir = t.0.join("fd");
     let out = run(cmd("s6-mkfifodir").args(["-g", "0"]).arg(&dir));
     assert_eq!(code(&out), 0);
@@ -428,8 +402,50 @@ fn permission_denied_as_nobody() {
         let mut b = Command::new(r);
         b.args(&args);
         common::as_user(&mut b, uid, gid);
-        let (a, b) = (run(&mut a), run(&mut b));
+        let (a, b) = (run(&mut a), common::run_reference(&mut b));
         assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{prog}");
         assert!(text(&a.stderr).ends_with(": Permission denied\n"), "{prog}: {}", text(&a.stderr));
     }
+}
+
+/// The signal policy (doc/HACKING.md, "Signal policy"), as in s6 2.15:
+/// the listeners that spawn a program catch SIGPIPE to no effect;
+/// s6-ftrig-wait dies of it (its default disposition).
+fn sigpipe(bin: &dyn Fn(&str) -> Command, tag: &str) -> Vec<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let t = Tmp::new(tag);
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let d = dir.to_str().unwrap();
+    let mut r = Vec::new();
+    for (prog, args) in
+        [("s6-ftrig-listen1", vec![d, "a", "true"]), ("s6-ftrig-wait", vec![d, "a"])]
+    {
+        for f in fifos(&dir) {
+            let _ = std::fs::remove_file(dir.join(f));
+        }
+        let p = spawn(bin(prog).args(&args));
+        wait_fifos(&dir, 1);
+        common::kill(p.pid(), libc::SIGPIPE);
+        if prog == "s6-ftrig-listen1" {
+            run(cmd("s6-ftrig-notify").args([d, "a"]));
+        }
+        let out = p.output();
+        r.push(format!(
+            "{prog}: {:?} {:?} {}",
+            out.status.code(),
+            out.status.signal(),
+            text(&out.stdout)
+        ));
+    }
+    r
+}
+
+#[test]
+fn sigpipe_as_the_reference() {
+    let ours = sigpipe(&|p| cmd(p), "ftrig-pipe");
+    assert_eq!(ours, ["s6-ftrig-listen1: Some(0) None a\n", "s6-ftrig-wait: None Some(13) "]);
+    let Some(r) = reference("s6-ftrig-wait") else { return };
+    let bin = r.parent().unwrap().to_path_buf();
+    assert_eq!(sigpipe(&|p| Command::new(bin.join(p)), "ftrig-pipe-ref"), ours);
 }

@@ -4,34 +4,18 @@
 
 mod common;
 
+use common::Tmp;
+
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-/// A temporary directory removed at the end of the test.
-struct Dir(PathBuf);
-
-impl Dir {
-    fn new(tag: &str) -> Dir {
-        Dir(common::tmpdir(&format!("s6log-{tag}")))
-    }
-    fn join(&self, p: &str) -> PathBuf {
-        self.0.join(p)
-    }
-}
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 /// A running logger, killed and reaped when dropped.
-struct Running(Child);
+struct Running(common::Reaped);
 
 impl Running {
     fn stdin(&mut self) -> &mut std::process::ChildStdin {
@@ -47,20 +31,11 @@ impl Running {
         n
     }
     fn signal(&self, sig: i32) {
-        // SAFETY: kill(2) on our own child's pid.
-        unsafe { libc::kill(self.0.id() as i32, sig) };
+        common::kill(self.0.id() as i32, sig);
     }
     fn wait_output(mut self) -> Output {
         drop(self.0.stdin.take());
-        let child = std::mem::replace(&mut self.0, Command::new("true").spawn().unwrap());
-        child.wait_with_output().unwrap()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        self.0.output()
     }
 }
 
@@ -71,7 +46,7 @@ fn spawn(prog: &Path, args: &[&str], cwd: &Path) -> Running {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    Running(c.spawn().unwrap())
+    Running(common::Reaped::spawn(&mut c))
 }
 
 fn ours() -> PathBuf {
@@ -113,7 +88,7 @@ fn input() -> Vec<u8> {
 /// reference (and to Debian's 2.11 where it knows the directives).
 #[test]
 fn outputs_and_script_errors_match_s6() {
-    let dir = Dir::new("cmp");
+    let dir = Tmp::new("s6log-cmp");
     let cases: &[&str] = &[
         "",
         "x",
@@ -206,7 +181,7 @@ fn outputs_and_script_errors_match_s6() {
 #[test]
 fn status_files_match_s6() {
     let Some(r) = common::reference("s6-log") else { return };
-    let dir = Dir::new("status");
+    let dir = Tmp::new("s6log-status");
     for script in ["=./st", "^5 =./st", "^0 =./st", "pfoo ^30 =./st", "- +STAT =./st"] {
         let args: Vec<&str> = script.split_whitespace().collect();
         feed(&ours(), &args, &input(), &dir.0);
@@ -226,7 +201,7 @@ fn is_tai(s: &str) -> bool {
 /// `t` and `T`: the format of the stamps, in order, TAI64N first.
 #[test]
 fn stamps_have_s6s_format_and_order() {
-    let dir = Dir::new("stamps");
+    let dir = Tmp::new("s6log-stamps");
     let lines: Vec<u8> = (0..2000).flat_map(|i| format!("line {i}\n").into_bytes()).collect();
     let out = feed(&ours(), &["t", "T", "pP", "1"], &lines, &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -286,7 +261,7 @@ fn numbered(from: usize, to: usize) -> Vec<u8> {
 /// s6's layout, names and modes; size rotation and the archive count.
 #[test]
 fn logdir_layout_and_rotation() {
-    let dir = Dir::new("layout");
+    let dir = Tmp::new("s6log-layout");
     let data = numbered(0, 3000);
     let out = feed(&ours(), &["n5", "s4096", "./L"], &data, &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
@@ -321,7 +296,7 @@ fn logdir_layout_and_rotation() {
 #[test]
 fn logdir_handed_between_s6_and_s6box() {
     let Some(r) = common::reference("s6-log") else { return };
-    let dir = Dir::new("handover");
+    let dir = Tmp::new("s6log-handover");
     let l = dir.join("H");
     let args = ["n100", "s4096", "./H"];
     let deb = common::debian("s6-log").unwrap_or_else(|| r.clone());
@@ -358,7 +333,7 @@ fn logdir_handed_between_s6_and_s6box() {
 /// A second logger on a locked logdir fails as s6's does.
 #[test]
 fn locked_logdir_is_refused() {
-    let dir = Dir::new("lock");
+    let dir = Tmp::new("s6log-lock");
     let mut first = spawn(&ours(), &["./D"], &dir.0);
     first.stdin().write_all(b"x\n").unwrap();
     common::poll(WAIT, "current", || {
@@ -377,7 +352,7 @@ fn locked_logdir_is_refused() {
 /// -p ignores SIGTERM, SIGALRM rotates.
 #[test]
 fn signals() {
-    let dir = Dir::new("signals");
+    let dir = Tmp::new("s6log-signals");
     // TERM with a line in progress: the rest arrives, then exit.
     let mut w = spawn(&ours(), &["-t", "60000", "1"], &dir.0);
     w.stdin().write_all(b"one\ntw").unwrap();
@@ -433,7 +408,7 @@ fn signals() {
 /// Beyond s6: an unterminated last line is kept, with a newline.
 #[test]
 fn last_line_without_newline_is_kept() {
-    let dir = Dir::new("eof");
+    let dir = Tmp::new("s6log-eof");
     let out = feed(&ours(), &["1", "./E"], b"a\nb", &dir.0);
     assert_eq!(out.stdout, b"a\nb\n");
     assert_eq!(std::fs::read(dir.join("E/current")).unwrap(), b"a\nb\n");
@@ -442,7 +417,7 @@ fn last_line_without_newline_is_kept() {
 /// -d: a newline on the descriptor once ready.
 #[test]
 fn readiness_notification() {
-    let dir = Dir::new("notif");
+    let dir = Tmp::new("s6log-notif");
     let out = Command::new("sh")
         .arg("-c")
         .arg(format!("echo hi | {} -d 3 ./N 3>&1 >/dev/null; cat ./N/current", ours().display()))
@@ -457,7 +432,7 @@ fn readiness_notification() {
 /// a failing one is retried after `r` with a warning, and nothing is lost.
 #[test]
 fn processors() {
-    let dir = Dir::new("proc");
+    let dir = Tmp::new("s6log-proc");
     let data = numbered(0, 1000);
     let script = "tr a-z A-Z; n=$(cat <&4); echo $((n+1)) >&5";
     let out = feed(&ours(), &["n1000", "s4096", &format!("?{script}"), "./P"], &data, &dir.0);
@@ -475,7 +450,7 @@ fn processors() {
     for f in ["previous", "processed", "newstate"] {
         assert!(!p.join(f).exists(), "{f} left");
     }
-    if Path::new("/usr/bin/execlineb").exists() {
+    if common::installed("execlineb").is_some() {
         let out = feed(&ours(), &["n1000", "s4096", "!tr a-z A-Z", "./X"], &data, &dir.0);
         assert_eq!(out.status.code(), Some(0), "{}", show(&out));
         let a = archives(&dir.join("X"));
@@ -497,7 +472,7 @@ fn processors() {
 /// returns. A small tmpfs in a private mount namespace.
 #[test]
 fn full_disk_is_retried_without_loss() {
-    let dir = Dir::new("enospc");
+    let dir = Tmp::new("s6log-enospc");
     let have_unshare =
         Command::new("unshare").args(["-m", "true"]).status().map(|s| s.success()).unwrap_or(false);
     if !have_unshare {
@@ -543,7 +518,7 @@ cat "$D/mnt/L/current"
 /// (seen in the logdir) before a kill are never lost.
 #[test]
 fn kill_9_loop_loses_and_doubles_nothing() {
-    let dir = Dir::new("kill9");
+    let dir = Tmp::new("s6log-kill9");
     let args = ["n1000", "s4096", "./K"];
     let mut next = 0usize;
     let mut acked = 0usize;
@@ -599,7 +574,7 @@ fn kill_9_loop_loses_and_doubles_nothing() {
 /// Periodic rotation: `R` seconds after the first line of a `current`.
 #[test]
 fn periodic_rotation() {
-    let dir = Dir::new("period");
+    let dir = Tmp::new("s6log-period");
     let mut w = spawn(&ours(), &["R1", "./R"], &dir.0);
     w.stdin().write_all(b"a\n").unwrap();
     w.stdin().flush().unwrap();
@@ -612,7 +587,7 @@ fn periodic_rotation() {
 /// Memory stays bounded: long lines are split under the default -l.
 #[test]
 fn long_lines_are_split_and_memory_bounded() {
-    let dir = Dir::new("long");
+    let dir = Tmp::new("s6log-long");
     let mut data = vec![b'x'; 3_000_000];
     data.push(b'\n');
     let out = feed(&ours(), &["n1000", "./B"], &data, &dir.0);
@@ -628,7 +603,7 @@ fn long_lines_are_split_and_memory_bounded() {
 /// nothing is lost or doubled.
 #[test]
 fn kill_9_during_processing() {
-    let dir = Dir::new("killproc");
+    let dir = Tmp::new("s6log-killproc");
     let gate = dir.join("gate");
     assert!(Command::new("mkfifo").arg(&gate).status().unwrap().success());
     let slow = format!("?cat {} >/dev/null; cat", gate.display());
@@ -656,8 +631,7 @@ fn kill_9_during_processing() {
                 if let Ok(pid) = pid
                     && std::fs::read_link(e.path().join("cwd")).is_ok_and(|c| c == logdir)
                 {
-                    // SAFETY: kill has no memory-safety preconditions.
-                    unsafe { libc::kill(pid, libc::SIGKILL) };
+                    common::kill(pid, libc::SIGKILL);
                 }
             }
         }
@@ -666,14 +640,12 @@ fn kill_9_during_processing() {
     // Input from a file: one read takes it all, then the rotation waits
     // for the processor (reading stops, every line is in `current`).
     std::fs::write(dir.join("input"), numbered(0, 2000)).unwrap();
-    let w = Running(
+    let w = Running(common::Reaped::spawn(
         Command::new(ours())
             .args(["s4096", "n100", &slow, "./KP"])
             .current_dir(&dir.0)
-            .stdin(std::fs::File::open(dir.join("input")).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+            .stdin(std::fs::File::open(dir.join("input")).unwrap()),
+    ));
     let last = numbered(1999, 2000);
     let kp = dir.join("KP");
     common::poll(WAIT, "previous and every line written", || {
@@ -688,4 +660,44 @@ fn kill_9_during_processing() {
     let out = feed(&ours(), &["s4096", "n100", "?cat", "./KP"], &numbered(2000, 2100), &dir.0);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert_eq!(common::text(&logdir_content(&kp)), common::text(&numbered(0, 2100)));
+}
+
+/// The signal policy (doc/HACKING.md, "Signal policy"), as in s6 2.15: a
+/// signal s6-log does not handle acts as its disposition at start-up
+/// (SIGUSR1 ends it, SIGTSTP stops it), SIGPIPE is caught to no effect.
+fn stray_signals(prog: &Path, dir: &Path) -> Vec<String> {
+    use std::os::unix::process::ExitStatusExt;
+    let mut t = Vec::new();
+    let current = |want: &'static [u8]| {
+        move || std::fs::read(dir.join("L/current")).ok().filter(|c| c == want).map(|_| ())
+    };
+    let mut w = spawn(prog, &["./L"], dir);
+    w.stdin().write_all(b"a\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "a logged", current(b"a\n"));
+    w.signal(libc::SIGPIPE);
+    let id = w.0.id() as i32;
+    w.signal(libc::SIGTSTP);
+    common::poll(WAIT, "stopped", || (common::state(id) == Some('T')).then_some(()));
+    t.push("stopped".to_string());
+    w.signal(libc::SIGCONT);
+    common::poll(WAIT, "continued", || (common::state(id) != Some('T')).then_some(()));
+    w.stdin().write_all(b"b\n").unwrap();
+    w.stdin().flush().unwrap();
+    common::poll(WAIT, "b logged", current(b"a\nb\n"));
+    w.signal(libc::SIGUSR1);
+    common::poll(WAIT, "the end", || (common::state(id) == Some('Z')).then_some(()));
+    let out = w.wait_output();
+    t.push(format!("signal {:?}", out.status.signal()));
+    t
+}
+
+#[test]
+fn stray_signals_act_as_in_s6() {
+    let dir = Tmp::new("s6log-stray");
+    let t = stray_signals(&ours(), &dir.0);
+    assert_eq!(t, ["stopped", "signal Some(10)"]);
+    let Some(r) = common::reference("s6-log") else { return };
+    let dir = Tmp::new("s6log-stray-ref");
+    assert_eq!(stray_signals(&r, &dir.0), t, "ours vs the 2.15 reference");
 }

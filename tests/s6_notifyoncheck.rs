@@ -4,68 +4,30 @@
 
 mod common;
 
+use common::Tmp;
+use common::sv::{self, Supervisor};
 use common::{cmd, code, reference, run, text};
 use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::Command;
 use std::time::Duration;
 
-use common::Tmp;
-
-/// A reference s6-supervise, told to bring the service down and exit at
-/// the end of the test (then killed if it has not).
-struct Supervisor(Child, PathBuf);
-impl Drop for Supervisor {
-    fn drop(&mut self) {
-        if let Ok(mut f) = std::fs::OpenOptions::new()
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(self.1.join("supervise/control"))
-        {
-            let _ = f.write_all(b"dx");
-        }
-        let end = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < end {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn script(p: &Path, body: &str) {
-    std::fs::write(p, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
+/// `service(dir, opts)`: a service whose run is `s6-notifyoncheck OPTS
+/// sleep 1000`, its check `[ -e ok ]` in `data/check`.
 fn service(dir: &Path, opts: &str) {
     std::fs::create_dir_all(dir.join("data")).unwrap();
     std::fs::write(dir.join("notification-fd"), "3\n").unwrap();
     let me = common::applet("s6-notifyoncheck");
-    script(&dir.join("run"), &format!("exec {} {opts} sleep 1000", me.display()));
-    script(&dir.join("data/check"), "[ -e ok ]");
+    sv::service(dir, &format!("exec {} {opts} sleep 1000", me.display()));
+    common::script(&dir.join("data/check"), "[ -e ok ]");
 }
 
 /// `supervise(dir, ours)`: the reference s6-supervise on `dir`, or
-/// s6box's own when `ours`.
+/// s6box's own when `ours`; told to bring the service down and exit at
+/// the end of the test (then killed if it has not).
 fn supervise(dir: &Path, ours: bool) -> Option<Supervisor> {
-    let mut c = if ours { cmd("s6-supervise") } else { Command::new(reference("s6-supervise")?) };
-    let child = c
-        .arg(dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let s = Supervisor(child, dir.to_path_buf());
-    common::poll(Duration::from_secs(10), "supervisor up", || {
-        dir.join("supervise/status").exists().then_some(())
-    });
-    Some(s)
+    let prog = if ours { sv::ours() } else { reference("s6-supervise")? };
+    Some(Supervisor::start(&prog, dir))
 }
 
 /// `svstat(dir, fields)`: the reference s6-svstat's answer.
@@ -75,7 +37,7 @@ fn svstat(dir: &Path, fields: &str) -> String {
 }
 
 fn listeners(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("event")).map(|d| d.count()).unwrap_or(0)
+    sv::listeners(dir).len()
 }
 
 #[test]
@@ -90,7 +52,7 @@ fn ready_when_the_check_succeeds_under_s6box_supervise() {
 
 fn ready_when_the_check_succeeds_under(ours: bool) {
     for opts in ["-w 50", "-d -w 50", "-w 50 -c \"test -e ok\""] {
-        let t = Tmp(common::tmpdir(if ours { "notifyoncheck-own" } else { "notifyoncheck" }));
+        let t = Tmp::new(if ours { "notifyoncheck-own" } else { "notifyoncheck" });
         let dir = t.0.join("sv");
         service(&dir, opts);
         let Some(_s) = supervise(&dir, ours) else { return };
@@ -98,7 +60,9 @@ fn ready_when_the_check_succeeds_under(ours: bool) {
             (svstat(&dir, "up") == "true").then_some(())
         });
         // The checker is subscribed: its fifo is there, and not ready yet.
-        common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+        common::poll(Duration::from_secs(10), "checker", || {
+            (sv::subscribers(&dir) == 1).then_some(())
+        });
         assert_eq!(svstat(&dir, "ready"), "false", "{opts}");
         std::fs::write(dir.join("ok"), "").unwrap();
         common::poll(Duration::from_secs(10), "ready", || {
@@ -121,11 +85,11 @@ fn gives_up_when_prog_dies_under_s6box_supervise() {
 }
 
 fn gives_up_when_prog_dies_under(ours: bool) {
-    let t = Tmp(common::tmpdir(if ours { "notifyoncheck-dies-own" } else { "notifyoncheck-dies" }));
+    let t = Tmp::new(if ours { "notifyoncheck-dies-own" } else { "notifyoncheck-dies" });
     let dir = t.0.join("sv");
     service(&dir, "-n 0 -w 50");
     let Some(_s) = supervise(&dir, ours) else { return };
-    common::poll(Duration::from_secs(10), "checker", || (listeners(&dir) == 1).then_some(()));
+    common::poll(Duration::from_secs(10), "checker", || (sv::subscribers(&dir) == 1).then_some(()));
     let control = dir.join("supervise/control");
     std::fs::OpenOptions::new().write(true).open(&control).unwrap().write_all(b"d").unwrap();
     common::poll(Duration::from_secs(10), "checker gone", || (listeners(&dir) == 0).then_some(()));
@@ -135,7 +99,7 @@ fn gives_up_when_prog_dies_under(ours: bool) {
 #[test]
 fn start_up_errors_as_the_reference() {
     let Some(r) = reference("s6-notifyoncheck") else { return };
-    let t = Tmp(common::tmpdir("notifyoncheck-err"));
+    let t = Tmp::new("notifyoncheck-err");
     let cases: &[(&str, &[&str])] = &[
         ("abc\n", &["true"]),
         ("3x\n", &["true"]),

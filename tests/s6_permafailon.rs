@@ -90,7 +90,7 @@ fn compare(dir: &Path, with: &Path, deb: bool) {
 
 #[test]
 fn same_verdicts_as_the_reference() {
-    let t = Tmp(common::tmpdir("permafailon"));
+    let t = Tmp::new("permafailon");
     tally(&t.0, &[(100, 1, 0), (5, 1, 0), (3, 137, 9), (1, 3, 0)]);
     if let Some(r) = reference("s6-permafailon") {
         compare(&t.0, &r, false);
@@ -102,7 +102,7 @@ fn same_verdicts_as_the_reference() {
 
 #[test]
 fn missing_or_odd_tally() {
-    let t = Tmp(common::tmpdir("permafailon-missing"));
+    let t = Tmp::new("permafailon-missing");
     let a = run(cmd("s6-permafailon").current_dir(&t.0).args(["60", "1", "1", "echo", "ok"]));
     assert_eq!((code(&a), text(&a.stdout)), (0, "ok\n".into()));
     assert_eq!(

@@ -5,7 +5,7 @@ mod common;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -17,19 +17,19 @@ fn ours() -> PathBuf {
 /// A process holding a lock: `APPLET ARGS FILE sh -c 'echo locked; exec
 /// cat'`, started and waited for until prog runs; killed and reaped on drop.
 struct Holder {
-    child: Child,
+    child: common::Reaped,
 }
 
 impl Holder {
     fn start(program: &Path, args: &[&str], file: &Path) -> Holder {
-        let child = Command::new(program)
-            .args(args)
-            .arg(file)
-            .args(["sh", "-c", "echo locked; exec cat"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("spawn holder");
+        let child = common::Reaped::spawn(
+            Command::new(program)
+                .args(args)
+                .arg(file)
+                .args(["sh", "-c", "echo locked; exec cat"])
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
         let mut h = Holder { child };
         let mut line = String::new();
         let out = h.child.stdout.take().unwrap();
@@ -41,13 +41,6 @@ impl Holder {
     /// `release()`: lets prog end (its stdin closes) and reaps it.
     fn release(mut self) {
         drop(self.child.stdin.take());
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Holder {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
@@ -107,7 +100,7 @@ fn check_excluded(contender: &Path, file: &Path, ours_contending: bool) {
 
 #[test]
 fn exclusive_lock_excludes_debian_both_ways() {
-    let dir = common::tmpdir("setlock-excl");
+    let dir = common::Tmp::new("setlock-excl");
     let file = dir.join("lock");
     // Ours holds, ours contends.
     let h = Holder::start(&ours(), &[], &file);
@@ -126,7 +119,7 @@ fn exclusive_lock_excludes_debian_both_ways() {
 
 #[test]
 fn shared_locks_coexist() {
-    let dir = common::tmpdir("setlock-shared");
+    let dir = common::Tmp::new("setlock-shared");
     let file = dir.join("lock");
     let h = Holder::start(&ours(), &["-r"], &file);
     granted(&ours(), &["-nr"], &file);
@@ -156,7 +149,7 @@ fn waiting(file: &Path) -> Option<()> {
 /// then gets the lock once the holder lets go; prog then sees one thread
 /// and the signal state the applet was started with.
 fn takes_it_when_released(args: &[&str]) {
-    let dir = common::tmpdir(&format!("setlock-wait{}", args.len()));
+    let dir = common::Tmp::new(&format!("setlock-wait{}", args.len()));
     let file = dir.join("lock");
     let h = Holder::start(&ours(), &[], &file);
     let mut cmd = Command::new(ours());
@@ -208,7 +201,7 @@ fn fd_targets(out: &Output) -> Vec<(String, String)> {
 
 #[test]
 fn lock_descriptor_is_the_only_one_added() {
-    let dir = common::tmpdir("setlock-fd");
+    let dir = common::Tmp::new("setlock-fd");
     let file = dir.join("lock");
     let ls = ["ls", "-l", "/proc/self/fd"];
     let direct = fd_targets(&common::run(Command::new("ls").args(&ls[1..])));
@@ -242,7 +235,7 @@ fn lock_descriptor_is_the_only_one_added() {
 
 #[test]
 fn file_is_created() {
-    let dir = common::tmpdir("setlock-create");
+    let dir = common::Tmp::new("setlock-create");
     for (args, name) in [(&[][..], "w"), (&["-r"][..], "r")] {
         let file = dir.join(name);
         let mut cmd = Command::new(ours());
@@ -262,7 +255,7 @@ fn file_is_created() {
 
 #[test]
 fn open_failures() {
-    let dir = common::tmpdir("setlock-open");
+    let dir = common::Tmp::new("setlock-open");
     std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755)).unwrap();
     let missing = dir.join("nodir").join("lock");
     let deb = common::debian("s6-setlock");
@@ -329,7 +322,7 @@ fn bad_usage() {
 fn lock_on_stderr_keeps_messages_out_of_the_lock_file() {
     // With -d 2 the lock takes stderr's place; a failure must still be
     // reported on the real stderr and never written into the lock file.
-    let dir = common::tmpdir("setlock-d2");
+    let dir = common::Tmp::new("setlock-d2");
     let file = dir.join("lock");
     let h = Holder::start(&ours(), &[], &file);
     for args in [&["-n", "-d", "2"][..], &["-r", "-n", "-d2"], &["-t", "50", "-d", "2"]] {
@@ -383,7 +376,7 @@ fn with_closed(cmd: &mut Command, fds: &'static [i32]) {
 fn lock_descriptor_never_takes_a_closed_standard_slot() {
     // Started with 0, 1 or 2 closed, the lock must not land there: prog's
     // output (or a "busy" message) would go into the locked file.
-    let dir = common::tmpdir("setlock-closed-std");
+    let dir = common::Tmp::new("setlock-closed-std");
     let file = dir.join("lock");
     for fds in [&[0][..], &[1], &[2], &[0, 1, 2]] {
         let fds: &'static [i32] = Box::leak(fds.to_vec().into_boxed_slice());
@@ -411,7 +404,6 @@ fn lock_descriptor_never_takes_a_closed_standard_slot() {
     with_closed(&mut cmd, &[0]);
     let out = cmd.output().unwrap();
     assert_eq!(common::text(&out.stdout).trim(), file.display().to_string());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -419,11 +411,9 @@ fn fifo_as_lock_file_never_blocks_in_open() {
     // Anyone who can create the lock path must not hang a root job: a
     // fifo with no other side is opened without blocking, as Debian does
     // (-w: 111, no reader; -r: the shared lock).
-    let dir = common::tmpdir("setlock-fifo");
+    let dir = common::Tmp::new("setlock-fifo");
     let fifo = dir.join("fifo");
-    let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: c is a valid NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    common::mkfifo(&fifo, 0o644);
     let deb = common::debian("s6-setlock");
     for program in std::iter::once(ours()).chain(deb) {
         for (args, want) in [
@@ -436,13 +426,13 @@ fn fifo_as_lock_file_never_blocks_in_open() {
             let mut cmd = Command::new(&program);
             cmd.args(args).arg(&fifo).args(["echo", "ran"]).stdin(Stdio::null());
             cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
-            let mut child = Reaped(cmd.spawn().unwrap());
+            let mut child = common::Reaped::spawn(&mut cmd);
             let status = common::poll(DEADLINE, "s6-setlock on a fifo to exit", || {
-                child.0.try_wait().unwrap()
+                child.try_wait().unwrap()
             });
             let mut out = (Vec::new(), String::new());
-            child.0.stdout.take().unwrap().read_to_end(&mut out.0).unwrap();
-            child.0.stderr.take().unwrap().read_to_string(&mut out.1).unwrap();
+            child.stdout.take().unwrap().read_to_end(&mut out.0).unwrap();
+            child.stderr.take().unwrap().read_to_string(&mut out.1).unwrap();
             assert_eq!(status.code(), Some(want), "{} {args:?}", program.display());
             if want == 111 && program == ours() {
                 assert_eq!(
@@ -457,24 +447,13 @@ fn fifo_as_lock_file_never_blocks_in_open() {
             }
         }
     }
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A child killed and reaped on drop.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 #[test]
 fn shared_lock_on_a_directory() {
     // -r on a directory takes the shared lock, as Debian does; -w cannot
     // open a directory for writing.
-    let dir = common::tmpdir("setlock-dir");
+    let dir = common::Tmp::new("setlock-dir");
     let deb = common::debian("s6-setlock");
     for program in std::iter::once(ours()).chain(deb) {
         let out = run(&program, &["-r"], &dir, &["echo", "ran"]);
@@ -490,5 +469,4 @@ fn shared_lock_on_a_directory() {
             )
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

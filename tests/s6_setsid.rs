@@ -113,19 +113,10 @@ fn finish(mut child: Child) -> Output {
     child.wait_with_output().unwrap()
 }
 
-/// `children(pid)`: the pids of `pid`'s children.
-fn children(pid: i32) -> Vec<i32> {
-    std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-        .unwrap_or_default()
-        .split_whitespace()
-        .filter_map(|s| s.parse().ok())
-        .collect()
-}
-
+/// `kill_children(pid)`: SIGKILL to each child of `pid`.
 fn kill_children(pid: i32) {
-    for c in children(pid) {
-        // SAFETY: kill on a pid this test started.
-        unsafe { libc::kill(c, libc::SIGKILL) };
+    for c in common::children(pid) {
+        common::kill(c, libc::SIGKILL);
     }
 }
 
@@ -190,7 +181,7 @@ fn stopped_by_ttou(program: &Path) {
     let sh = child.id() as i32;
     let stopped = std::panic::catch_unwind(|| {
         common::poll(DEADLINE, "s6-setsid -f to stop", || {
-            children(sh).into_iter().find(|&c| {
+            common::children(sh).into_iter().find(|&c| {
                 let stat = std::fs::read_to_string(format!("/proc/{c}/stat")).unwrap_or_default();
                 stat.rfind(')').is_some_and(|i| stat[i + 2..].starts_with('T'))
             })

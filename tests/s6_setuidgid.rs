@@ -6,11 +6,11 @@ mod accounts;
 mod common;
 
 use accounts::{Db, SHOW, tail};
-use common::{applet, code, debian, text, tmpdir};
+use common::{Tmp, applet, code, debian, text};
 use std::process::Output;
 
 fn db(tag: &str) -> Db {
-    Db::new(&tmpdir(tag))
+    Db::temp(tag)
 }
 
 fn args(account: &str) -> Vec<&str> {
@@ -282,7 +282,7 @@ fn group_lists_near_ngroups_max() {
         group.push_str(&format!("g{i}:x:{}:full,over\n", 100000 + i));
     }
     group.push_str("extra:x:300000:over\n");
-    let db = Db::with(&tmpdir("suid-ngroups"), passwd, &group);
+    let db = Db::temp_with("suid-ngroups", passwd, &group);
     let count = ["/bin/sh", "-c", "id -G | wc -w"];
     let out = db.run(&applet("s6-setuidgid"), &[&["full"][..], &count].concat(), false);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -305,7 +305,7 @@ fn odd_accounts_like_debian() {
     use std::os::unix::ffi::OsStringExt;
     let passwd = b"root:x:0:0::/:/bin/sh\neve:x:1005:7777::/:/bin/sh\na b:x:1006:1006::/:/bin/sh\nx\xffy:x:1009:1009::/:/bin/sh\n123:x:1008:1008::/:/bin/sh\n";
     let group = b"root:x:0:\na b:x:2005:a b,eve\n456:x:2006:123\ng\xffh:x:2007:x\xffy\n";
-    let dir = tmpdir("suid-odd");
+    let dir = Tmp::new("suid-odd");
     // (Non-UTF-8 bytes: written over the files Db::with made.)
     let db = Db::with(&dir, "", "");
     std::fs::write(dir.join("passwd"), passwd).unwrap();

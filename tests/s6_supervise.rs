@@ -2,16 +2,15 @@
 //! s6-svok, s6-svwait, or the 2.15 reference's), compared scenario by
 //! scenario with the 2.15 reference s6-supervise (status records field by
 //! field, times aside, and the event stream). Every test kills and reaps
-//! what it started (see `supervise_common::Svc`).
+//! what it started (see `common::sv::Svc`).
 
 mod common;
-#[path = "supervise_common/mod.rs"]
-mod sv;
 
+use common::sv::*;
 use common::*;
 use std::path::Path;
 use std::process::Command;
-use sv::*;
+use std::time::Duration;
 
 const SLEEP: &str = "#!/bin/sh\nexec sleep 1000\n";
 
@@ -28,16 +27,16 @@ fn commands(tag: &str, bin: &Path) -> Vec<String> {
     let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
     s.start(bin);
     let mut t = Vec::new();
-    let first = s.wait_status("up", St::up);
+    let first = s.wait_status("up", Status::up);
     t.push(first.shape());
     s.svc("-d");
     t.push(s.wait_status("down", |s| !s.up()).shape());
     s.wait_events("sudD");
     s.svc("-u");
-    t.push(s.wait_status("up", St::up).shape());
+    t.push(s.wait_status("up", Status::up).shape());
     s.wait_events("sudDu");
     s.svc("-p");
-    t.push(s.wait_status("paused", St::paused).shape());
+    t.push(s.wait_status("paused", Status::paused).shape());
     s.svc("-c");
     t.push(s.wait_status("continued", |s| !s.paused()).shape());
     s.svc("-o");
@@ -46,10 +45,10 @@ fn commands(tag: &str, bin: &Path) -> Vec<String> {
     t.push(s.wait_status("down", |s| !s.up()).shape());
     s.wait_events("sudDudD");
     s.svc("-o");
-    t.push(s.wait_status("up once", St::up).shape());
+    t.push(s.wait_status("up once", Status::up).shape());
     s.wait_events("sudDudDu");
     s.svc("-u");
-    let pid = s.wait_status("want up", St::want_up).pid;
+    let pid = s.wait_status("want up", Status::want_up).pid;
     s.svc("-r");
     // The restart comes after the 1 s throttle.
     t.push(s.wait_status("restarted", |s| s.up() && s.pid != pid).shape());
@@ -57,7 +56,7 @@ fn commands(tag: &str, bin: &Path) -> Vec<String> {
     s.svc("-O");
     t.push(s.wait_status("want down", |s| !s.want_up()).shape());
     s.svc("-u");
-    t.push(s.wait_status("want up", St::want_up).shape());
+    t.push(s.wait_status("want up", Status::want_up).shape());
     s.svc("-x");
     s.svc("-d");
     assert_eq!(s.wait_exit(), 0);
@@ -162,7 +161,7 @@ fn down_file_and_capital_commands(tag: &str, bin: &Path) -> Vec<String> {
     // Down at start, never started.
     t.push(s.status().shape());
     s.svc("-U");
-    t.push(s.wait_status("up", St::up).shape());
+    t.push(s.wait_status("up", Status::up).shape());
     t.push(s.path("down").exists().to_string());
     s.svc("-D");
     t.push(s.wait_status("down", |s| s.pid == 0).shape());
@@ -185,7 +184,7 @@ fn signals_to_the_supervisor(tag: &str, bin: &Path) -> Vec<String> {
     // SIGTERM: down, finish, exit 0.
     let mut s = Svc::new(tag, &[("x:run", SLEEP), ("x:finish", "#!/bin/sh\necho $1 $2 > fin\n")]);
     s.start(bin);
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     s.signal(libc::SIGTERM);
     t.push(s.wait_exit().to_string());
     t.push(s.status().shape());
@@ -196,7 +195,7 @@ fn signals_to_the_supervisor(tag: &str, bin: &Path) -> Vec<String> {
     // SIGHUP while up: exits only after the service dies.
     let mut s = Svc::new(&format!("{tag}-hup"), &[("x:run", SLEEP)]);
     s.start(bin);
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     s.signal(libc::SIGHUP);
     poll(LONG, "x made the supervisor let go of stdout", || {
         let fd1 = std::fs::read_link(format!("/proc/{}/fd/1", s.sup_pid())).ok()?;
@@ -210,7 +209,7 @@ fn signals_to_the_supervisor(tag: &str, bin: &Path) -> Vec<String> {
     // SIGQUIT: exit at once, the service stays.
     let mut s = Svc::new(&format!("{tag}-quit"), &[("x:run", SLEEP)]);
     s.start(bin);
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     s.signal(libc::SIGQUIT);
     t.push(s.wait_exit().to_string());
     t.push(alive(pid).to_string());
@@ -219,7 +218,7 @@ fn signals_to_the_supervisor(tag: &str, bin: &Path) -> Vec<String> {
     // SIGINT: SIGINT to the service's group, exit.
     let mut s = Svc::new(&format!("{tag}-int"), &[("x:run", SLEEP)]);
     s.start(bin);
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     s.signal(libc::SIGINT);
     t.push(s.wait_exit().to_string());
     poll(LONG, "the service killed by SIGINT", || (!alive(pid)).then_some(()));
@@ -239,7 +238,7 @@ fn start_up(tag: &str, bin: &Path) -> Vec<String> {
     let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
     s.no_event_dir();
     s.start(bin);
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     let mut t = Vec::new();
     for (f, mask) in [("event", 0o7777), ("supervise", 0o7777), ("supervise/control", 0o7777)] {
         let m = std::fs::metadata(s.path(f)).unwrap();
@@ -309,7 +308,7 @@ fn svwait_and_svstat_clients() {
         ],
     );
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     for prog in [common::debian("s6-svwait"), reference("s6-svwait")].into_iter().flatten() {
         let out = s.client(&prog, &["-u", "-t", "20000"]);
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -408,7 +407,7 @@ fn lock_fd_held_for_the_life_of_the_service() {
         &[("x:run", "#!/bin/sh\necho started >> starts\nexec sleep 1000\n"), ("lock-fd", "7\n")],
     );
     s.start(&ours());
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     poll(LONG, "first start", || {
         std::fs::read_to_string(s.path("starts")).ok().filter(|t| t == "started\n")
     });
@@ -456,7 +455,7 @@ fn flag_newpidns_makes_run_pid_1() {
         &[("x:run", "#!/bin/sh\necho $$ > mypid\nexec sleep 1000\n"), ("flag-newpidns", "")],
     );
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     poll(LONG, "mypid", || {
         std::fs::read_to_string(s.path("mypid")).ok().filter(|t| t.ends_with('\n'))
     });
@@ -482,7 +481,7 @@ fn garbage_in_every_file() {
         ],
     );
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     s.svc("-d");
     s.wait_status("down", |s| s.pid == 0);
     let err = s.err();
@@ -501,7 +500,7 @@ fn max_death_tally_keeps_the_newest() {
     let mut s = Svc::new("tally", &[("x:run", SLEEP), ("max-death-tally", "2\n")]);
     s.start(&ours());
     for sig in ["-1", "-2", "-a"] {
-        let pid = s.wait_status("up", St::up).pid;
+        let pid = s.wait_status("up", Status::up).pid;
         s.svc(sig);
         s.wait_status("restarted", |s| s.up() && s.pid != pid);
     }
@@ -522,11 +521,15 @@ fn run_missing_or_not_executable_retries_without_spinning() {
         let st = s.status();
         assert_eq!((st.pid, st.flags), (0, 0x0d), "not started yet");
         // Sleeping until the retry: no wake-ups meanwhile.
-        assert_eq!(wakeups(s.sup_pid(), 500), 0, "the supervisor woke up while waiting");
+        assert_eq!(
+            wakeups(s.sup_pid(), Duration::from_millis(500)),
+            0,
+            "the supervisor woke up while waiting"
+        );
         // Fixed: it starts at the next -u, without waiting.
         s.write("x:run", SLEEP);
         s.svc("-u");
-        s.wait_status("up", St::up);
+        s.wait_status("up", Status::up);
     }
 }
 
@@ -534,9 +537,9 @@ fn run_missing_or_not_executable_retries_without_spinning() {
 fn idle_supervisor_never_wakes_up() {
     let mut s = Svc::new("idle", &[("x:run", SLEEP)]);
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     s.wait_events("su");
-    assert_eq!(wakeups(s.sup_pid(), 1000), 0);
+    assert_eq!(wakeups(s.sup_pid(), Duration::from_millis(1000)), 0);
 }
 
 #[test]
@@ -583,25 +586,12 @@ fn timeout_finish_kills_a_stuck_finish() {
     );
     s.start(&ours());
     s.svc("-o");
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     s.svc("-d");
     s.wait_err("warning: finish script lifetime reached maximum value - sending it a SIGKILL");
     s.wait_status("down", |s| s.pid == 0 && !s.finishing() && s.ready());
     s.wait_events_end("dD");
     s.no_zombies();
-}
-
-/// `wakeups(pid, ms)`: once `pid` sleeps in poll, how many times it woke
-/// up in the next `ms` milliseconds.
-fn wakeups(pid: i32, ms: u64) -> u64 {
-    let sw = || proc_field(pid, "voluntary_ctxt_switches").parse::<u64>().unwrap();
-    poll(LONG, "the supervisor asleep in poll", || {
-        let w = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
-        (w.contains("poll") && state(pid) == Some('S')).then_some(())
-    });
-    let before = sw();
-    std::thread::sleep(std::time::Duration::from_millis(ms));
-    sw() - before
 }
 
 fn other_signals_and_dangling_links(tag: &str, bin: &Path) -> Vec<String> {
@@ -610,7 +600,7 @@ fn other_signals_and_dangling_links(tag: &str, bin: &Path) -> Vec<String> {
     // start: default (SIGUSR1 kills it), or ignored.
     let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
     s.start(bin);
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     s.signal(libc::SIGUSR1);
     let mut c = s.sup.take().unwrap();
     let st = poll(LONG, "the supervisor's end", || c.try_wait().unwrap());
@@ -631,7 +621,7 @@ fn other_signals_and_dangling_links(tag: &str, bin: &Path) -> Vec<String> {
     std::os::unix::fs::symlink(s.root.join("ev"), s.path("event")).unwrap();
     std::os::unix::fs::symlink(s.root.join("sup"), s.path("supervise")).unwrap();
     s.start(bin);
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     t.push(s.root.join("ev").is_dir().to_string());
     t.push(s.root.join("sup/control").exists().to_string());
     t
@@ -655,7 +645,7 @@ fn process_group_commands(tag: &str, bin: &Path) -> Vec<String> {
     );
     s.start(bin);
     s.svc("-o");
-    let pid = s.wait_status("up", St::up).pid as i32;
+    let pid = s.wait_status("up", Status::up).pid as i32;
     let kid: i32 = poll(LONG, "kid", || {
         std::fs::read_to_string(s.path("kid")).ok().and_then(|t| t.trim().parse().ok())
     });
@@ -667,7 +657,7 @@ fn process_group_commands(tag: &str, bin: &Path) -> Vec<String> {
     poll(LONG, "both stopped", || {
         (state(pid) == Some('T') && state(kid) == Some('T')).then_some(())
     });
-    t.push(s.wait_status("paused", St::paused).shape());
+    t.push(s.wait_status("paused", Status::paused).shape());
     send("-C");
     poll(LONG, "both running", || {
         (state(pid) != Some('T') && state(kid) != Some('T')).then_some(())
@@ -699,7 +689,7 @@ fn timeout_kill_to_the_process_group() {
         ],
     );
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     let kid: i32 = poll(LONG, "kid", || {
         std::fs::read_to_string(s.path("kid")).ok().and_then(|t| t.trim().parse().ok())
     });
@@ -716,7 +706,7 @@ fn partial_readiness_line_does_not_block_the_supervisor() {
         &[("x:run", "#!/bin/sh\nprintf x >&3\nexec sleep 1000\n"), ("notification-fd", "3\n")],
     );
     s.start(&ours());
-    s.wait_status("up", St::up);
+    s.wait_status("up", Status::up);
     s.wait_events("su");
     // The service wrote half a line and keeps the pipe open: the
     // supervisor must still obey commands.
@@ -744,4 +734,38 @@ fn readiness_just_before_death_is_not_lost() {
         s.wait_events(&want);
     }
     s.no_zombies();
+}
+
+/// The signal policy (doc/HACKING.md, "Signal policy"): SIGPIPE is caught
+/// to no effect; a stop signal stops the supervisor until SIGCONT, as its
+/// default disposition does in s6.
+fn stray_pipe_and_stop_signals(tag: &str, bin: &Path) -> Vec<String> {
+    let mut t = Vec::new();
+    let mut s = Svc::new(tag, &[("x:run", SLEEP)]);
+    s.start(bin);
+    s.wait_status("up", Status::up);
+    let sup = s.sup_pid();
+    s.signal(libc::SIGPIPE);
+    // Still there to obey: the signal was read before the command.
+    s.svc("-d");
+    s.wait_status("down", |st| !st.up());
+    t.push(format!("after SIGPIPE: {}", alive(sup)));
+    s.signal(libc::SIGTSTP);
+    poll(LONG, "the supervisor stopped", || (state(sup) == Some('T')).then_some(()));
+    t.push("stopped by SIGTSTP".to_string());
+    s.signal(libc::SIGCONT);
+    poll(LONG, "the supervisor continued", || (state(sup) != Some('T')).then_some(()));
+    s.svc("-u");
+    s.wait_status("up", Status::up);
+    t.push("continued".to_string());
+    s.svc("-xd");
+    t.push(s.wait_exit().to_string());
+    t
+}
+
+#[test]
+fn stray_pipe_and_stop_signals_as_reference() {
+    let t = stray_pipe_and_stop_signals("stray-check", &ours());
+    assert_eq!(t, ["after SIGPIPE: true", "stopped by SIGTSTP", "continued", "0"]);
+    same_as_reference("stray", stray_pipe_and_stop_signals);
 }

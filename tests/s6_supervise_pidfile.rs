@@ -1,14 +1,12 @@
 //! s6-supervise's `pidfile` (the seed's feature, beyond s6): a daemon that
 //! backgrounds itself is supervised directly. Small /bin/sh daemons; every
-//! test kills what it started (see `supervise_common::Svc`).
+//! test kills what it started (see `common::sv::Svc`).
 
 mod common;
-#[path = "supervise_common/mod.rs"]
-mod sv;
 
+use common::sv::*;
 use common::*;
 use std::process::{Command, Stdio};
-use sv::*;
 
 /// A parent that starts `sleep 1000` in the background, writes its pid and
 /// exits 0.
@@ -19,8 +17,7 @@ fn read_pid(s: &Svc) -> i32 {
 }
 
 fn ppid(pid: i32) -> i32 {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    s[s.rfind(')').unwrap() + 2..].split(' ').nth(1).unwrap().parse().unwrap()
+    stat(pid).expect("a live process").1
 }
 
 #[test]
@@ -267,13 +264,6 @@ fn parent_killed_and_idle_daemon_phase() {
             .is_ok_and(|t| st.up() && t.trim() == st.pid.to_string())
             .then_some(())
     });
-    let pid = s.sup_pid();
-    let sw = || proc_field(pid, "voluntary_ctxt_switches").parse::<u64>().unwrap();
-    poll(LONG, "the supervisor asleep in poll", || {
-        let w = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
-        (w.contains("poll") && state(pid) == Some('S')).then_some(())
-    });
-    let before = sw();
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert_eq!(sw(), before, "woke up while the daemon ran");
+    let window = std::time::Duration::from_millis(500);
+    assert_eq!(wakeups(s.sup_pid(), window), 0, "woke up while the daemon ran");
 }

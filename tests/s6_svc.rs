@@ -4,12 +4,13 @@
 //! 2.11): reached, timed out (99), permanent failure and supervisor exit
 //! (1, or their number), done in one process.
 mod common;
-mod sv_harness;
 
+use common::Tmp;
+use common::sv;
+use common::sv::{Supervisor, compare, supervisors};
 use std::io::Read;
 use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
-use sv_harness::{Dir, Supervisor, compare, supervisors};
 
 /// A fake supervisor: `supervise/control` held open for reading by this
 /// test, so the bytes a client writes can be read back.
@@ -21,15 +22,7 @@ impl Fifo {
     fn new(dir: &Path) -> Fifo {
         std::fs::create_dir_all(dir.join("supervise")).unwrap();
         let p = dir.join("supervise/control");
-        let c = std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).unwrap();
-        // SAFETY: mkfifo with a NUL-terminated path.
-        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NONBLOCK)
-            .open(&p)
-            .unwrap();
+        let file = common::fifo_reader(&p, 0o600);
         assert!(std::fs::metadata(&p).unwrap().file_type().is_fifo());
         Fifo { file }
     }
@@ -43,11 +36,9 @@ impl Fifo {
     }
 }
 
-use std::os::unix::fs::OpenOptionsExt;
-
 #[test]
 fn bytes_written_match_the_reference() {
-    let d = Dir::new("svc-bytes");
+    let d = Tmp::new("svc-bytes");
     let mut f = Fifo::new(&d.path("sv"));
     let mut g = Fifo::new(&d.path("sv2"));
     let cases: &[&[&str]] = &[
@@ -78,7 +69,7 @@ fn bytes_written_match_the_reference() {
 
 #[test]
 fn usage_and_signal_errors() {
-    let d = Dir::new("svc-usage");
+    let d = Tmp::new("svc-usage");
     let _f = Fifo::new(&d.path("sv"));
     for args in [
         &["-s", "FOO", "sv"][..],
@@ -101,8 +92,8 @@ fn usage_and_signal_errors() {
     }
 }
 
-fn error_tree() -> Dir {
-    let d = Dir::new("svc-errors");
+fn error_tree() -> Tmp {
+    let d = Tmp::new("svc-errors");
     std::fs::create_dir_all(d.path("nosup")).unwrap();
     std::fs::create_dir_all(d.path("nocontrol/supervise")).unwrap();
     std::fs::write(d.path("afile"), "").unwrap();
@@ -110,9 +101,7 @@ fn error_tree() -> Dir {
     std::fs::write(d.path("badsup/supervise"), "").unwrap();
     let p = d.path("noreader/supervise");
     std::fs::create_dir_all(&p).unwrap();
-    let c = std::ffi::CString::new(p.join("control").as_os_str().as_encoded_bytes()).unwrap();
-    // SAFETY: mkfifo with a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    common::mkfifo(&p.join("control"), 0o600);
     d
 }
 
@@ -168,16 +157,16 @@ fn failures_match_the_reference() {
         common::text(&out.stderr),
         "s6-svc: fatal: unable to s6_svstatus_read: No such file or directory\n"
     );
-    assert!(sv_harness::listeners(&d.path("nosup")).is_empty(), "no fifo left");
+    assert!(sv::listeners(&d.path("nosup")).is_empty(), "no fifo left");
 }
 
 #[test]
 fn waits_against_live_supervisors() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svc-wait-{label}"));
-        let sv = d.service("sv", sv_harness::LONG, true);
+        let d = Tmp::new(&format!("svc-wait-{label}"));
+        let sv = d.service("sv", sv::SLEEPER, true);
         let _s = Supervisor::start(&sup, &sv);
-        sv_harness::wait_down(&sv);
+        sv::wait_down(&sv);
         for (args, up) in [
             (&["-wu", "-T", "20000", "-u", "sv"][..], true),
             (&["-wD", "-T", "20000", "-d", "sv"], false),
@@ -187,7 +176,7 @@ fn waits_against_live_supervisors() {
         ] {
             let out = common::run(common::cmd("s6-svc").current_dir(&d.0).args(args));
             assert_eq!(common::code(&out), 0, "{label} {args:?}: {}", common::text(&out.stderr));
-            let st = sv_harness::status(&sv).unwrap();
+            let st = sv::status(&sv).unwrap();
             assert_eq!(st.up(), up, "{label} {args:?}: state reached when s6-svc returns");
             if args[0] == "-wU" {
                 assert_eq!(
@@ -195,7 +184,7 @@ fn waits_against_live_supervisors() {
                     "s6-svc: warning: sv/notification-fd not present - ignoring request for readiness notification\n"
                 );
             }
-            assert!(sv_harness::listeners(&sv).is_empty(), "{label}: fifo removed");
+            assert!(sv::listeners(&sv).is_empty(), "{label}: fifo removed");
         }
         // Already in the state: at once, whatever the reference says.
         compare("s6-svc", &d.0, &["-wd", "-T", "20000", "sv"]);
@@ -205,24 +194,24 @@ fn waits_against_live_supervisors() {
         });
         assert_eq!(common::code(&out), 99);
         assert_eq!(common::text(&out.stderr), "s6-svc: fatal: timed out\n");
-        assert!(sv_harness::listeners(&sv).is_empty(), "{label}: fifo removed on timeout");
+        assert!(sv::listeners(&sv).is_empty(), "{label}: fifo removed on timeout");
     }
 }
 
 #[test]
 fn readiness_and_failures() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svc-fail-{label}"));
-        let rd = sv_harness::ready_service(&d, "rd");
-        let pf = sv_harness::permafail_service(&d, "pf");
-        let x1 = d.service("x1", sv_harness::LONG, true);
-        let x2 = d.service("x2", sv_harness::LONG, true);
+        let d = Tmp::new(&format!("svc-fail-{label}"));
+        let rd = sv::ready_service(&d, "rd");
+        let pf = sv::permafail_service(&d, "pf");
+        let x1 = d.service("x1", sv::SLEEPER, true);
+        let x2 = d.service("x2", sv::SLEEPER, true);
         let _s = [&rd, &pf, &x1, &x2].map(|p| Supervisor::start(&sup, p));
         let out = common::run(
             common::cmd("s6-svc").current_dir(&d.0).args(["-wU", "-T", "20000", "-u", "rd"]),
         );
         assert_eq!(common::code(&out), 0, "{label}: {}", common::text(&out.stderr));
-        assert!(sv_harness::status(&rd).unwrap().ready(), "{label}: ready when -wU returns");
+        assert!(sv::status(&rd).unwrap().ready(), "{label}: ready when -wU returns");
         assert!(out.stderr.is_empty());
         // Permanent failure before readiness: 1.
         if label == "2.15" {
@@ -244,26 +233,22 @@ fn readiness_and_failures() {
 #[test]
 fn permission_denied_as_nobody() {
     let Some((_, sup)) = supervisors().into_iter().next() else { return };
-    let d = Dir::new("svc-nobody");
-    let sv = d.service("sv", sv_harness::LONG, true);
+    let d = Tmp::new("svc-nobody");
+    let sv = d.service("sv", sv::SLEEPER, true);
     let _s = Supervisor::start(&sup, &sv);
     for args in [&["-u"][..], &["-wu", "-u"], &["-wd", "-T", "100"]] {
-        let ours =
-            common::run(sv_harness::as_nobody(&mut common::cmd("s6-svc")).args(args).arg(&sv));
+        let ours = common::run(sv::as_nobody(&mut common::cmd("s6-svc")).args(args).arg(&sv));
         assert_eq!(common::code(&ours), 111, "{args:?}");
         if let Some(r) = common::reference("s6-svc") {
             let theirs = common::run(
-                sv_harness::as_nobody(&mut std::process::Command::new(r))
-                    .env("PATH", sv_harness::path_with_reference())
+                sv::as_nobody(&mut std::process::Command::new(r))
+                    .env("PATH", sv::path_with_reference())
                     .args(args)
                     .arg(&sv),
             );
             assert_eq!(theirs.status.code(), ours.status.code(), "{args:?}");
-            assert_eq!(
-                sv_harness::as_svc(&common::text(&theirs.stderr)),
-                common::text(&ours.stderr)
-            );
+            assert_eq!(sv::as_svc(&common::text(&theirs.stderr)), common::text(&ours.stderr));
         }
     }
-    assert!(!sv_harness::status(&sv).unwrap().up(), "nothing was sent");
+    assert!(!sv::status(&sv).unwrap().up(), "nothing was sent");
 }

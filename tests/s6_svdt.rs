@@ -2,10 +2,11 @@
 //! -n) as the 2.15 reference prints it, from crafted records and from a
 //! live supervisor's; clearing; error paths.
 mod common;
-mod sv_harness;
 
+use common::Tmp;
+use common::sv;
+use common::sv::{Supervisor, compare, supervisors};
 use std::time::{SystemTime, UNIX_EPOCH};
-use sv_harness::{Dir, Supervisor, compare, supervisors};
 
 fn crafted_tally(path: &std::path::Path) {
     let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs();
@@ -24,7 +25,7 @@ fn crafted_tally(path: &std::path::Path) {
 
 #[test]
 fn crafted_tally_matches_the_reference() {
-    let d = Dir::new("svdt-crafted");
+    let d = Tmp::new("svdt-crafted");
     std::fs::create_dir_all(d.path("sv/supervise")).unwrap();
     crafted_tally(&d.path("sv/supervise/death_tally"));
     for args in [
@@ -47,7 +48,7 @@ fn crafted_tally_matches_the_reference() {
 
 #[test]
 fn error_paths_and_clear() {
-    let d = Dir::new("svdt-errors");
+    let d = Tmp::new("svdt-errors");
     std::fs::create_dir_all(d.path("nosup")).unwrap();
     std::fs::create_dir_all(d.path("empty/supervise")).unwrap();
     std::fs::write(d.path("afile"), "").unwrap();
@@ -70,7 +71,7 @@ fn error_paths_and_clear() {
 
 #[test]
 fn permission_denied_as_nobody() {
-    let d = Dir::new("svdt-nobody");
+    let d = Tmp::new("svdt-nobody");
     std::fs::create_dir_all(d.path("sv/supervise")).unwrap();
     crafted_tally(&d.path("sv/supervise/death_tally"));
     std::fs::set_permissions(
@@ -79,12 +80,11 @@ fn permission_denied_as_nobody() {
     )
     .unwrap();
     for name in ["s6-svdt", "s6-svdt-clear"] {
-        let ours = common::run(sv_harness::as_nobody(&mut common::cmd(name)).arg(d.path("sv")));
+        let ours = common::run(sv::as_nobody(&mut common::cmd(name)).arg(d.path("sv")));
         assert_eq!(common::code(&ours), 111, "{name}");
         if let Some(r) = common::reference(name) {
-            let theirs = common::run(
-                sv_harness::as_nobody(&mut std::process::Command::new(r)).arg(d.path("sv")),
-            );
+            let theirs =
+                common::run(sv::as_nobody(&mut std::process::Command::new(r)).arg(d.path("sv")));
             assert_eq!((theirs.status.code(), theirs.stderr), (ours.status.code(), ours.stderr));
         }
     }
@@ -93,10 +93,10 @@ fn permission_denied_as_nobody() {
 #[test]
 fn live_tally() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svdt-live-{label}"));
-        let sv = d.service("sv", sv_harness::LONG, false);
+        let d = Tmp::new(&format!("svdt-live-{label}"));
+        let sv = d.service("sv", sv::SLEEPER, false);
         let _s = Supervisor::start(&sup, &sv);
-        sv_harness::wait_up(&sv);
+        sv::wait_up(&sv);
         common::run(common::cmd("s6-svc").args(["-wd", "-d"]).arg(&sv));
         for args in [&["sv"][..], &["-s", "sv"]] {
             let out = compare("s6-svdt", &d.0, args).unwrap();

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::sv;
 use common::{cmd, code, reference, run, text};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -16,20 +17,11 @@ use common::Tmp;
 struct Scanner(Child, PathBuf);
 impl Drop for Scanner {
     fn drop(&mut self) {
-        // SAFETY: signalling our own child (it may be stopped by a test).
-        unsafe { libc::kill(self.0.id() as i32, libc::SIGCONT) };
+        common::kill(self.0.id() as i32, libc::SIGCONT);
         if let Some(ctl) = reference("s6-svscanctl") {
             let _ = run(Command::new(ctl).arg("-t").arg(&self.1));
         }
-        let end = std::time::Instant::now() + Duration::from_secs(10);
-        while std::time::Instant::now() < end {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        common::end_child(&mut self.0, Duration::from_secs(10));
     }
 }
 
@@ -75,15 +67,11 @@ fn scanner_with(dir: &Path, ours: bool) -> Option<Scanner> {
     Some(s)
 }
 
+/// `service(dir, log)`: a service that stays up, with a logger if asked.
 fn service(dir: &Path, log: bool) {
-    let mut dirs = vec![dir.to_path_buf()];
+    sv::service(dir, sv::SLEEPER);
     if log {
-        dirs.push(dir.join("log"));
-    }
-    for d in dirs {
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::write(d.join("run"), "#!/bin/sh\nexec sleep 1000\n").unwrap();
-        std::fs::set_permissions(d.join("run"), std::fs::Permissions::from_mode(0o755)).unwrap();
+        sv::service(&dir.join("log"), sv::SLEEPER);
     }
 }
 
@@ -99,7 +87,7 @@ fn gone(dir: &Path) {
 }
 
 fn fifos(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("event")).map(|d| d.count()).unwrap_or(0)
+    sv::listeners(dir).len()
 }
 
 #[test]
@@ -113,7 +101,7 @@ fn link_then_unlink_under_s6box_svscan() {
 }
 
 fn link_then_unlink_under(ours: bool) {
-    let t = Tmp(common::tmpdir(if ours { "svlink-own" } else { "svlink" }));
+    let t = Tmp::new(if ours { "svlink-own" } else { "svlink" });
     let scan = t.0.join("scan");
     let Some(_s) = scanner_with(&scan, ours) else { return };
     let a = t.0.join("a");
@@ -165,7 +153,7 @@ fn link_then_unlink_under(ours: bool) {
 fn errors_as_the_reference() {
     let Some(r) = reference("s6-svlink") else { return };
     let Some(ru) = reference("s6-svunlink") else { return };
-    let t = Tmp(common::tmpdir("svlink-err"));
+    let t = Tmp::new("svlink-err");
     let scan = t.0.join("scan");
     let Some(_s) = scanner(&scan) else { return };
     std::fs::create_dir_all(t.0.join("fake/.s6-svscan")).unwrap();
@@ -204,16 +192,14 @@ fn errors_as_the_reference() {
 
 #[test]
 fn timeout_takes_the_link_back() {
-    let t = Tmp(common::tmpdir("svlink-timeout"));
+    let t = Tmp::new("svlink-timeout");
     let scan = t.0.join("scan");
     let Some(s) = scanner(&scan) else { return };
     let a = t.0.join("a");
     service(&a, false);
-    // SAFETY: stopping our own child, so it never answers.
-    unsafe { libc::kill(s.0.id() as i32, libc::SIGSTOP) };
+    common::kill(s.0.id() as i32, libc::SIGSTOP);
     let out = run(cmd("s6-svlink").args(["-t", "200"]).arg(&scan).arg(&a));
-    // SAFETY: as above.
-    unsafe { libc::kill(s.0.id() as i32, libc::SIGCONT) };
+    common::kill(s.0.id() as i32, libc::SIGCONT);
     assert_eq!(code(&out), 99);
     assert_eq!(
         text(&out.stderr).replace("Connection timed out", "Operation timed out"),

@@ -2,19 +2,20 @@
 //! inherited signal state), wait; usage, spawn failures, timeouts,
 //! failures, against live supervisors and the 2.15 reference.
 mod common;
-mod sv_harness;
 
-use sv_harness::{Dir, Supervisor, compare, listeners, supervisors};
+use common::Tmp;
+use common::sv;
+use common::sv::{Supervisor, compare, listeners, supervisors};
 
 #[test]
 fn listen_one_and_many() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svlisten-{label}"));
-        let a = d.service("a", sv_harness::LONG, true);
-        let b = d.service("b", sv_harness::LONG, true);
+        let d = Tmp::new(&format!("svlisten-{label}"));
+        let a = d.service("a", sv::SLEEPER, true);
+        let b = d.service("b", sv::SLEEPER, true);
         let _s = [&a, &b].map(|p| Supervisor::start(&sup, p));
-        sv_harness::wait_down(&a);
-        sv_harness::wait_down(&b);
+        sv::wait_down(&a);
+        sv::wait_down(&b);
         let out = common::run(
             common::cmd("s6-svlisten1")
                 .current_dir(&d.0)
@@ -25,7 +26,7 @@ fn listen_one_and_many() {
                 ),
         );
         assert_eq!(common::code(&out), 0, "{label}: {}", common::text(&out.stderr));
-        assert!(sv_harness::status(&a).unwrap().up());
+        assert!(sv::status(&a).unwrap().up());
         let out = common::run(
             common::cmd("s6-svlisten")
                 .current_dir(&d.0)
@@ -46,8 +47,7 @@ fn listen_one_and_many() {
             runs.push((r, "b"));
         }
         for (prog, dir) in runs {
-            let out =
-                sv_harness::run_in(&prog, &d.0, &["-u", "-t", "20000", dir, "s6-svc", "-x", dir]);
+            let out = sv::run_in(&prog, &d.0, &["-u", "-t", "20000", dir, "s6-svc", "-x", dir]);
             assert_eq!(common::code(&out), 1, "{label} {}", prog.display());
             assert_eq!(
                 common::text(&out.stderr),
@@ -60,8 +60,8 @@ fn listen_one_and_many() {
 
 #[test]
 fn usage_and_spawn_failures() {
-    let d = Dir::new("svlisten-usage");
-    let sv = d.service("sv", sv_harness::LONG, true);
+    let d = Tmp::new("svlisten-usage");
+    let sv = d.service("sv", sv::SLEEPER, true);
     std::fs::create_dir_all(sv.join("supervise")).unwrap();
     std::fs::write(sv.join("supervise/status"), [0u8; 35]).unwrap();
     for args in [&["-u", "sv"][..], &["-z", "sv", "true"], &["-t", "x", "sv", "true"], &[]] {
@@ -88,8 +88,8 @@ fn usage_and_spawn_failures() {
 
 #[test]
 fn prog_inherits_the_signal_state() {
-    let d = Dir::new("svlisten-sig");
-    let sv = d.service("sv", sv_harness::LONG, true);
+    let d = Tmp::new("svlisten-sig");
+    let sv = d.service("sv", sv::SLEEPER, true);
     std::fs::create_dir_all(sv.join("supervise")).unwrap();
     std::fs::write(sv.join("supervise/status"), [0u8; 35]).unwrap();
     let mut cmd = common::cmd("s6-svlisten1");
@@ -102,7 +102,7 @@ fn prog_inherits_the_signal_state() {
         "exec grep -E '^Sig(Blk|Ign)' /proc/self/status > out",
     ]));
     assert_eq!(common::code(&out), 0);
-    let got = common::poll(sv_harness::DEADLINE, "prog's output", || {
+    let got = common::poll(common::LONG, "prog's output", || {
         std::fs::read_to_string(d.path("out")).ok().filter(|s| s.lines().count() == 2)
     });
     let blk = common::status_field(&got, "SigBlk");

@@ -1,20 +1,20 @@
 //! s6-svok: 0 under a live supervisor (2.15, 2.11), 1 without one, 111 on
 //! a path that cannot be checked, 100 usage; as the 2.15 reference.
 mod common;
-mod sv_harness;
 
-use sv_harness::{Crafted, Dir, Supervisor, compare, supervisors};
+use common::Tmp;
+use common::sv;
+use common::sv::{Crafted, Supervisor, compare, supervisors};
 
 #[test]
 fn live_and_gone() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svok-{label}"));
-        let sv = d.service("sv", sv_harness::LONG, true);
+        let d = Tmp::new(&format!("svok-{label}"));
+        let sv = d.service("sv", sv::SLEEPER, true);
         let mut s = Supervisor::start(&sup, &sv);
         let out = compare("s6-svok", &d.0, &["sv"]).unwrap();
         assert_eq!(common::code(&out), 0);
-        // SAFETY: kill(2) on the supervisor we started.
-        unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+        common::kill(s.pid() as i32, libc::SIGTERM);
         s.wait_exit();
         let out = compare("s6-svok", &d.0, &["sv"]).unwrap();
         assert_eq!(common::code(&out), 1);
@@ -23,7 +23,7 @@ fn live_and_gone() {
 
 #[test]
 fn error_paths() {
-    let d = Dir::new("svok-errors");
+    let d = Tmp::new("svok-errors");
     std::fs::create_dir_all(d.path("nosup")).unwrap();
     std::fs::create_dir_all(d.path("nolock/supervise")).unwrap();
     std::fs::write(d.path("afile"), "").unwrap();
@@ -52,18 +52,17 @@ fn error_paths() {
 
 #[test]
 fn permission_denied_as_nobody() {
-    let d = Dir::new("svok-nobody");
+    let d = Tmp::new("svok-nobody");
     let c = Crafted::new(&d.path("sv"));
     std::fs::set_permissions(
         d.path("sv/supervise"),
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
     .unwrap();
-    let ours = common::run(sv_harness::as_nobody(&mut common::cmd("s6-svok")).arg(&c.dir));
+    let ours = common::run(sv::as_nobody(&mut common::cmd("s6-svok")).arg(&c.dir));
     assert_eq!(common::code(&ours), 111);
     if let Some(r) = common::reference("s6-svok") {
-        let theirs =
-            common::run(sv_harness::as_nobody(&mut std::process::Command::new(r)).arg(&c.dir));
+        let theirs = common::run(sv::as_nobody(&mut std::process::Command::new(r)).arg(&c.dir));
         assert_eq!((theirs.status.code(), theirs.stderr), (ours.status.code(), ours.stderr));
     }
 }

@@ -18,9 +18,7 @@ fn chmod(p: &Path, m: u32) {
 fn service(dir: &Path) {
     std::fs::create_dir_all(dir.join("supervise")).unwrap();
     std::fs::create_dir_all(dir.join("event")).unwrap();
-    let c = std::ffi::CString::new(dir.join("supervise/control").to_str().unwrap()).unwrap();
-    // SAFETY: c is a NUL-terminated path.
-    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    common::mkfifo(&dir.join("supervise/control"), 0o600);
     chmod(&dir.join("supervise"), 0o700);
     chmod(&dir.join("supervise/control"), 0o600);
     chmod(&dir.join("event"), 0o3730);
@@ -37,7 +35,7 @@ fn state(dir: &Path) -> Vec<(u32, u32)> {
 #[test]
 fn changes_and_reports_as_the_reference() {
     let Some(r) = reference("s6-svperms") else { return };
-    let t = Tmp(common::tmpdir("svperms"));
+    let t = Tmp::new("svperms");
     let (mine, theirs) = (t.0.join("mine"), t.0.join("theirs"));
     for side in [&mine, &theirs] {
         service(&side.join("sv"));

@@ -4,9 +4,9 @@
 
 mod common;
 
+use common::sv::service;
 use common::*;
 use std::fs;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -47,93 +47,16 @@ fn logger(svc: &Path, logdir: &Path) {
     script(&svc.join("log/run"), &format!("exec s6-log -b s16000000 {}", logdir.display()));
 }
 
-fn script(path: &Path, body: &str) {
-    if let Some(d) = path.parent() {
-        fs::create_dir_all(d).unwrap();
-    }
-    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-fn service(scan: &Path, name: &str, body: &str) {
-    script(&scan.join(name).join("run"), body);
-}
-
-/// Every pid whose parent chain reaches `root` (root excluded).
-fn descendants(root: u32) -> Vec<u32> {
-    let mut parent = Vec::new();
-    for e in fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else {
-            continue;
-        };
-        if let Some((ppid, _)) = stat_of(pid) {
-            parent.push((pid, ppid));
-        }
-    }
-    let mut out = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(p) = frontier.pop() {
-        for &(c, pp) in &parent {
-            if pp == p && !out.contains(&c) {
-                out.push(c);
-                frontier.push(c);
-            }
-        }
-    }
-    out
-}
-
-/// (ppid, state) of `pid`.
-fn stat_of(pid: u32) -> Option<(u32, char)> {
-    let s = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = &s[s.rfind(')')? + 2..];
-    let mut it = rest.split(' ');
-    let state = it.next()?.chars().next()?;
-    Some((it.next()?.parse().ok()?, state))
-}
-
-fn cmdline(pid: u32) -> String {
-    fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| text(&b).replace('\0', " ").trim().to_string())
-        .unwrap_or_default()
-}
-
-fn kill(pid: u32, sig: i32) {
-    // SAFETY: kill takes two integers; the pid is a positive process id.
-    unsafe { libc::kill(pid as i32, sig) };
-}
-
-/// Kills `root`'s whole tree, leaves first: stop everything until no new
-/// descendant appears, then SIGKILL each.
-fn kill_tree(root: u32) {
-    let mut seen: Vec<u32> = Vec::new();
-    for _ in 0..50 {
-        let d = descendants(root);
-        let new: Vec<u32> = d.iter().copied().filter(|p| !seen.contains(p)).collect();
-        if new.is_empty() {
-            break;
-        }
-        for &p in &new {
-            kill(p, libc::SIGSTOP);
-        }
-        seen.extend(new);
-    }
-    for &p in &seen {
-        kill(p, libc::SIGKILL);
-    }
-    kill(root, libc::SIGKILL);
-}
-
 /// A running s6-svscan on a scan directory of its own.
 struct Tree {
-    dir: PathBuf,
+    dir: Tmp,
     scan: PathBuf,
     child: Option<Child>,
 }
 
 impl Tree {
     fn new(tag: &str) -> Tree {
-        let dir = tmpdir(tag);
+        let dir = Tmp::new(tag);
         let scan = dir.join("scan");
         fs::create_dir_all(&scan).unwrap();
         Tree { dir, scan, child: None }
@@ -165,8 +88,8 @@ impl Tree {
         self.start_with(&applet("s6-svscan"), &[]);
     }
 
-    fn pid(&self) -> u32 {
-        self.child.as_ref().unwrap().id()
+    fn pid(&self) -> i32 {
+        self.child.as_ref().unwrap().id() as i32
     }
 
     fn err(&self) -> String {
@@ -174,14 +97,14 @@ impl Tree {
     }
 
     /// The supervisor of `name` (`s6-supervise NAME`).
-    fn sup(&self, name: &str) -> Option<u32> {
+    fn sup(&self, name: &str) -> Option<i32> {
         let want = format!("s6-supervise {name}");
         descendants(self.pid()).into_iter().find(|&p| {
-            stat_of(p).is_some_and(|(pp, st)| pp == self.pid() && st != 'Z') && cmdline(p) == want
+            stat(p).is_some_and(|(st, pp)| pp == self.pid() && st != 'Z') && cmdline(p) == want
         })
     }
 
-    fn wait_sup(&self, name: &str) -> u32 {
+    fn wait_sup(&self, name: &str) -> i32 {
         poll(LONG, &format!("supervisor of {name}"), || self.sup(name))
     }
 
@@ -214,10 +137,9 @@ impl Tree {
 impl Drop for Tree {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            kill_tree(c.id());
+            kill_tree(c.id() as i32);
             let _ = c.wait();
         }
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -229,7 +151,7 @@ fn applet_or_ref(name: &str) -> PathBuf {
 
 /// `kill_sup(p)`: SIGKILL to a supervisor and to what it runs (which
 /// would otherwise outlive the test).
-fn kill_sup(p: u32) {
+fn kill_sup(p: i32) {
     let below = descendants(p);
     kill(p, libc::SIGKILL);
     for q in below {
@@ -237,21 +159,9 @@ fn kill_sup(p: u32) {
     }
 }
 
-/// `asleep(pid)`: blocked in a system call (its poll), not still on its
-/// way there after the last event.
-fn asleep(pid: u32) -> bool {
-    let s = fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
-    s.split(' ').next().and_then(|n| n.parse::<u64>().ok()).is_some()
-}
-
-fn voluntary_switches(pid: u32) -> u64 {
-    let s = fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    status_field(&s, "voluntary_ctxt_switches").parse().unwrap()
-}
-
 #[test]
 fn usage_and_option_errors_match_the_reference() {
-    let dir = tmpdir("svscan-usage");
+    let dir = Tmp::new("svscan-usage");
     let cases: &[&[&str]] = &[
         &["-C", "x", "."],
         &["-t", "x", "."],
@@ -273,12 +183,11 @@ fn usage_and_option_errors_match_the_reference() {
     let ours = run(cmd("s6-svscan").arg("-Z"));
     assert_eq!(code(&ours), 100);
     assert!(text(&ours.stderr).starts_with("s6-svscan: usage: s6-svscan "));
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn svscanctl_errors_match_the_reference() {
-    let dir = tmpdir("svscanctl-errors");
+    let dir = Tmp::new("svscanctl-errors");
     fs::create_dir_all(dir.join(".s6-svscan")).unwrap();
     let fifo = dir.join(".s6-svscan/control");
     assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
@@ -294,7 +203,6 @@ fn svscanctl_errors_match_the_reference() {
     }
     let ours = run(cmd("s6-svscanctl").args(["-a", d]));
     assert_eq!(code(&ours), 100);
-    let _ = fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -303,9 +211,9 @@ fn tree_with_logger_driven_by_s6_tools_both_ways() {
         return;
     }
     let mut t = Tree::new("svscan-tools");
-    service(&t.scan, "a", "echo hello\nexec sleep 100000");
+    service(&t.scan.join("a"), "echo hello\nexec sleep 100000");
     logger(&t.scan.join("a"), &t.dir.join("alog"));
-    service(&t.scan, "b", "exec sleep 100000");
+    service(&t.scan.join("b"), "exec sleep 100000");
     std::os::unix::fs::symlink("/nonexistent-target", t.scan.join("dangling")).unwrap();
     t.start();
     for s in ["a", "a/log", "b"] {
@@ -327,7 +235,7 @@ fn tree_with_logger_driven_by_s6_tools_both_ways() {
         [debian("s6-svscanctl"), reference("s6-svscanctl")].into_iter().flatten().enumerate()
     {
         let name = format!("new{i}");
-        service(&t.scan, &name, "exec sleep 100000");
+        service(&t.scan.join(&name), "exec sleep 100000");
         let out = run(Command::new(tool).args(["-a"]).arg(&t.scan));
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
         t.wait_sup(&name);
@@ -339,10 +247,8 @@ fn tree_with_logger_driven_by_s6_tools_both_ways() {
     });
     assert!(t.err().contains("s6-svscan: warning: received unknown control command: x\n"));
     // Idle: no wake-up at all (once back asleep after the warnings).
-    poll(LONG, "s6-svscan asleep", || asleep(t.pid()).then_some(()));
-    let before = voluntary_switches(t.pid());
-    std::thread::sleep(Duration::from_millis(300));
-    assert_eq!(voluntary_switches(t.pid()), before, "s6-svscan woke up while idle");
+    let window = Duration::from_millis(300);
+    assert_eq!(wakeups(t.pid(), window), 0, "s6-svscan woke up while idle");
     // A second s6-svscan on the same directory: 100.
     let second = run(cmd("s6-svscan").arg(&t.scan));
     assert_eq!(code(&second), 100);
@@ -360,12 +266,12 @@ fn rescans_new_removed_renamed() {
         return;
     }
     let mut t = Tree::new("svscan-rescan");
-    service(&t.scan, "a", "exec sleep 100000");
-    service(&t.scan, "b", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
+    service(&t.scan.join("b"), "exec sleep 100000");
     t.start();
     let a = t.wait_sup("a");
     let b = t.wait_sup("b");
-    service(&t.scan, "c", "exec sleep 100000");
+    service(&t.scan.join("c"), "exec sleep 100000");
     t.ctl("a");
     t.wait_sup("c");
     // A rename keeps the supervisor (same device and inode)...
@@ -388,13 +294,13 @@ fn rescans_new_removed_renamed() {
     t.ctl("h");
     poll(LONG, "c stopped by -h", || t.sup("c").is_none().then_some(()));
     // An inactive supervisor that dies is not restarted.
-    service(&t.scan, "d", "exec sleep 100000");
+    service(&t.scan.join("d"), "exec sleep 100000");
     t.ctl("a");
     let d = t.wait_sup("d");
     fs::rename(t.scan.join("d"), t.dir.join("d-out")).unwrap();
     t.ctl("a");
     kill_sup(d);
-    poll(LONG, "d reaped", || stat_of(d).is_none().then_some(()));
+    poll(LONG, "d reaped", || stat(d).is_none().then_some(()));
     t.ctl("a");
     assert!(t.sup("d").is_none());
     t.ctl("t");
@@ -410,8 +316,7 @@ fn logger_pipe_survives_restarts_of_both_sides() {
     // Numbered lines, one every 20 ms; `written` holds the last one sent.
     // While `pause` exists, it writes nothing (and says so in `paused`).
     service(
-        &t.scan,
-        "a",
+        &t.scan.join("a"),
         "i=0\nwhile :; do\n  if [ -e ../../pause ]; then : > ../../paused; sleep 0.02; continue; fi\n  \
          i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.02\ndone",
     );
@@ -431,14 +336,14 @@ fn logger_pipe_survives_restarts_of_both_sides() {
     poll(LONG, "service paused", || t.dir.join("paused").exists().then_some(()));
     poll(LONG, "logger caught up", || (count() as u64 == written()).then_some(()));
     let lsup = t.wait_sup("a/log");
-    let loggers: Vec<u32> = descendants(lsup);
+    let loggers: Vec<i32> = descendants(lsup);
     kill(lsup, libc::SIGKILL);
     for &p in &loggers {
         kill(p, libc::SIGTERM);
     }
     // A reader woken by a signal still takes data that arrives first.
     poll(LONG, "old logger gone", || {
-        loggers.iter().all(|&p| stat_of(p).is_none_or(|(_, s)| s == 'Z')).then_some(())
+        loggers.iter().all(|&p| stat(p).is_none_or(|(s, _)| s == 'Z')).then_some(())
     });
     fs::remove_file(t.dir.join("pause")).unwrap();
     let new_lsup = poll(LONG, "logger supervisor back", || t.sup("a/log").filter(|&p| p != lsup));
@@ -475,7 +380,7 @@ fn signals_and_scripts() {
         return;
     }
     let mut t = Tree::new("svscan-signals");
-    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
     script(&t.scan.join(".s6-svscan/SIGUSR1"), "echo usr1 >> ../usr1");
     script(&t.scan.join(".s6-svscan/SIGHUP"), "echo hup >> ../hup");
     script(&t.scan.join(".s6-svscan/SIGTERM"), "echo term >> ../term");
@@ -485,7 +390,7 @@ fn signals_and_scripts() {
     kill(t.pid(), libc::SIGUSR1);
     poll(LONG, "SIGUSR1 script", || t.dir.join("usr1").exists().then_some(()));
     // A script replaces the default action: SIGHUP and SIGTERM do nothing else.
-    service(&t.scan, "b", "exec sleep 100000");
+    service(&t.scan.join("b"), "exec sleep 100000");
     kill(t.pid(), libc::SIGHUP);
     kill(t.pid(), libc::SIGTERM);
     poll(LONG, "SIGHUP and SIGTERM scripts", || {
@@ -495,7 +400,7 @@ fn signals_and_scripts() {
     assert!(t.sup("b").is_none(), "SIGHUP's scan should have been replaced by the script");
     // Script children are reaped: no zombie under s6-svscan.
     poll(LONG, "scripts reaped", || {
-        descendants(t.pid()).iter().all(|&p| stat_of(p).is_none_or(|(_, s)| s != 'Z')).then_some(())
+        descendants(t.pid()).iter().all(|&p| stat(p).is_none_or(|(s, _)| s != 'Z')).then_some(())
     });
     // SIGALRM: a scan.
     kill(t.pid(), libc::SIGALRM);
@@ -504,7 +409,7 @@ fn signals_and_scripts() {
     kill(t.pid(), libc::SIGINT);
     assert_eq!(t.wait_exit(), 42);
     assert_eq!(fs::read_to_string(t.dir.join("finish")).unwrap(), "finish\n");
-    assert!(stat_of(a).is_none_or(|(_, s)| s == 'Z'));
+    assert!(stat(a).is_none_or(|(s, _)| s == 'Z'));
 }
 
 #[test]
@@ -513,14 +418,14 @@ fn abort_execs_finish_at_once() {
         return;
     }
     let mut t = Tree::new("svscan-abort");
-    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
     script(&t.scan.join(".s6-svscan/finish"), "exec sleep 100000");
     t.start();
     let a = t.wait_sup("a");
     t.ctl("b");
     // s6-svscan became finish (same pid) without stopping the supervisor.
     poll(LONG, "finish exec'd", || cmdline(t.pid()).contains("sleep 100000").then_some(()));
-    assert!(stat_of(a).is_some_and(|(_, s)| s != 'Z'));
+    assert!(stat(a).is_some_and(|(s, _)| s != 'Z'));
 }
 
 /// s6box's s6-svscanctl driving s6's s6-svscan (2.15's, and Debian's
@@ -533,10 +438,10 @@ fn our_svscanctl_drives_s6s_svscan() {
             return;
         }
         let mut t = Tree::new(&format!("svscan-{tag}"));
-        service(&t.scan, "a", "exec sleep 100000");
+        service(&t.scan.join("a"), "exec sleep 100000");
         t.start_with(&r, &[]);
         t.wait_sup("a");
-        service(&t.scan, "b", "exec sleep 100000");
+        service(&t.scan.join("b"), "exec sleep 100000");
         t.ctl("a");
         t.wait_sup("b");
         fs::rename(t.scan.join("b"), t.dir.join("b-out")).unwrap();
@@ -553,8 +458,8 @@ fn faults_warn_and_retry_without_spinning() {
         return;
     }
     let mut t = Tree::new("svscan-faults");
-    service(&t.scan, "a", "exec sleep 100000");
-    service(&t.scan, "b", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
+    service(&t.scan.join("b"), "exec sleep 100000");
     fs::write(t.scan.join("b/log"), "not a directory").unwrap();
     t.start();
     t.wait_sup("b");
@@ -564,20 +469,13 @@ fn faults_warn_and_retry_without_spinning() {
     let a = t.wait_sup("a");
     fs::rename(t.scan.join("a"), t.dir.join("a-out")).unwrap();
     kill_sup(a);
-    poll(LONG, "a reaped", || stat_of(a).is_none().then_some(()));
+    poll(LONG, "a reaped", || stat(a).is_none().then_some(()));
     let cpu0 = cpu_ticks(t.pid());
     std::thread::sleep(Duration::from_millis(1500));
     assert!(t.sup("a").is_none());
     assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
     t.ctl("t");
     assert_eq!(t.wait_exit(), 0);
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let s = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    let rest = &s[s.rfind(')').unwrap() + 2..];
-    let f: Vec<&str> = rest.split(' ').collect();
-    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
 }
 
 /// Fork failure: s6-svscan runs as an unused uid whose process limit
@@ -591,7 +489,7 @@ fn fork_failure_is_retried() {
     let uid = 47311;
     let mut t = Tree::new("svscan-nproc");
     for s in ["a", "b", "c"] {
-        service(&t.scan, s, "exec sleep 100000");
+        service(&t.scan.join(s), "exec sleep 100000");
     }
     chown_r(&t.dir, uid);
     let err = fs::File::create(t.dir.join("err")).unwrap();
@@ -637,14 +535,14 @@ fn chown_r(p: &Path, uid: u32) {
 
 /// The container recipe of doc/container.md, as pid 1 of a PID namespace.
 struct Container {
-    dir: PathBuf,
+    dir: Tmp,
     scan: PathBuf,
     child: Option<Child>,
 }
 
 impl Container {
     fn new(tag: &str) -> Container {
-        let dir = tmpdir(tag);
+        let dir = Tmp::new(tag);
         let scan = dir.join("scan");
         let recipe = Path::new(env!("CARGO_MANIFEST_DIR")).join("doc/container/scandir");
         fs::create_dir_all(scan.join(".s6-svscan")).unwrap();
@@ -667,10 +565,10 @@ impl Container {
     }
 
     /// The host pid of the namespace's pid 1.
-    fn init(&self) -> u32 {
-        let u = self.child.as_ref().unwrap().id();
+    fn init(&self) -> i32 {
+        let u = self.child.as_ref().unwrap().id() as i32;
         poll(LONG, "namespace init", || {
-            descendants(u).into_iter().find(|&p| stat_of(p).is_some_and(|(pp, _)| pp == u))
+            descendants(u).into_iter().find(|&p| stat(p).is_some_and(|(_, pp)| pp == u))
         })
     }
 
@@ -686,16 +584,15 @@ impl Drop for Container {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
             // Killing the namespace's pid 1 kills everything in it.
-            let u = c.id();
+            let u = c.id() as i32;
             for p in descendants(u) {
-                if stat_of(p).is_some_and(|(pp, _)| pp == u) {
+                if stat(p).is_some_and(|(_, pp)| pp == u) {
                     kill(p, libc::SIGKILL);
                 }
             }
-            kill(c.id(), libc::SIGKILL);
+            kill(u, libc::SIGKILL);
             let _ = c.wait();
         }
-        let _ = fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -718,15 +615,13 @@ fn container_init_reaps_orphans_and_stops_loggers_last() {
     let mut c = Container::new("svscan-pid1");
     // app: numbered lines to its logger; `written` holds the last one sent.
     service(
-        &c.scan,
-        "app",
+        &c.scan.join("app"),
         "i=0\nwhile :; do i=$((i+1)); echo \"$i\"; echo \"$i\" > ../../written; sleep 0.01; done",
     );
     logger(&c.scan.join("app"), &c.dir.join("applog"));
     // worker: 100 double forks whose grandchildren end as orphans of pid 1.
     service(
-        &c.scan,
-        "worker",
+        &c.scan.join("worker"),
         "for i in $(seq 100); do (sleep 0.05 &); done\necho done > ../../forked\nexec sleep 100000",
     );
     c.start();
@@ -737,7 +632,7 @@ fn container_init_reaps_orphans_and_stops_loggers_last() {
     poll(LONG, "no zombies", || {
         let d = descendants(init);
         let sleeping = d.iter().any(|&p| cmdline(p) == "sleep 0.05");
-        let zombies = d.iter().any(|&p| stat_of(p).is_some_and(|(_, s)| s == 'Z'));
+        let zombies = d.iter().any(|&p| stat(p).is_some_and(|(s, _)| s == 'Z'));
         (!sleeping && !zombies).then_some(())
     });
     let log = c.dir.join("applog/current");
@@ -770,9 +665,9 @@ fn container_ends_with_the_exit_code_of_a_service_that_fails_for_good() {
     fs::create_dir_all(c.scan.join("app")).unwrap();
     fs::copy(recipe.join("app/finish"), c.scan.join("app/finish")).unwrap();
     // app fails at once, every time: the 3rd failure is permanent.
-    service(&c.scan, "app", "echo failing\nexit 3");
+    service(&c.scan.join("app"), "echo failing\nexit 3");
     logger(&c.scan.join("app"), &c.dir.join("applog"));
-    service(&c.scan, "worker", "exec sleep 100000");
+    service(&c.scan.join("worker"), "exec sleep 100000");
     c.start();
     assert_eq!(c.wait_exit(), 3);
     assert_eq!(
@@ -790,7 +685,7 @@ fn old_and_long_option_forms() {
         return;
     }
     let mut t = Tree::new("svscan-forms");
-    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
     let err = fs::File::create(t.dir.join("err")).unwrap();
     let child = cmd("s6-svscan")
         .args(["-c", "10", "--timeout=100", "--name-max=20", "--services-max=30"])
@@ -804,9 +699,9 @@ fn old_and_long_option_forms() {
     t.child = Some(child);
     t.wait_sup("a");
     // Picked up by the periodic scan, no s6-svscanctl -a.
-    service(&t.scan, "b", "exec sleep 100000");
+    service(&t.scan.join("b"), "exec sleep 100000");
     t.wait_sup("b");
-    service(&t.scan, "name-longer-than-twenty", "exec sleep 100000");
+    service(&t.scan.join("name-longer-than-twenty"), "exec sleep 100000");
     poll(LONG, "name too long", || {
         t.err()
             .contains(
@@ -827,7 +722,7 @@ fn supervisors_are_s6box_itself_whatever_path_says() {
         return;
     }
     let mut t = Tree::new("svscan-ownpath");
-    service(&t.scan, "a", "exec /bin/sleep 100000");
+    service(&t.scan.join("a"), "exec /bin/sleep 100000");
     let err = fs::File::create(t.dir.join("err")).unwrap();
     let child = cmd("s6-svscan")
         .arg(&t.scan)
@@ -854,8 +749,8 @@ fn notification_and_console_holder() {
     }
     use std::os::unix::io::AsRawFd;
     let mut t = Tree::new("svscan-notif");
-    service(&t.scan, "a", "exec sleep 100000");
-    service(&t.scan, "s6-svscan-log", "echo to-console >&2\nexec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
+    service(&t.scan.join("s6-svscan-log"), "echo to-console >&2\nexec sleep 100000");
     script(&t.scan.join(".s6-svscan/finish"), "echo finish-on-console");
     let (rd, wr) = std::io::pipe().unwrap();
     let console = fs::File::create(t.dir.join("console")).unwrap();
@@ -896,7 +791,7 @@ fn read_only_scandir_is_retried_without_spinning() {
     let mut t = Tree::new("svscan-rofs");
     fs::create_dir_all(t.dir.join("state")).unwrap();
     std::os::unix::fs::symlink("../state", t.scan.join(".s6-svscan")).unwrap();
-    service(&t.scan, "a", "exec sleep 100000");
+    service(&t.scan.join("a"), "exec sleep 100000");
     let scan = t.scan.display().to_string();
     let setup = format!(
         "mount --bind '{scan}' '{scan}' && mount -o remount,bind,ro '{scan}' && exec \"$0\" '{scan}'"

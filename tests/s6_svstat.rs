@@ -2,9 +2,10 @@
 //! supervisors (2.15 and 2.11), byte for byte against the 2.15 reference;
 //! error paths (not a directory, no supervisor, unknown service, nobody).
 mod common;
-mod sv_harness;
 
-use sv_harness::{Crafted, Dir, Supervisor, compare, supervisors};
+use common::Tmp;
+use common::sv;
+use common::sv::{Crafted, Supervisor, compare, supervisors};
 
 const ALL: &str = "up,wantedup,normallyup,ready,paused,pid,pgid,exitcode,signal,signum,updownsince,readysince,updownfor,readyfor";
 
@@ -22,7 +23,7 @@ fn all_forms(cwd: &std::path::Path, dir: &str) {
 
 #[test]
 fn crafted_states_match_the_reference() {
-    let d = Dir::new("svstat-crafted");
+    let d = Tmp::new("svstat-crafted");
     let c = Crafted::new(&d.path("sv"));
     // (pid, wstat, flags, age, ready age): not started, exits, signals
     // (named, unnamed, core dump), up with every flag, finishing.
@@ -55,12 +56,12 @@ fn crafted_states_match_the_reference() {
 #[test]
 fn live_supervisors() {
     for (label, sup) in supervisors() {
-        let d = Dir::new(&format!("svstat-live-{label}"));
-        let up = d.service("up", sv_harness::LONG, false);
-        let down = d.service("down", sv_harness::LONG, true);
+        let d = Tmp::new(&format!("svstat-live-{label}"));
+        let up = d.service("up", sv::SLEEPER, false);
+        let down = d.service("down", sv::SLEEPER, true);
         let _a = Supervisor::start(&sup, &up);
         let _b = Supervisor::start(&sup, &down);
-        sv_harness::wait_up(&up);
+        sv::wait_up(&up);
         all_forms(&d.0, "up");
         all_forms(&d.0, "down");
         common::run(common::cmd("s6-svc").args(["-wd", "-d"]).arg(&up));
@@ -70,7 +71,7 @@ fn live_supervisors() {
 
 #[test]
 fn bad_fields_and_usage() {
-    let d = Dir::new("svstat-usage");
+    let d = Tmp::new("svstat-usage");
     let _c = Crafted::new(&d.path("sv"));
     _c.set(0, 0, 8, 1, 1);
     for args in [
@@ -90,7 +91,7 @@ fn bad_fields_and_usage() {
 
 #[test]
 fn error_paths() {
-    let d = Dir::new("svstat-errors");
+    let d = Tmp::new("svstat-errors");
     std::fs::create_dir_all(d.path("nosup")).unwrap();
     std::fs::create_dir_all(d.path("stale/supervise")).unwrap();
     std::fs::write(d.path("stale/supervise/lock"), "").unwrap();
@@ -115,7 +116,7 @@ fn error_paths() {
 
 #[test]
 fn permission_denied_as_nobody() {
-    let d = Dir::new("svstat-nobody");
+    let d = Tmp::new("svstat-nobody");
     let c = Crafted::new(&d.path("sv"));
     c.set(0, 0, 8, 1, 1);
     std::fs::set_permissions(
@@ -123,15 +124,14 @@ fn permission_denied_as_nobody() {
         std::os::unix::fs::PermissionsExt::from_mode(0o700),
     )
     .unwrap();
-    let ours = common::run(sv_harness::as_nobody(&mut common::cmd("s6-svstat")).arg(&c.dir));
+    let ours = common::run(sv::as_nobody(&mut common::cmd("s6-svstat")).arg(&c.dir));
     assert_eq!(common::code(&ours), 111);
     assert_eq!(
         common::text(&ours.stderr),
         format!("s6-svstat: fatal: unable to check {}: Permission denied\n", c.dir.display())
     );
     if let Some(r) = common::reference("s6-svstat") {
-        let theirs =
-            common::run(sv_harness::as_nobody(&mut std::process::Command::new(r)).arg(&c.dir));
+        let theirs = common::run(sv::as_nobody(&mut std::process::Command::new(r)).arg(&c.dir));
         assert_eq!(theirs.status.code(), ours.status.code());
         assert_eq!(theirs.stderr, ours.stderr);
     }

@@ -2,24 +2,25 @@
 //! exit codes of 2.15 (0, 99, 1 or the number of supervisors gone, 111),
 //! in one process, leaving no fifo behind even when killed.
 mod common;
-mod sv_harness;
 
-use std::process::{Child, Command, Stdio};
-use sv_harness::{Dir, Supervisor, compare, listeners, supervisors};
+use common::Tmp;
+use common::sv;
+use common::sv::{Supervisor, compare, listeners, supervisors};
+use std::process::{Command, Stdio};
 
 /// A client started in the background in `cwd`, reaped on drop.
-struct Bg(Child);
+struct Bg(common::Reaped);
 
 impl Bg {
     fn start(program: &std::path::Path, cwd: &std::path::Path, args: &[&str]) -> Bg {
-        Bg(Command::new(program)
-            .current_dir(cwd)
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap())
+        Bg(common::Reaped::spawn(
+            Command::new(program)
+                .current_dir(cwd)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped()),
+        ))
     }
     fn finish(mut self) -> (i32, String) {
         let mut err = String::new();
@@ -30,17 +31,11 @@ impl Bg {
     }
 }
 
-impl Drop for Bg {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// `subscribed(dirs, n)`: waits until each dir has `n` listener fifos.
+/// `subscribed(dirs, n)`: waits until each dir has `n` subscribed
+/// listeners (an event sent while a fifo still has its dot-name is lost).
 fn subscribed(dirs: &[&std::path::Path], n: usize) {
-    common::poll(sv_harness::DEADLINE, "the listeners", || {
-        dirs.iter().all(|d| listeners(d).len() >= n).then_some(())
+    common::poll(common::LONG, "the listeners", || {
+        dirs.iter().all(|d| sv::subscribers(d) >= n).then_some(())
     });
 }
 
@@ -61,21 +56,21 @@ fn scenario(
     act: impl Fn(&std::path::Path),
     expect: i32,
 ) {
-    let d = Dir::new(tag);
+    let d = Tmp::new(tag);
     let mut sups = Vec::new();
     let mut dirs = Vec::new();
     for &(name, kind) in services {
         let p = match kind {
-            b'r' => sv_harness::ready_service(&d, name),
-            b'p' => sv_harness::permafail_service(&d, name),
-            b'u' => d.service(name, sv_harness::LONG, false),
-            _ => d.service(name, sv_harness::LONG, true),
+            b'r' => sv::ready_service(&d, name),
+            b'p' => sv::permafail_service(&d, name),
+            b'u' => d.service(name, sv::SLEEPER, false),
+            _ => d.service(name, sv::SLEEPER, true),
         };
         sups.push(Supervisor::start(sup, &p));
         if kind == b'u' {
-            sv_harness::wait_up(&p);
+            sv::wait_up(&p);
         } else {
-            sv_harness::wait_down(&p);
+            sv::wait_down(&p);
         }
         dirs.push(p);
     }
@@ -214,7 +209,7 @@ fn states_and_exit_codes() {
 
 #[test]
 fn no_directory_and_errors() {
-    let d = Dir::new("svwait-errors");
+    let d = Tmp::new("svwait-errors");
     std::fs::create_dir_all(d.path("nosup")).unwrap();
     std::fs::write(d.path("afile"), "").unwrap();
     let out = compare("s6-svwait", &d.0, &[])
@@ -243,11 +238,10 @@ fn no_directory_and_errors() {
 #[test]
 fn stale_status_is_judged_on_the_file() {
     let Some((_, sup)) = supervisors().into_iter().next() else { return };
-    let d = Dir::new("svwait-stale");
-    let sv = d.service("sv", sv_harness::LONG, true);
+    let d = Tmp::new("svwait-stale");
+    let sv = d.service("sv", sv::SLEEPER, true);
     let mut s = Supervisor::start(&sup, &sv);
-    // SAFETY: kill(2) on the supervisor we started.
-    unsafe { libc::kill(s.pid() as i32, libc::SIGTERM) };
+    common::kill(s.pid() as i32, libc::SIGTERM);
     s.wait_exit();
     compare("s6-svwait", &d.0, &["-d", "sv"]);
     compare("s6-svwait", &d.0, &["-u", "-t", "200", "sv"]);
@@ -255,8 +249,8 @@ fn stale_status_is_judged_on_the_file() {
 
 #[test]
 fn killed_listener_leaves_no_fifo() {
-    let d = Dir::new("svwait-kill");
-    let sv = d.service("sv", sv_harness::LONG, true);
+    let d = Tmp::new("svwait-kill");
+    let sv = d.service("sv", sv::SLEEPER, true);
     std::fs::create_dir_all(sv.join("supervise")).unwrap();
     std::fs::write(sv.join("supervise/status"), [0u8; 35]).unwrap();
     for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGQUIT] {
@@ -264,8 +258,7 @@ fn killed_listener_leaves_no_fifo() {
         common::sigstate(&mut cmd, &[], &[]);
         let mut child = cmd.args(["-u", "sv"]).current_dir(&d.0).spawn().unwrap();
         subscribed(&[&sv], 1);
-        // SAFETY: kill(2) on our own child.
-        unsafe { libc::kill(child.id() as i32, sig) };
+        common::kill(child.id() as i32, sig);
         let st = child.wait().unwrap();
         use std::os::unix::process::ExitStatusExt;
         assert_eq!(st.signal(), Some(sig), "dies by the signal");
@@ -281,19 +274,18 @@ fn killed_listener_leaves_no_fifo() {
         .spawn()
         .unwrap();
     subscribed(&[&sv], 1);
-    // SAFETY: kill(2) on our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGHUP) };
+    common::kill(child.id() as i32, libc::SIGHUP);
     assert_eq!(child.wait().unwrap().code(), Some(99));
     assert!(listeners(&sv).is_empty());
 }
 
 #[test]
 fn many_directories_and_huge_timeouts() {
-    let d = Dir::new("svwait-many");
+    let d = Tmp::new("svwait-many");
     let mut names = Vec::new();
     for i in 0..12 {
         let name = format!("s{i}");
-        let sv = d.service(&name, sv_harness::LONG, true);
+        let sv = d.service(&name, sv::SLEEPER, true);
         std::fs::create_dir_all(sv.join("supervise")).unwrap();
         std::fs::write(sv.join("supervise/status"), [0u8; 35]).unwrap();
         names.push(name);

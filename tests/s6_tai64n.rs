@@ -1,11 +1,10 @@
 //! s6-tai64n: the stamp format and label against the clock, lines and
 //! bytes passed through, the partial last line, flushing, errors.
 mod common;
-mod tai_common;
 
+use common::tai::{Session, filter, into_dead_pipe, is_stamp, label_now};
 use common::{cmd, code, debian, text};
 use std::time::Duration;
-use tai_common::{Session, filter, into_dead_pipe, is_stamp, label_now};
 
 /// `split(out)`: (stamp, rest of line with its newline) for each line.
 fn split(out: &[u8]) -> Vec<(Vec<u8>, Vec<u8>)> {
@@ -91,7 +90,7 @@ fn many_lines_in_small_pieces_keep_their_bytes() {
         input.extend((0..i % 97).map(|j| (i * 31 + j) as u8).filter(|&c| c != b'\n'));
         input.push(b'\n');
     }
-    let out = tai_common::filter_in_pieces(&mut cmd("s6-tai64n"), &input, 333);
+    let out = common::tai::filter_in_pieces(&mut cmd("s6-tai64n"), &input, 333);
     assert_eq!(code(&out), 0);
     let lines = split(&out.stdout);
     assert_eq!(lines.len(), 3000);
@@ -195,7 +194,7 @@ fn closed_stdout_with_sigpipe_ignored_is_111() {
 #[test]
 fn nonblocking_stdin_waits_instead_of_failing() {
     let mut c = cmd("s6-tai64n");
-    tai_common::nonblocking(&mut c, 0);
+    common::tai::nonblocking(&mut c, 0);
     let mut s = Session::start(&mut c);
     for word in [&b"one\n"[..], b"two\n"] {
         s.send(word);
@@ -210,7 +209,7 @@ fn nonblocking_stdout_waits_instead_of_failing() {
     // 4 MiB of output through a 64 KiB pipe: writes hit EAGAIN often.
     let input: Vec<u8> = (0..1 << 22).map(|i| if i % 1000 == 999 { b'\n' } else { b'z' }).collect();
     let mut c = cmd("s6-tai64n");
-    tai_common::nonblocking(&mut c, 1);
+    common::tai::nonblocking(&mut c, 1);
     let out = filter(&mut c, &input);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let joined: Vec<u8> = split(&out.stdout).into_iter().flat_map(|(_, r)| r).collect();
@@ -243,7 +242,7 @@ fn closed_stdin_and_stdout() {
 #[test]
 fn full_disk_is_a_write_error() {
     // (Debian's program says "unable to read from stdin" here.)
-    tai_common::check_full_disk("s6-tai64n");
+    common::tai::check_full_disk("s6-tai64n");
 }
 
 #[test]
@@ -252,7 +251,7 @@ fn lines_read_before_a_read_error_are_written() {
     // accepted line is written before the 111 (Debian prints them all).
     let deb = debian("s6-tai64n");
     for program in std::iter::once(common::applet("s6-tai64n")).chain(deb) {
-        let out = tai_common::from_hung_up_pty(&mut std::process::Command::new(&program), 50);
+        let out = common::tai::from_hung_up_pty(&mut std::process::Command::new(&program), 50);
         assert_eq!(code(&out), 111, "{}", program.display());
         let got = text(&out.stdout);
         assert_eq!(got.lines().count(), 50, "{}: {got:?}", program.display());

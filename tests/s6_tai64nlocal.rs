@@ -2,12 +2,11 @@
 //! and -g (1970, leap seconds, today, after 2038, malformed stamps), known
 //! conversions, pass-through of other lines, flushing, errors.
 mod common;
-mod tai_common;
 
+use common::tai::{Session, filter, filter_in_pieces, into_dead_pipe, label_now};
 use common::{cmd, code, debian, text};
 use std::process::Command;
 use std::time::Duration;
-use tai_common::{Session, filter, filter_in_pieces, into_dead_pipe, label_now};
 
 const EPOCH: u64 = 1 << 62;
 
@@ -292,7 +291,7 @@ fn final_line_that_is_only_a_stamp_is_converted() {
 
 #[test]
 fn full_disk_is_a_write_error() {
-    tai_common::check_full_disk("s6-tai64nlocal");
+    common::tai::check_full_disk("s6-tai64nlocal");
 }
 
 #[test]
@@ -301,7 +300,7 @@ fn lines_read_before_a_read_error_are_written() {
     // accepted line is written before the 111 (Debian prints them all).
     let deb = debian("s6-tai64nlocal");
     for program in std::iter::once(common::applet("s6-tai64nlocal")).chain(deb) {
-        let out = tai_common::from_hung_up_pty(&mut std::process::Command::new(&program), 50);
+        let out = common::tai::from_hung_up_pty(&mut std::process::Command::new(&program), 50);
         assert_eq!(code(&out), 111, "{}", program.display());
         let got = text(&out.stdout);
         assert_eq!(got.lines().count(), 50, "{}: {got:?}", program.display());

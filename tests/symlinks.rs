@@ -17,7 +17,7 @@ fn names() -> Vec<String> {
 
 #[test]
 fn makes_one_link_per_applet_idempotently() {
-    let dir = tmpdir("symlinks");
+    let dir = Tmp::new("symlinks");
     for _ in 0..2 {
         let out = run(script().arg(&dir).arg(bin()));
         assert_eq!(code(&out), 0, "{}", text(&out.stderr));
@@ -38,7 +38,7 @@ fn makes_one_link_per_applet_idempotently() {
 
 #[test]
 fn refuses_to_clobber_a_file_unless_forced() {
-    let dir = tmpdir("symlinks-clobber");
+    let dir = Tmp::new("symlinks-clobber");
     let victim = dir.join("s6-applyuidgid");
     std::fs::write(&victim, "precious").unwrap();
     let out = run(script().arg(&dir).arg(bin()));

@@ -170,10 +170,10 @@ pub fn serve(listen: OwnedFd, cfg: Config, rules: &mut dyn Rules) -> i32 {
         msg::fatal_sys(111, &[b"set the socket non-blocking"], e);
     }
     // Stdout is closed for good, after `-1`'s newline.
-    if let Ok(out) = crate::watch::adopt_fd(1)
+    if let Ok(out) = crate::fd::adopt(1)
         && cfg.notify
     {
-        let _ = crate::watch::notify(out);
+        let _ = crate::supervision::readiness::notify(out);
     }
     let mut s = Server {
         cfg,
@@ -248,15 +248,17 @@ impl Server<'_> {
                 }
                 pfds.push(PollFd::from_borrowed_fd(unowned(&c.sock), f));
             }
-            // Idle (no client), it maps only the code it sleeps in; serving,
-            // it keeps its pages (a trim per request would double latency).
+            // Idle (no client), it gives its stack pages back; serving, it
+            // keeps them (a trim per request would double latency).
             if self.conns.is_empty() {
                 crate::trim::enable();
             } else {
                 crate::trim::disable();
             }
-            if !crate::poll::sleep(&mut pfds, deadline) {
-                continue;
+            match crate::poll::sleep(&mut pfds, deadline) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => crate::msg::fatal_sys(crate::exitcode::SYS, &[b"poll"], e),
             }
             let ready: Vec<(bool, bool)> = pfds[base..]
                 .iter()
@@ -286,17 +288,15 @@ impl Server<'_> {
             self.conns.retain(|_| *k.next().unwrap_or(&true));
             if sig_ready {
                 while let Ok(Some(s)) = signals.read() {
+                    let Some(s) = crate::sigpolicy::FDHOLDERD.filter(s) else { continue };
                     match s {
-                        libc::SIGTERM => {
-                            if quitting.is_none() {
-                                quitting = Some(self.cfg.lameduck.map(|d| Instant::now() + d));
-                                // Clients already gone do not count as connected.
-                                self.conns.retain(|c| c.wants_write() || !hung_up(&c.sock));
-                            }
+                        libc::SIGTERM if quitting.is_none() => {
+                            quitting = Some(self.cfg.lameduck.map(|d| Instant::now() + d));
+                            // Clients already gone do not count as connected.
+                            self.conns.retain(|c| c.wants_write() || !hung_up(&c.sock));
                         }
                         libc::SIGHUP => self.rules.reload(),
-                        libc::SIGPIPE | libc::SIGCHLD => {}
-                        s => sig::act_as_default(s),
+                        _ => {}
                     }
                 }
             }

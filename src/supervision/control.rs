@@ -84,7 +84,7 @@ pub fn read<'a>(fd: &OwnedFd, buf: &'a mut [u8]) -> Result<&'a [u8], Errno> {
 pub fn send(path: &OsStr, bytes: &[u8]) -> Result<(), Errno> {
     let fd =
         rustix::fs::open(path, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
-    crate::sig::ignoring(libc::SIGPIPE, || {
+    crate::sig::no_sigpipe(|| {
         loop {
             return match rustix::io::write(&fd, bytes) {
                 Ok(n) if n == bytes.len() => Ok(()),

@@ -6,6 +6,7 @@
 //! listener fifo behind.
 
 use super::ftrig::Listener;
+use crate::sigpolicy::{self, Fate, Policy};
 use crate::{poll, sig};
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
@@ -40,17 +41,25 @@ pub enum Slept {
 /// Subscriptions to fifodirs and the signals that end them.
 pub struct Wait {
     signals: sig::Signals,
+    /// What the signals do (`sigpolicy::WAITER` or `LISTENER`).
+    policy: &'static Policy,
     /// The subscriptions, in the order they were made.
     pub listeners: Vec<Listener>,
 }
 
 impl Wait {
-    /// `new()`: catches every signal (see `sig::catch_all`); call it
-    /// before subscribing, so a signal arriving right after a
-    /// subscription still finds the fifo to remove.
+    /// `new()`: `with_policy(&sigpolicy::WAITER)`.
     pub fn new() -> Result<Wait, Errno> {
+        Wait::with_policy(&sigpolicy::WAITER)
+    }
+
+    /// `with_policy(policy)`: catches every signal (see `sig::catch_all`),
+    /// to be acted on as `policy` says; call it before subscribing, so a
+    /// signal arriving right after a subscription still finds the fifo
+    /// to remove.
+    pub fn with_policy(policy: &'static Policy) -> Result<Wait, Errno> {
         let signals = sig::catch_all()?;
-        Ok(Wait { signals, listeners: Vec::new() })
+        Ok(Wait { signals, policy, listeners: Vec::new() })
     }
 
     /// `subscribe(dir)`: adds a listener fifo in the fifodir `dir`.
@@ -60,24 +69,16 @@ impl Wait {
     }
 
     /// `spawn(prog)`: spawns `prog` (subscriptions made first, so it
-    /// cannot trigger an event too early), or removes the fifos and dies
-    /// with s6's `unable to spawn PROG` (111).
-    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Pid {
-        crate::exec::spawn(prog).unwrap_or_else(|e| {
-            self.listeners.clear();
-            crate::msg::fatal_sys(crate::exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e)
-        })
+    /// cannot trigger an event too early); if that fails, the fifos are
+    /// removed.
+    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Result<Pid, Errno> {
+        crate::exec::spawn(prog).inspect_err(|_| self.listeners.clear())
     }
 
-    /// `print_first()`: what the first listener received, printed with a
-    /// newline once the fifos are removed (s6-ftrig-wait, s6-ftrig-listen1
-    /// on a match); 0.
-    pub fn print_first(mut self) -> i32 {
-        let mut out = std::mem::take(&mut self.listeners[0].got);
-        drop(self);
-        out.push(b'\n');
-        crate::msg::write_all(crate::msg::fd(1), &out);
-        0
+    /// `into_first()`: what the first listener received, the fifos
+    /// removed.
+    pub fn into_first(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.listeners[0].got)
     }
 
     /// `wait(deadline, done)`: reads events as they come and, after each
@@ -149,26 +150,23 @@ impl Wait {
         let me = rustix::process::getpid();
         let mut ended = None;
         while let Some(s) = self.signals.next_from_others(me) {
-            match s {
+            match self.policy.fate(s) {
                 // With a child to watch, only it is collected (reaping
                 // others could take its status first).
-                libc::SIGCHLD => match child {
+                Fate::Handle => match child {
                     Some(pid) if ended.is_none() => {
                         if let Ok(Some((_, st))) = rustix::process::waitpid(Some(pid), NOHANG) {
                             ended = Some(st.as_raw());
                         }
                     }
                     Some(_) => {}
-                    None => crate::watch::reap(|_, _| {}),
+                    None => crate::proc::reap(|_, _| {}),
                 },
-                libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU if !sig::ignored(s) => {
-                    let _ = rustix::process::kill_process(me, rustix::process::Signal::STOP);
-                }
-                _ if sig::kills(s) => {
+                Fate::Die => {
                     self.listeners.clear();
                     sig::die_by(s)
                 }
-                _ => {}
+                f => sigpolicy::suffer(f, s),
             }
         }
         ended
@@ -185,52 +183,33 @@ pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
     }
 }
 
-/// `timeout_option(cli)`: the options of the ftrig listeners without
-/// `-a`/`-o`: `-t timeout` only (2.15's messages otherwise); the
-/// deadline.
-pub fn timeout_option(cli: &mut crate::cli::Cli) -> Option<Instant> {
-    use crate::cli::Opt;
-    let mut timeout = 0;
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('t') => timeout = timeout_value(cli),
-            Opt::Short(c) => cli.unrecognized(c),
-            Opt::Long(_) => cli.usage(),
-        }
-    }
-    deadline(timeout)
+/// Why `subscribe_all` failed (`usize`: the pair concerned).
+#[derive(Debug)]
+pub enum SubscribeError {
+    /// The regexp does not compile.
+    Regex(usize),
+    /// Catching signals failed.
+    Signals(Errno),
+    /// The fifodir cannot be listened to (the fifos already made are
+    /// removed).
+    Subscribe(usize, Errno),
 }
 
-/// `timeout_value(cli)`: the value of a `-t timeout` option of the ftrig
-/// listeners, or death as 2.15 words it (`timeout must be an unsigned
-/// integer`, exit 100).
-pub fn timeout_value(cli: &mut crate::cli::Cli) -> u32 {
-    cli.unsigned("timeout")
-}
-
-/// `subscribe_all(pairs)`: compiles every regexp, then catches signals
-/// and subscribes to every fifodir, in order; dies with s6's messages
-/// (`unable to subscribe to DIR with regexp RE: REASON`): 100 for an
-/// invalid regexp, 111 for a fifodir that cannot be listened to (the
-/// fifos already made are removed first).
-pub fn subscribe_all(pairs: &[(&[u8], &[u8])]) -> (Wait, Vec<crate::regex::Regex>) {
+/// `subscribe_all(pairs)`: compiles every regexp of the (fifodir,
+/// regexp) pairs, then catches signals and subscribes to every fifodir,
+/// in order.
+pub fn subscribe_all(
+    pairs: &[(&[u8], &[u8])],
+    policy: &'static Policy,
+) -> Result<(Wait, Vec<crate::regex::Regex>), SubscribeError> {
     use std::os::unix::ffi::OsStrExt;
-    let die = |dir: &[u8], re: &[u8], code: i32, e: Errno| -> ! {
-        crate::msg::fatal_sys(code, &[b"subscribe to ", dir, b" with regexp ", re], e)
-    };
     let mut res = Vec::with_capacity(pairs.len());
-    for &(dir, re) in pairs {
-        match crate::regex::Regex::new(re) {
-            Some(r) => res.push(r),
-            None => die(dir, re, crate::exitcode::USAGE, Errno::INVAL),
-        }
+    for (i, &(_, re)) in pairs.iter().enumerate() {
+        res.push(crate::regex::Regex::new(re).ok_or(SubscribeError::Regex(i))?);
     }
-    let mut w = Wait::new().unwrap_or_else(|e| crate::msg::fatal_sys(111, &[b"catch signals"], e));
-    for &(dir, re) in pairs {
-        if let Err(e) = w.subscribe(OsStr::from_bytes(dir)) {
-            w.listeners.clear();
-            die(dir, re, crate::exitcode::SYS, e);
-        }
+    let mut w = Wait::with_policy(policy).map_err(SubscribeError::Signals)?;
+    for (i, &(dir, _)) in pairs.iter().enumerate() {
+        w.subscribe(OsStr::from_bytes(dir)).map_err(|e| SubscribeError::Subscribe(i, e))?;
     }
-    (w, res)
+    Ok((w, res))
 }

@@ -10,7 +10,6 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
 
 /// Every listener fifo's name starts with this.
 pub const PREFIX: &[u8] = b"ftrig1:@";
@@ -26,14 +25,6 @@ pub fn is_listener(name: &[u8]) -> bool {
     name.len() == NAME_LEN && name.starts_with(PREFIX)
 }
 
-fn path_in(dir: &OsStr, name: &[u8]) -> OsString {
-    let mut p = Vec::with_capacity(dir.len() + 1 + name.len());
-    p.extend_from_slice(dir.as_bytes());
-    p.push(b'/');
-    p.extend_from_slice(name);
-    OsString::from_vec(p)
-}
-
 /// `each_listener(dir, f)`: calls `f` with the path of every listener fifo
 /// in `dir`.
 fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
@@ -42,8 +33,7 @@ fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
     let mut names = Vec::new();
     // Linux: entries read into a small stack buffer, so a supervisor's
     // every event allocates nothing unless there are listeners.
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         let mut buf = [std::mem::MaybeUninit::<u8>::uninit(); 512];
         let mut dir = rustix::fs::RawDir::new(&fd, &mut buf);
         while let Some(e) = dir.next() {
@@ -53,16 +43,16 @@ fn each_listener(dir: &OsStr, mut f: impl FnMut(&OsStr)) -> Result<(), Errno> {
                 names.push(name.to_vec());
             }
         }
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    for e in rustix::fs::Dir::read_from(&fd)? {
-        let e = e?;
-        if is_listener(e.file_name().to_bytes()) {
-            names.push(e.file_name().to_bytes().to_vec());
+    } else {
+        for e in rustix::fs::Dir::read_from(&fd)? {
+            let e = e?;
+            if is_listener(e.file_name().to_bytes()) {
+                names.push(e.file_name().to_bytes().to_vec());
+            }
         }
-    }
+    });
     for n in names {
-        f(&path_in(dir, &n));
+        f(&crate::path::join(dir, &n));
     }
     Ok(())
 }
@@ -89,7 +79,7 @@ fn open_writer(path: &OsStr) -> Option<OwnedFd> {
 /// the fifodir `dir`; stale fifos are removed. SIGPIPE never kills the
 /// caller. Fails only if the directory cannot be read.
 pub fn notify(dir: &OsStr, events: &[u8]) -> Result<(), Errno> {
-    crate::sig::ignoring(libc::SIGPIPE, || {
+    crate::sig::no_sigpipe(|| {
         each_listener(dir, |path| {
             let Some(fd) = open_writer(path) else { return };
             // Only a regular listener fifo: a file planted under a
@@ -154,7 +144,7 @@ pub struct Listener {
 fn random_tail() -> [u8; 6] {
     const SET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     let mut raw = [0u8; 6];
-    let got = super::atomic::read_small(OsStr::new("/dev/urandom"), raw.len());
+    let got = crate::file::read_small(OsStr::new("/dev/urandom"), raw.len());
     if let Ok(b) = got.as_ref().map(Vec::as_slice)
         && b.len() == raw.len()
     {
@@ -181,8 +171,8 @@ impl Listener {
         crate::fmt::push_hex(&mut name, &t.pack());
         name.push(b':');
         name.extend_from_slice(&random_tail());
-        let tmp = path_in(dir, &name);
-        let path = path_in(dir, &name[1..]);
+        let tmp = crate::path::join(dir, &name);
+        let path = crate::path::join(dir, &name[1..]);
         crate::fd::mkfifo(&tmp, 0o622)?;
         let opened = (|| {
             rustix::fs::chmod(&tmp, Mode::from_raw_mode(0o622))?;
@@ -254,9 +244,13 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         make_dir(dir.as_os_str(), None).unwrap();
         let mut l = Listener::subscribe(dir.as_os_str()).unwrap();
-        let name = l.path().as_bytes().rsplit(|&c| c == b'/').next().unwrap().to_vec();
+        let name = std::os::unix::ffi::OsStrExt::as_bytes(l.path())
+            .rsplit(|&c| c == b'/')
+            .next()
+            .unwrap()
+            .to_vec();
         assert!(is_listener(&name), "{:?}", String::from_utf8_lossy(&name));
-        let stale = path_in(dir.as_os_str(), b"ftrig1:@400000006b0cfc6a36fe0785:abcdef");
+        let stale = crate::path::join(dir.as_os_str(), b"ftrig1:@400000006b0cfc6a36fe0785:abcdef");
         crate::fd::mkfifo(&stale, 0o622).unwrap();
         notify(dir.as_os_str(), b"ud").unwrap();
         assert_eq!(l.read().unwrap(), 2);

@@ -11,13 +11,15 @@
 //! - `servicedir`: the service directory's files (integers, flags, signal
 //!   names) as s6-supervise reads them;
 //! - `signame`: signal names and numbers as s6 prints and reads them;
-//! - `atomic`: write a file whole under a temporary name, then rename;
-//! - `svwait`: waiting for services to reach a state (the clients' `-w`).
+//! - `readiness`: the readiness notification (a newline, then close);
+//! - `svwait`: waiting for services to reach a state (the clients' `-w`);
+//! - `scandir`: a service linked into (unlinked from) a scan directory.
 
-pub mod atomic;
 pub mod control;
 pub mod events;
 pub mod ftrig;
+pub mod readiness;
+pub mod scandir;
 pub mod servicedir;
 pub mod signame;
 pub mod status;

@@ -60,7 +60,7 @@ impl<T> Value<T> {
 /// `first_line(path, max)`: the first line of a small file (without its
 /// newline), `None` if absent; `Err` if unreadable.
 pub fn first_line(path: &OsStr, max: usize) -> Result<Option<Vec<u8>>, Errno> {
-    match super::atomic::read_small(path, max) {
+    match crate::file::read_small(path, max) {
         Ok(mut b) => {
             if let Some(i) = b.iter().position(|&c| c == b'\n') {
                 b.truncate(i);
@@ -114,7 +114,7 @@ pub const PIDFILE_PATH_MAX: usize = 511;
 /// `pidfile_path(path)`: the path that the `pidfile` file names (its first
 /// line, non-empty, shorter than 512 bytes, no NUL).
 pub fn pidfile_path(path: &str) -> Value<Vec<u8>> {
-    match super::atomic::read_small(OsStr::new(path), PIDFILE_PATH_MAX + 2) {
+    match crate::file::read_small(OsStr::new(path), PIDFILE_PATH_MAX + 2) {
         Err(Errno::NOENT) => Value::Absent,
         Err(_) => Value::Invalid,
         Ok(b) => {

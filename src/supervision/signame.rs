@@ -20,8 +20,6 @@ static NAMES: &[(&str, i32)] = &[
     ("PIPE", libc::SIGPIPE),
     ("ALRM", libc::SIGALRM),
     ("TERM", libc::SIGTERM),
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    ("STKFLT", libc::SIGSTKFLT),
     ("CHLD", libc::SIGCHLD),
     ("CONT", libc::SIGCONT),
     ("STOP", libc::SIGSTOP),
@@ -35,14 +33,17 @@ static NAMES: &[(&str, i32)] = &[
     ("PROF", libc::SIGPROF),
     ("WINCH", libc::SIGWINCH),
     ("IO", libc::SIGIO),
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    ("PWR", libc::SIGPWR),
     ("SYS", libc::SIGSYS),
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    ("EMT", libc::SIGEMT),
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    ("INFO", libc::SIGINFO),
 ];
+
+linux_like! {
+    /// The names of the signals only some systems have.
+    static PLATFORM: &[(&str, i32)] = &[("STKFLT", libc::SIGSTKFLT), ("PWR", libc::SIGPWR)];
+}
+linux_like! { else
+    /// The names of the signals only some systems have.
+    static PLATFORM: &[(&str, i32)] = &[("EMT", libc::SIGEMT), ("INFO", libc::SIGINFO)];
+}
 
 /// Other names accepted on input.
 static ALIASES: &[(&str, i32)] =
@@ -50,7 +51,7 @@ static ALIASES: &[(&str, i32)] =
 
 /// `name(sig)`: the name without `SIG` (`TERM`), or `None`.
 pub fn name(sig: i32) -> Option<&'static str> {
-    NAMES.iter().find(|&&(_, n)| n == sig).map(|&(s, _)| s)
+    NAMES.iter().chain(PLATFORM).find(|&&(_, n)| n == sig).map(|&(s, _)| s)
 }
 
 /// `push_name(out, sig)`: appends `SIGTERM`, or `SIG???` for a number
@@ -73,6 +74,7 @@ pub fn number(text: &[u8]) -> Option<i32> {
     };
     NAMES
         .iter()
+        .chain(PLATFORM)
         .chain(ALIASES)
         .find(|(s, _)| s.as_bytes().eq_ignore_ascii_case(bare))
         .map(|&(_, n)| n)
@@ -80,14 +82,11 @@ pub fn number(text: &[u8]) -> Option<i32> {
 
 /// `max()`: the highest signal number.
 pub fn max() -> i32 {
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    {
+    linux_like!(if {
         libc::SIGRTMAX()
-    }
-    #[cfg(not(any(target_os = "linux", target_os = "android")))]
-    {
+    } else {
         libc::SIGSYS.max(libc::SIGUSR2).max(32)
-    }
+    })
 }
 
 #[cfg(test)]

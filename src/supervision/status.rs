@@ -9,8 +9,8 @@
 //! | 32 | 2 | wstat: the last death's raw wait status |
 //! | 34 | 1 | flags: 1 paused, 2 finishing, 4 want up, 8 ready |
 
-use super::atomic;
 use crate::tai::Tain;
+use crate::{file, path};
 use rustix::io::Errno;
 use std::ffi::OsStr;
 
@@ -100,18 +100,18 @@ impl Status {
 /// `path`; a shorter file is `Errno::PIPE`, as s6's readers report it
 /// ("Broken pipe").
 pub fn read(path: &OsStr) -> Result<Status, Errno> {
-    let b = atomic::read_small(path, LEN)?;
+    let b = file::read_small(path, LEN)?;
     Status::decode(&b).ok_or(Errno::PIPE)
 }
 
 /// `read_dir(servicedir)`: the status of the service in `servicedir`.
 pub fn read_dir(servicedir: &OsStr) -> Result<Status, Errno> {
-    read(&atomic::join(servicedir, PATH))
+    read(&path::join(servicedir, PATH))
 }
 
 /// `write(path, status)`: replaces the status file atomically.
 pub fn write(path: &OsStr, st: &Status) -> Result<(), Errno> {
-    atomic::replace(path, &st.encode())
+    file::replace(path, &st.encode())
 }
 
 #[cfg(test)]

@@ -34,7 +34,7 @@ pub fn held(path: &OsStr) -> Result<bool, Errno> {
 /// `supervised(servicedir)`: whether a supervisor runs on `servicedir`
 /// (no `supervise/lock` at all: not supervised).
 pub fn supervised(servicedir: &OsStr) -> Result<bool, Errno> {
-    match held(&super::atomic::join(servicedir, PATH)) {
+    match held(&crate::path::join(servicedir, PATH)) {
         Err(Errno::NOENT) => Ok(false),
         r => r,
     }

@@ -4,8 +4,8 @@
 //! `max-death-tally` records (default 100, at most 4096), replaced
 //! atomically.
 
-use super::atomic;
 use crate::tai::Tain;
+use crate::{file, path};
 use rustix::io::Errno;
 use std::ffi::OsStr;
 
@@ -63,13 +63,13 @@ pub fn decode_all(b: &[u8]) -> Vec<Death> {
 
 /// `read(path)`: the records of the tally file at `path`.
 pub fn read(path: &OsStr) -> Result<Vec<Death>, Errno> {
-    let b = atomic::read_small(path, (MAX as usize) * LEN)?;
+    let b = file::read_small(path, (MAX as usize) * LEN)?;
     Ok(decode_all(&b))
 }
 
 /// `read_dir(servicedir)`: the records of the service in `servicedir`.
 pub fn read_dir(servicedir: &OsStr) -> Result<Vec<Death>, Errno> {
-    read(&atomic::join(servicedir, PATH))
+    read(&path::join(servicedir, PATH))
 }
 
 /// `append(path, death, max)`: adds a record, keeping the newest `max`,
@@ -86,7 +86,7 @@ pub fn append(path: &OsStr, death: &Death, max: u64) -> Result<(), Errno> {
     if max > 0 {
         b.extend_from_slice(&death.encode());
     }
-    atomic::replace(path, &b)
+    file::replace(path, &b)
 }
 
 /// `newest(path, bytes)`: the last whole records of the file, at most
@@ -113,7 +113,7 @@ fn newest(path: &OsStr, bytes: usize) -> Result<Vec<u8>, Errno> {
 
 /// `clear(path)`: empties the tally atomically.
 pub fn clear(path: &OsStr) -> Result<(), Errno> {
-    atomic::replace(path, b"")
+    file::replace(path, b"")
 }
 
 #[cfg(test)]

@@ -36,13 +36,28 @@ wheel2:x:2001:dave
 nogroup:x:65534:
 ";
 
-/// The two files of one test's database.
+/// The two files of one test's database (and the temporary directory
+/// holding them, removed with the `Db`, when it made one).
 pub struct Db {
     passwd: PathBuf,
     group: PathBuf,
+    tmp: Option<crate::common::Tmp>,
 }
 
 impl Db {
+    /// `temp(tag)`: the database in a temporary directory of its own.
+    pub fn temp(tag: &str) -> Db {
+        Db::temp_with(tag, PASSWD, GROUP)
+    }
+
+    /// `temp_with(tag, passwd, group)`: as `temp`, of these contents.
+    pub fn temp_with(tag: &str, passwd_text: &str, group_text: &str) -> Db {
+        let tmp = crate::common::Tmp::new(tag);
+        let mut db = Db::with(&tmp, passwd_text, group_text);
+        db.tmp = Some(tmp);
+        db
+    }
+
     /// `new(dir)`: writes the database into `dir`.
     pub fn new(dir: &Path) -> Db {
         Db::with(dir, PASSWD, GROUP)
@@ -54,7 +69,7 @@ impl Db {
         let group = dir.join("group");
         std::fs::write(&passwd, passwd_text).unwrap();
         std::fs::write(&group, group_text).unwrap();
-        Db { passwd, group }
+        Db { passwd, group, tmp: None }
     }
 
     /// `cmd(prog, args, nobody)`: a command running `prog args...` with

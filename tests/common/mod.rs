@@ -1,10 +1,19 @@
 //! Shared test harness: a directory of applet symlinks made from
 //! `s6box --list`, commands that run applets by name, the signal state a
 //! test wants the applet to inherit, polling with a deadline instead of
-//! sleeps, and Debian's s6 programs for comparisons.
+//! sleeps, temporary directories and scripts, the references
+//! (Debian's s6, upstream 2.15, s6-rc) for comparisons, processes seen
+//! through /proc (`proc`), and service directories with their
+//! supervisors (`sv`), and the timestamp filters' sessions (`tai`).
 #![allow(dead_code)]
 
+pub mod proc;
+pub mod sv;
+pub mod tai;
+pub use proc::*;
+
 use std::ffi::OsStr;
+use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -46,41 +55,96 @@ pub fn cmd(name: &str) -> Command {
     Command::new(applet(name))
 }
 
-/// `debian(name)`: Debian's s6 program `name`, or `None` with a visible
-/// skip note when the s6 package is not installed.
+/// Where Debian's s6 package puts its programs.
+pub const DEBIAN_BIN: &str = "/usr/bin";
+/// Where `../shared/ref/install.sh` puts the upstream 2.15 programs.
+pub const REFERENCE_BIN: &str = "/opt/s6-2.15.0.0/bin";
+/// Where `../shared/ref/install-s6-rc.sh` puts s6-rc's programs.
+pub const S6RC_BIN: &str = "/opt/s6-rc/bin";
+
+/// `refs_required()`: whether a missing reference is a failure
+/// (`S6BOX_REQUIRE_REFS=1`, set by .ci/run, which installs them all)
+/// rather than a SKIP note.
+pub fn refs_required() -> bool {
+    std::env::var_os("S6BOX_REQUIRE_REFS").is_some_and(|v| v == "1")
+}
+
+/// `absent(what, install)`: `None` with a visible SKIP note, or a panic
+/// when references are required.
+fn absent(what: &str, install: &str) -> Option<PathBuf> {
+    assert!(!refs_required(), "{what} is absent, and S6BOX_REQUIRE_REFS=1 requires it ({install})");
+    eprintln!("SKIP: {what} is absent ({install}): comparison not run");
+    None
+}
+
+/// `present(dir, name)`: `dir/name` when it exists.
+fn present(dir: &str, name: &str) -> Option<PathBuf> {
+    let p = Path::new(dir).join(name);
+    p.exists().then_some(p)
+}
+
+/// `debian(name)`: Debian's s6 program `name` (2.11, in /usr/bin), or
+/// `None` with a visible SKIP note when the s6 package is not installed.
 pub fn debian(name: &str) -> Option<PathBuf> {
-    let p = Path::new("/usr/bin").join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!("SKIP: Debian's {name} is absent (apt-get install s6): comparison not run");
-        None
-    }
+    present(DEBIAN_BIN, name).or_else(|| absent(&format!("Debian's {name}"), "apt-get install s6"))
 }
 
 /// `reference(name)`: the upstream 2.15 reference program
 /// (`/opt/s6-2.15.0.0/bin/NAME`, put there by `../shared/ref/install.sh`),
 /// or `None` with a visible SKIP note.
-#[allow(dead_code)]
 pub fn reference(name: &str) -> Option<PathBuf> {
-    let p = Path::new(REFERENCE_BIN).join(name);
-    if p.exists() {
-        Some(p)
-    } else {
-        eprintln!(
-            "SKIP: the 2.15 reference {name} is absent (../shared/ref/install.sh): comparison not run"
-        );
-        None
-    }
+    present(REFERENCE_BIN, name)
+        .or_else(|| absent(&format!("the 2.15 reference {name}"), "../shared/ref/install.sh"))
 }
 
-/// Where `../shared/ref/install.sh` puts the reference programs.
-#[allow(dead_code)]
-pub const REFERENCE_BIN: &str = "/opt/s6-2.15.0.0/bin";
+/// `s6rc(name)`: s6-rc 0.6.1.1's program `name` (`/opt/s6-rc/bin/NAME`,
+/// put there by `../shared/ref/install-s6-rc.sh`), or `None` with a
+/// visible SKIP note.
+pub fn s6rc(name: &str) -> Option<PathBuf> {
+    present(S6RC_BIN, name)
+        .or_else(|| absent(&format!("s6-rc's {name}"), "../shared/ref/install-s6-rc.sh"))
+}
+
+/// `s6_client(name)`: one of s6's programs, Debian's when installed, else
+/// the 2.15 reference's (`None`, with a SKIP note, when neither is).
+pub fn s6_client(name: &str) -> Option<PathBuf> {
+    present(DEBIAN_BIN, name).or_else(|| reference(name))
+}
+
+/// `installed(name)`: a system program that .ci/run installs from Debian
+/// (python3, memcached, sshd, redis-server), from /usr/bin or /usr/sbin,
+/// or `None` with a visible SKIP note (a failure when references are
+/// required).
+pub fn installed(name: &str) -> Option<PathBuf> {
+    present("/usr/bin", name)
+        .or_else(|| present("/usr/sbin", name))
+        .or_else(|| absent(name, ".ci/run installs it"))
+}
 
 /// `run(cmd)`: runs with stdin closed to input (`/dev/null`) and captures.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+/// `run_reference(cmd)`: `run` for a reference program, run again (at
+/// most 10 times) while it failed only because its s6-ftrigrd helper did
+/// not answer within the program's own deadline (`ftrigr_startf: ...
+/// timed out`, `s6-ftrigrd: fatal: unable to sync with client`): a matter
+/// of load, never the answer a test compares.
+pub fn run_reference(cmd: &mut Command) -> Output {
+    let late = |o: &Output| {
+        let e = text(&o.stderr);
+        (e.contains("ftrigr_startf: ") && e.contains("timed out"))
+            || e.contains("s6-ftrigrd: fatal: unable to sync with client")
+    };
+    let mut out = run(cmd);
+    for _ in 0..10 {
+        if !late(&out) {
+            break;
+        }
+        out = run(cmd);
+    }
+    out
 }
 
 /// `text(bytes)`: lossy UTF-8, for assertions.
@@ -142,9 +206,39 @@ pub fn poll<T>(deadline: Duration, what: &str, mut f: impl FnMut() -> Option<T>)
     }
 }
 
-/// `Tmp(dir)`: a test's temporary directory, removed when dropped
-/// (`Tmp(tmpdir(tag))`).
+/// A test's temporary directory, removed when dropped.
 pub struct Tmp(pub PathBuf);
+
+impl Tmp {
+    /// `new(tag)`: a fresh empty directory for one test (`tmpdir(tag)`).
+    pub fn new(tag: &str) -> Tmp {
+        Tmp(tmpdir(tag))
+    }
+
+    /// `path(name)`: a path inside.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl std::ops::Deref for Tmp {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for Tmp {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<OsStr> for Tmp {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
+    }
+}
 
 impl Drop for Tmp {
     fn drop(&mut self) {
@@ -152,13 +246,56 @@ impl Drop for Tmp {
     }
 }
 
-/// `tmpdir(tag)`: a fresh empty directory for one test.
+/// `tmpdir(tag)`: a fresh empty directory for one test under /tmp,
+/// world-traversable (tests run programs as `nobody` in it), named after
+/// the tag and the test binary's pid.
 pub fn tmpdir(tag: &str) -> PathBuf {
-    let dir =
-        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("{tag}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!("s6box-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
+}
+
+/// `script(path, body)`: an executable shell script `#!/bin/sh` + `body`,
+/// its directory made first.
+pub fn script(path: &Path, body: &str) {
+    if let Some(d) = path.parent() {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// `fifo_reader(path)`: a new fifo at `path`, held open for reading
+/// without blocking (read-write, so it never sees end of file).
+pub fn fifo_reader(path: &Path, mode: u32) -> std::fs::File {
+    use std::os::unix::fs::OpenOptionsExt;
+    mkfifo(path, mode);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .unwrap()
+}
+
+/// `fifodir_subscribers(fifodir)`: how many listeners are subscribed to
+/// a fifodir: fifos under their final `ftrig1:` name (a listener makes
+/// its fifo under a dot-name, which notifiers skip, then renames it).
+pub fn fifodir_subscribers(fifodir: &Path) -> usize {
+    std::fs::read_dir(fifodir)
+        .map(|rd| {
+            rd.flatten().filter(|e| e.file_name().as_encoded_bytes().starts_with(b"ftrig1")).count()
+        })
+        .unwrap_or(0)
+}
+
+/// `mkfifo(path, mode)`: a named pipe.
+pub fn mkfifo(path: &Path, mode: u32) {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+    // SAFETY: c is a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), mode) }, 0, "mkfifo {path:?}");
 }
 
 /// `fds_of(cmd_args)`: the descriptor numbers a program sees, by running

@@ -1,7 +1,6 @@
 //! Helpers shared by the timestamp filters' tests: running a filter on
 //! given input, a stdout whose reader is gone, and an interactive session
 //! (write a line, wait for its converted copy with a deadline).
-#![allow(dead_code)]
 
 use crate::common;
 use std::io::{Read, Write};
@@ -160,7 +159,7 @@ impl Session {
         drop(self.stdin.take());
         let status = self.child.wait().unwrap();
         let mut rest = std::mem::take(&mut self.got);
-        while let Ok(chunk) = self.rx.recv_timeout(Duration::from_secs(30)) {
+        while let Ok(chunk) = self.rx.recv_timeout(common::LONG) {
             rest.extend_from_slice(&chunk);
         }
         (rest, status.code().unwrap_or(-1))
