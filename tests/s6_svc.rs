@@ -218,6 +218,24 @@ fn readiness_and_failures() {
             let out = compare("s6-svc", &d.0, &["-wU", "-T", "20000", "-u", "pf"]).unwrap();
             assert_eq!(common::code(&out), 1);
         }
+        // Supervisors exiting once down: no failure (2.15 too).
+        for (dirs, who) in [(["e1", "e2"], "s6box"), (["e3", "e4"], "2.15")] {
+            let prog = match who {
+                "s6box" => common::applet("s6-svc"),
+                _ => match common::reference("s6-svc") {
+                    Some(p) => p,
+                    None => continue,
+                },
+            };
+            let [a, b] = dirs.map(|n| d.service(n, sv::SLEEPER, false));
+            let _s = [&a, &b].map(|p| Supervisor::start(&sup, p));
+            sv::wait_up(&a);
+            sv::wait_up(&b);
+            let args = ["-wD", "-T", "20000", "-dx", dirs[0], dirs[1]];
+            let out = sv::run_in(&prog, &d.0, &args);
+            assert_eq!(common::code(&out), 0, "{label} {who}: {}", common::text(&out.stderr));
+            assert!(out.stderr.is_empty(), "{label} {who}");
+        }
         // Supervisors exiting: their number.
         let out = common::run(
             common::cmd("s6-svc").current_dir(&d.0).args(["-wu", "-T", "20000", "-x", "x1", "x2"]),

@@ -178,6 +178,22 @@ fn states_and_exit_codes() {
             |c| svc(c, &["-x", "a", "b"]),
             2,
         );
+        // A supervisor exiting once its service is in the wanted state
+        // is no failure (shutdown scripts: -dx on each, one at a time).
+        scenario(
+            &sup,
+            &t("Dx"),
+            &[("a", b'u'), ("b", b'u')],
+            &["-D", "-t", "20000"],
+            |c| {
+                svc(c, &["-dx", "a"]);
+                common::poll(common::LONG, "a's supervisor gone", || {
+                    (!sv::locked(&c.join("a"))).then_some(())
+                });
+                svc(c, &["-dx", "b"]);
+            },
+            0,
+        );
         // -a: one supervisor gone, the other never comes: timed out.
         scenario(
             &sup,
