@@ -8,7 +8,7 @@ use s6box::supervision::events;
 use crate::applets::waiting;
 use s6box::path;
 use s6box::supervision::svwait::Goal;
-use s6box::supervision::{control, signame};
+use s6box::supervision::{control, servicedir, signame};
 use s6box::{exitcode, msg};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -48,6 +48,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let dirs: Vec<&OsStr> = rest.iter().collect();
+    servicedir::paths_or_die(dirs.iter().copied());
     let Some(w) = wait else {
         return send_all(&dirs, &letters);
     };
@@ -81,7 +82,7 @@ fn signal_letter(text: &[u8]) -> u8 {
 }
 
 fn has_notification_fd(dir: &OsStr) -> bool {
-    let path = path::join(dir, s6box::supervision::servicedir::NOTIFICATION_FD);
+    let path = path::join(dir, servicedir::NOTIFICATION_FD);
     rustix::fs::stat(&path).is_ok()
 }
 

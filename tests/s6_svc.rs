@@ -160,6 +160,28 @@ fn failures_match_the_reference() {
     assert!(sv::listeners(&d.path("nosup")).is_empty(), "no fifo left");
 }
 
+/// An empty service path: 100, `invalid service path`, nothing sent (as
+/// 2.15 for the first directory; s6box checks them all first).
+#[test]
+fn empty_service_path() {
+    let d = Tmp::new("svc-empty");
+    let sv = d.service("sv", sv::SLEEPER, true);
+    for args in [&["-u", ""][..], &["-wu", "-T", "100", "-u", ""], &["-u", "", "sv"], &[""]] {
+        compare("s6-svc", &d.0, args);
+    }
+    std::fs::create_dir_all(sv.join("supervise")).unwrap();
+    let mut fifo = Fifo::new(&sv);
+    for args in [&["-u", ""][..], &["-u", "sv", ""], &["-wu", "-T", "100", "-u", "sv", ""]] {
+        let out = common::run(common::cmd("s6-svc").current_dir(&d.0).args(args));
+        assert_eq!(
+            (common::code(&out), common::text(&out.stderr)),
+            (100, "s6-svc: fatal: invalid service path\n".to_string()),
+            "{args:?}"
+        );
+        assert_eq!(fifo.take(), b"", "{args:?}: nothing sent");
+    }
+}
+
 #[test]
 fn waits_against_live_supervisors() {
     for (label, sup) in supervisors() {

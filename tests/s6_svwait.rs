@@ -251,6 +251,28 @@ fn no_directory_and_errors() {
     assert_eq!(mode & 0o7777, 0o3730);
 }
 
+/// An empty service path: 100 before subscribing (2.15 makes `/event`
+/// and fails with 111; s6-svc words the check).
+#[test]
+fn empty_service_path() {
+    let d = Tmp::new("svwait-empty");
+    std::fs::create_dir_all(d.path("nosup")).unwrap();
+    for args in [&["-u", ""][..], &["-u", "nosup", ""], &["-o", "-t", "100", "", "nosup"]] {
+        let out = common::run(common::cmd("s6-svwait").current_dir(&d.0).args(args));
+        assert_eq!(
+            (common::code(&out), common::text(&out.stderr)),
+            (100, "s6-svwait: fatal: invalid service path\n".to_string()),
+            "{args:?}"
+        );
+        assert!(listeners(&d.path("nosup")).is_empty(), "{args:?}: no subscription");
+    }
+    let out = common::run(common::cmd("s6-svlisten1").current_dir(&d.0).args(["-u", "", "true"]));
+    assert_eq!(
+        (common::code(&out), common::text(&out.stderr)),
+        (100, "s6-svlisten1: fatal: invalid service path\n".to_string())
+    );
+}
+
 #[test]
 fn stale_status_is_judged_on_the_file() {
     let Some((_, sup)) = supervisors().into_iter().next() else { return };
