@@ -42,7 +42,7 @@ const HELD_MAX: usize = 1024;
 
 /// `ready_now(path, since)`: whether the pidfile is there, written by this
 /// run (not a stale one) and not empty.
-fn ready_now(path: &OsStr, since: pidfile::Time) -> bool {
+fn ready_now(path: &OsStr, since: pidfile::Before) -> bool {
     matches!(pidfile::read(path, since), Ok((c, true)) if !c.is_empty())
 }
 
@@ -56,7 +56,7 @@ fn ready_now(path: &OsStr, since: pidfile::Time) -> bool {
 /// they are kept in `held` for the daemon.
 fn wait_for_pidfile(
     path: &OsStr,
-    since: pidfile::Time,
+    since: pidfile::Before,
     deadline: Option<Instant>,
     signals: &sig::Signals,
     early: &mut Early,
@@ -126,10 +126,11 @@ pub fn main(argv: Argv) -> i32 {
     let me = rustix::process::getpid();
     let signals =
         sig::catch_all().unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"catch signals"], e));
-    // Files written from now on are this run's: the pidfile is removed
-    // after a failure only if it is one of them, and a stale one is not
-    // taken for the daemon's.
-    let since = pidfile::now();
+    // What is at the pidfile's path now is not this run's: the pidfile is
+    // removed after a failure only if it differs, and a stale one is not
+    // taken for the daemon's (a snapshot, not a clock: a file written in
+    // the tick before the start, or dated ahead, stays stale).
+    let since = pidfile::Before::take(pidfile);
     let parent = exec::spawn(prog)
         .unwrap_or_else(|e| msg::fatal_sys(exec::fail_code(e), &[b"spawn ", name], e));
     let mut deadline =
@@ -167,8 +168,8 @@ pub fn main(argv: Argv) -> i32 {
         }
     };
     if status != 0 {
-        // Only a regular file written since the parent was spawned: never
-        // a device, a directory entry of another kind, or an older file.
+        // Only a regular file that changed since the snapshot: never a
+        // device, a directory entry of another kind, or an older file.
         if let Err(e) = pidfile::remove_if_written_since(pidfile, since) {
             msg::warn_sys(&[b"remove ", pidfile.as_bytes()], e);
         }

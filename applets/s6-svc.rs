@@ -8,10 +8,9 @@ use s6box::supervision::events;
 use crate::applets::waiting;
 use s6box::path;
 use s6box::supervision::svwait::Goal;
-use s6box::supervision::{control, signame};
+use s6box::supervision::control::{self, SendError};
+use s6box::supervision::{servicedir, signame};
 use s6box::{exitcode, msg};
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
@@ -48,6 +47,7 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let dirs: Vec<&OsStr> = rest.iter().collect();
+    servicedir::paths_or_die(dirs.iter().copied());
     let Some(w) = wait else {
         return send_all(&dirs, &letters);
     };
@@ -81,7 +81,7 @@ fn signal_letter(text: &[u8]) -> u8 {
 }
 
 fn has_notification_fd(dir: &OsStr) -> bool {
-    let path = path::join(dir, s6box::supervision::servicedir::NOTIFICATION_FD);
+    let path = path::join(dir, servicedir::NOTIFICATION_FD);
     rustix::fs::stat(&path).is_ok()
 }
 
@@ -101,54 +101,22 @@ fn send_all(dirs: &[&OsStr], letters: &[u8]) -> i32 {
 /// failure warns as s6 does and returns the exit code: 102 nobody listens
 /// (or no `supervise/`), 1 `supervise/` is unusable, 111 otherwise.
 fn send(dir: &OsStr, letters: &[u8]) -> Result<(), i32> {
-    let path = path::join(dir, control::PATH);
-    let e = match open_and_write(&path, letters) {
-        Ok(()) => return Ok(()),
-        Err(e) => e,
-    };
     let dirb = dir.as_bytes();
-    let not_listening = || {
-        msg::warn(&[b"unable to control ", dirb, b": supervisor not listening"]);
-        Err(102)
-    };
-    match e {
-        Errno::NXIO => not_listening(),
-        Errno::NOENT | Errno::NOTDIR => {
-            let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
-            let top = match rustix::fs::open(dir, flags, Mode::empty()) {
-                Ok(fd) => fd,
-                Err(e2) => {
-                    msg::warn_sys(&[b"control ", dirb], e2);
-                    return Err(exitcode::SYS);
-                }
-            };
-            match rustix::fs::openat(&top, s6box::supervision::SUPERVISE, flags, Mode::empty()) {
-                Err(Errno::NOENT) => not_listening(),
-                r => {
-                    let e = r.err().unwrap_or(e);
-                    msg::warn(&[
-                        b"something is wrong with the ",
-                        dirb,
-                        b"/supervise directory: ",
-                        &msg::strerror(e),
-                    ]);
-                    Err(exitcode::FAIL)
-                }
-            }
+    match control::send_to(dir, s6box::supervision::SUPERVISE, letters) {
+        Ok(()) => Ok(()),
+        Err(SendError::NotListening) => {
+            msg::warn(&[b"unable to control ", dirb, b": supervisor not listening"]);
+            Err(102)
         }
-        e => {
+        Err(SendError::Broken(e)) => {
+            let what: [&[u8]; 4] =
+                [b"something is wrong with the ", dirb, b"/supervise directory: ", &msg::strerror(e)];
+            msg::warn(&what);
+            Err(exitcode::FAIL)
+        }
+        Err(SendError::Other(e)) => {
             msg::warn_sys(&[b"control ", dirb], e);
             Err(exitcode::SYS)
         }
     }
-}
-
-/// `open_and_write(path, letters)`: `control::send`, except that no
-/// command at all still checks that the fifo can be opened.
-fn open_and_write(path: &OsStr, letters: &[u8]) -> Result<(), Errno> {
-    if letters.is_empty() {
-        let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
-        return rustix::fs::open(path, flags, Mode::empty()).map(drop);
-    }
-    control::send(path, letters)
 }

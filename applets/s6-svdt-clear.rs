@@ -13,6 +13,7 @@ const USAGE: &str = "s6-svdt-clear servicedir";
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let dir = cli.operand();
+    s6box::supervision::servicedir::paths_or_die([dir]);
     match tally::clear(&path::join(dir, tally::PATH)) {
         Ok(()) => 0,
         Err(e) => {

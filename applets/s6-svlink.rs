@@ -40,6 +40,15 @@ pub fn main(argv: Argv) -> i32 {
     } else {
         scandir::default_name(svc.as_bytes())
     };
+    for (bad, what) in [
+        (scan.is_empty(), "invalid scandir"),
+        (svc.is_empty(), "invalid servicedir"),
+        (!scandir::valid_name(name), "invalid name"),
+    ] {
+        if bad {
+            msg::fatal(exitcode::USAGE, &[what.as_bytes()]);
+        }
+    }
     let deadline = events::deadline(timeout);
     let l = Link { scan, svc, name, down, force, public, deadline };
     let warn = |d: &std::ffi::OsStr| msg::warn(&[b"supervisor already running on ", d.as_bytes()]);

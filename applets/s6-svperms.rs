@@ -69,6 +69,7 @@ pub fn main(argv: Argv) -> i32 {
     }
     let change = status.is_some() || events.is_some();
     if change {
+        s6box::supervision::servicedir::paths_or_die(dirs.iter());
         for dir in dirs.iter() {
             if let Some((sm, sg, cm, cg)) = status {
                 let sup = join(dir, "supervise");

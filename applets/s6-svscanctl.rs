@@ -3,10 +3,8 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::path;
-use s6box::supervision::control;
+use s6box::supervision::control::{self, SendError};
 use s6box::{exitcode, msg};
-use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svscanctl [ -zabhitqnN ] svscandir";
@@ -24,12 +22,17 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     let dir = cli.operand();
-    match control::send(&path::join(dir, ".s6-svscan/control"), &cmds) {
+    let d = dir.as_bytes();
+    match control::send_to(dir, ".s6-svscan", &cmds) {
         Ok(()) => exitcode::OK,
-        Err(Errno::NXIO) => msg::fatal(
+        Err(SendError::NotListening) => msg::fatal(
             exitcode::USAGE,
-            &[b"unable to control ", dir.as_bytes(), b": supervisor not listening"],
+            &[b"unable to control ", d, b": supervisor not listening"],
         ),
-        Err(e) => msg::fatal_sys(exitcode::SYS, &[b"control ", dir.as_bytes()], e),
+        Err(SendError::Broken(e)) => msg::fatal(
+            exitcode::USAGE,
+            &[b"something is wrong with the ", d, b"/.s6-svscan directory. errno reported: ", &msg::strerror(e)],
+        ),
+        Err(SendError::Other(e)) => msg::fatal_sys(exitcode::SYS, &[b"control ", d], e),
     }
 }

@@ -5,7 +5,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
-use s6box::msg;
+use s6box::{exitcode, msg};
 use s6box::supervision::{events, scandir};
 use std::os::unix::ffi::OsStrExt;
 
@@ -26,9 +26,16 @@ pub fn main(argv: Argv) -> i32 {
     if rest.len() < 2 {
         cli.usage();
     }
+    let (scan, name) = (rest.os(0), rest.get(1).to_bytes());
+    if !scandir::valid_name(name) {
+        msg::fatal(exitcode::USAGE, &[b"invalid service name"]);
+    }
+    if scan.is_empty() {
+        msg::fatal(exitcode::USAGE, &[b"invalid scandir"]);
+    }
     let wait = (!nowait).then(|| events::deadline(timeout));
     let warn = |ev: &std::ffi::OsStr, e| msg::warn_sys(&[b"subscribe to ", ev.as_bytes()], e);
-    if let Err(e) = scandir::unlink(rest.os(0), rest.get(1).to_bytes(), wait, warn) {
+    if let Err(e) = scandir::unlink(scan, name, wait, warn) {
         msg::fatal_sys(111, &[b"catch signals"], e);
     }
     0

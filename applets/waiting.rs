@@ -8,6 +8,7 @@ use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::sigpolicy::{self, Policy};
 use s6box::supervision::events::{self, SubscribeError, Wait};
+use s6box::supervision::servicedir;
 use s6box::supervision::svwait::{Goal, Outcome, StartError, Waiter};
 use s6box::{exitcode, msg, regex::Regex};
 use std::ffi::OsStr;
@@ -99,8 +100,10 @@ pub fn options(cli: &mut Cli, with_or: bool) -> Options {
 }
 
 /// `start(dirs, goal, or, policy)`: `Waiter::start`, or death with s6's
-/// message (111).
+/// message (111); an empty directory path first: 100 (`invalid service
+/// path`, never `/event` subscribed to).
 pub fn start(dirs: &[&OsStr], goal: Goal, or: bool, policy: &'static Policy) -> Waiter {
+    servicedir::paths_or_die(dirs.iter().copied());
     let code = exitcode::SYS;
     Waiter::start(dirs, goal, or, policy).unwrap_or_else(|e| match e {
         StartError::Subscribe(dir, e) => {

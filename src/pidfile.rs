@@ -1,7 +1,9 @@
 //! Pidfiles, the way a daemon that backgrounds itself tells where it went:
 //! reading and checking the pid (`parse`, `read`), telling a pidfile
-//! written by this run from a stale one (`now`, `written_since`), removing
-//! only what this run wrote (`remove_if_written_since`), and waiting for a
+//! written by this run from a stale one (`Fresh`: `Before::take`, a
+//! snapshot of the path taken before the program starts; or a time,
+//! `now`, `written_since`), removing only what this run wrote
+//! (`remove_if_written_since`), and waiting for a
 //! pidfile to appear without polling (`Appear`: an inotify watch on its
 //! directory on Linux, a kqueue vnode watch elsewhere), as an object with
 //! a pollable descriptor and a `check` method, so any event loop built on
@@ -74,34 +76,86 @@ pub fn written_since(st: &rustix::fs::Stat, since: Time) -> bool {
             || (t.tv_sec == since.tv_sec && (whole_seconds || t.tv_nsec >= since.tv_nsec)))
 }
 
-/// `read(path)`: the file's first `LINE_MAX + 1` bytes, enough to tell a
-/// pid line from a longer one, and whether the file is fresh: not a
-/// regular file modified before `since` (a fifo or the like counts as
-/// fresh). Non-blocking, so a fifo with no writer reads as empty instead
-/// of hanging in open(2).
-pub fn read(path: &OsStr, since: Time) -> Result<(Vec<u8>, bool), Errno> {
+/// What a regular file's identity and last change are: (device, inode,
+/// size, mtime, ctime).
+type Id = (u64, u64, i64, Time, Time);
+
+/// `id(st)`: the identity of the file a stat describes.
+#[allow(clippy::unnecessary_cast)] // the field types vary between systems
+fn id(st: &rustix::fs::Stat) -> Id {
+    let ctime = Time { tv_sec: st.st_ctime as _, tv_nsec: st.st_ctime_nsec as _ };
+    (st.st_dev as u64, st.st_ino as u64, st.st_size as i64, mtime(st), ctime)
+}
+
+/// What tells a file this run's program wrote from one that was there
+/// before: a snapshot of the path (`Before`), or a time (`Time`: written
+/// at that time or later, as the clock goes; a file written in the tick
+/// before, or dated ahead, passes for fresh).
+pub trait Fresh: Copy {
+    /// `fresh(st)`: whether `st` describes a regular file this run wrote.
+    fn fresh(&self, st: &rustix::fs::Stat) -> bool;
+}
+
+impl Fresh for Time {
+    fn fresh(&self, st: &rustix::fs::Stat) -> bool {
+        written_since(st, *self)
+    }
+}
+
+/// What was at a pidfile's path before the program that writes it
+/// started: a regular file (its device, inode, size, mtime and ctime),
+/// or nothing (absent, or not a regular file). A regular file there now
+/// is fresh if it differs in any of them; no clock is read, so a file
+/// written just before the start, or dated in the future, stays stale.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Before(Option<Id>);
+
+impl Before {
+    /// `take(path)`: the snapshot of `path` now (a symbolic link
+    /// followed, as `read` does).
+    pub fn take(path: &OsStr) -> Before {
+        Before(rustix::fs::stat(path).ok().filter(is_regular).map(|st| id(&st)))
+    }
+}
+
+impl Fresh for Before {
+    fn fresh(&self, st: &rustix::fs::Stat) -> bool {
+        is_regular(st) && self.0 != Some(id(st))
+    }
+}
+
+/// `is_regular(st)`: whether a stat describes a regular file.
+fn is_regular(st: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode as _) == FileType::RegularFile
+}
+
+/// `read(path, since)`: the file's first `LINE_MAX + 1` bytes, enough to
+/// tell a pid line from a longer one, and whether the file is fresh: a
+/// regular file `since` calls fresh, or not a regular file (a fifo or the
+/// like counts as fresh). Non-blocking, so a fifo with no writer reads as
+/// empty instead of hanging in open(2).
+pub fn read(path: &OsStr, since: impl Fresh) -> Result<(Vec<u8>, bool), Errno> {
     let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NONBLOCK | OFlags::NOCTTY;
     let fd = rustix::fs::open(path, flags, Mode::empty())?;
     let st = rustix::fs::fstat(&fd)?;
-    let fresh = FileType::from_raw_mode(st.st_mode as _) != FileType::RegularFile
-        || written_since(&st, since);
+    let fresh = !is_regular(&st) || since.fresh(&st);
     let mut buf = [0u8; LINE_MAX + 1];
     let got = crate::io::read_full(&fd, &mut buf)?;
     Ok((buf[..got].to_vec(), fresh))
 }
 
 /// `remove_if_written_since(path, since)`: removes `path` only if it is a
-/// regular file (checked without following a symbolic link) modified at
-/// `since` or later: a pidfile this run's program wrote, never a device,
-/// a directory entry of another kind, or a file that was there before.
+/// regular file (checked without following a symbolic link) that `since`
+/// calls fresh: a pidfile this run's program wrote, never a device, a
+/// directory entry of another kind, or a file that was there before.
 /// `Ok(false)`: left alone (missing included).
-pub fn remove_if_written_since(path: &OsStr, since: Time) -> Result<bool, Errno> {
+pub fn remove_if_written_since(path: &OsStr, since: impl Fresh) -> Result<bool, Errno> {
     let st = match rustix::fs::lstat(path) {
         Ok(st) => st,
         Err(Errno::NOENT) => return Ok(false),
         Err(e) => return Err(e),
     };
-    if !written_since(&st, since) {
+    if !since.fresh(&st) {
         return Ok(false);
     }
     match rustix::fs::unlink(path) {
@@ -126,17 +180,17 @@ fn split(path: &OsStr) -> (&OsStr, &OsStr) {
 /// directory, whose descriptor becomes readable when an entry of the
 /// directory is created, renamed into it, written or closed after
 /// writing. No polling: between events nothing runs.
-pub struct Appear {
+pub struct Appear<F: Fresh = Time> {
     fd: OwnedFd,
     path: Vec<u8>,
-    since: Time,
+    since: F,
 }
 
-impl Appear {
+impl<F: Fresh> Appear<F> {
     /// `new(path, since)`: starts watching `path`'s directory; `check`
-    /// then accepts only a file written at `since` or later. Fails when
-    /// the directory cannot be watched (missing, or no inotify/kqueue).
-    pub fn new(path: &OsStr, since: Time) -> Result<Appear, Errno> {
+    /// then accepts only a file `since` calls fresh. Fails when the
+    /// directory cannot be watched (missing, or no inotify/kqueue).
+    pub fn new(path: &OsStr, since: F) -> Result<Appear<F>, Errno> {
         let (dir, _) = split(path);
         let fd = imp::watch(dir)?;
         Ok(Appear { fd, path: path.as_bytes().to_vec(), since })
@@ -334,6 +388,36 @@ mod tests {
         assert!(old.exists() && sub.exists() && link.symlink_metadata().is_ok());
         assert_eq!(remove_if_written_since(new.as_os_str(), since), Ok(true));
         assert!(!new.exists());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn a_snapshot_tells_what_changed_without_a_clock() {
+        let d = tmp("before");
+        let p = d.join("x.pid");
+        let fresh =
+            |b: Before| rustix::fs::stat(p.as_path()).map(|st| b.fresh(&st)).unwrap_or(false);
+        let absent = Before::take(p.as_os_str());
+        std::fs::write(&p, "5\n").unwrap();
+        assert!(fresh(absent), "absent before: any regular file is fresh");
+        // Dated ahead, or written just now: unchanged since the snapshot.
+        let t = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+        std::fs::File::open(&p).unwrap().set_modified(t).unwrap();
+        let b = Before::take(p.as_os_str());
+        assert!(!fresh(b));
+        assert_eq!(remove_if_written_since(p.as_os_str(), b), Ok(false));
+        assert_eq!(read(p.as_os_str(), b), Ok((b"5\n".to_vec(), false)));
+        // Rewritten in place, or replaced: fresh.
+        std::fs::write(&p, "66\n").unwrap();
+        assert!(fresh(b));
+        let b = Before::take(p.as_os_str());
+        std::fs::write(d.join("new"), "66\n").unwrap();
+        std::fs::rename(d.join("new"), &p).unwrap();
+        assert!(fresh(b));
+        assert_eq!(remove_if_written_since(p.as_os_str(), b), Ok(true));
+        // Not a regular file before: nothing to compare with.
+        let b = Before::take(OsStr::new("/dev/null"));
+        assert_eq!(b, Before(None));
         std::fs::remove_dir_all(&d).unwrap();
     }
 

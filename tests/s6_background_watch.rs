@@ -1438,3 +1438,73 @@ fn late_pidfile_daemon_under_s6_supervise() {
     assert_eq!(std::fs::read_to_string(dir.join("starts")).unwrap(), "start\n", "restarted");
     drop(s6);
 }
+
+// ------------------------------------------------- pidfile from before
+
+/// `stale(s, future)`: a pidfile naming nobody written before the start,
+/// dated an hour ahead if `future` (clock skew, a restored backup).
+fn stale(s: &Setup, future: bool) {
+    std::fs::write(s.path("pid"), "4242\n").unwrap();
+    if future {
+        let t = std::time::SystemTime::now() + Duration::from_secs(3600);
+        std::fs::File::open(s.path("pid")).unwrap().set_modified(t).unwrap();
+    }
+}
+
+#[test]
+fn pidfile_from_before_the_start_is_kept_when_the_parent_fails() {
+    // Dated in the future, or written in the clock tick just before the
+    // start: still not this run's (a snapshot of the path, not a clock).
+    let s = Setup::new("keepfuture", "exit 3", "");
+    stale(&s, true);
+    let (c, err) = Watcher::spawn(s.cmd(&[])).finish();
+    assert_eq!((c, err.as_str()), (3, "s6-background-watch: fatal: sh (parent) exited 3\n"));
+    assert_eq!(std::fs::read_to_string(s.path("pid")).unwrap(), "4242\n", "kept");
+    let s = Setup::new("keeptick", "exit 3", "");
+    for i in 0..10 {
+        stale(&s, false);
+        let (c, _) = Watcher::spawn(s.cmd(&[])).finish();
+        assert_eq!(c, 3);
+        assert!(s.path("pid").exists(), "{i}: a pidfile written just before the start is kept");
+    }
+    // Rewritten in place by the parent (same inode, other content), or
+    // replaced: this run's, removed.
+    for (tag, parent) in [
+        ("rewritten", "echo 77777 > \"$d/pid\"\nexit 3"),
+        ("replaced", "echo 77 > \"$d/new\"\nmv \"$d/new\" \"$d/pid\"\nexit 3"),
+    ] {
+        let s = Setup::new(tag, parent, "");
+        stale(&s, true);
+        let (c, _) = Watcher::spawn(s.cmd(&[])).finish();
+        assert_eq!(c, 3, "{tag}");
+        assert!(!s.path("pid").exists(), "{tag}: removed");
+    }
+}
+
+#[test]
+fn pidfile_from_before_the_start_is_not_the_daemons() {
+    // The parent exits 0 before anything rewrites the future-dated stale
+    // pidfile: the watcher waits for the new one instead of reading 4242.
+    let parent = r#"echo $$ > "$d/ppid"
+( block "$d/pgo"
+  sh "$d/daemon.sh" </dev/null >/dev/null 2>>"$d/daemon.err" &
+  echo $! > "$d/pid" ) </dev/null >/dev/null 2>&1 &
+exit 0"#;
+    let s = Setup::new("stalewait", parent, "block \"$d/dgo\"\nexit 5");
+    let _sweep = Sweep(&s);
+    stale(&s, true);
+    let w = Watcher::spawn(s.cmd(&[]));
+    let ppid: i32 = poll(LONG, "the parent's pid", || {
+        std::fs::read_to_string(s.path("ppid")).ok()?.strip_suffix('\n')?.parse().ok()
+    });
+    poll(LONG, "the parent reaped", || stat(ppid).is_none().then_some(()));
+    // Still there, asleep waiting for the pidfile (a watcher that took
+    // 4242 would be gone, refusing it).
+    asleep_in_poll(w.pid());
+    s.release("pgo");
+    let daemon = w.daemon();
+    assert_ne!(daemon, 4242);
+    s.release("dgo");
+    let (c, err) = w.finish();
+    assert_eq!((c, err.as_str()), (5, ""));
+}

@@ -160,6 +160,28 @@ fn failures_match_the_reference() {
     assert!(sv::listeners(&d.path("nosup")).is_empty(), "no fifo left");
 }
 
+/// An empty service path: 100, `invalid service path`, nothing sent (as
+/// 2.15 for the first directory; s6box checks them all first).
+#[test]
+fn empty_service_path() {
+    let d = Tmp::new("svc-empty");
+    let sv = d.service("sv", sv::SLEEPER, true);
+    for args in [&["-u", ""][..], &["-wu", "-T", "100", "-u", ""], &["-u", "", "sv"], &[""]] {
+        compare("s6-svc", &d.0, args);
+    }
+    std::fs::create_dir_all(sv.join("supervise")).unwrap();
+    let mut fifo = Fifo::new(&sv);
+    for args in [&["-u", ""][..], &["-u", "sv", ""], &["-wu", "-T", "100", "-u", "sv", ""]] {
+        let out = common::run(common::cmd("s6-svc").current_dir(&d.0).args(args));
+        assert_eq!(
+            (common::code(&out), common::text(&out.stderr)),
+            (100, "s6-svc: fatal: invalid service path\n".to_string()),
+            "{args:?}"
+        );
+        assert_eq!(fifo.take(), b"", "{args:?}: nothing sent");
+    }
+}
+
 #[test]
 fn waits_against_live_supervisors() {
     for (label, sup) in supervisors() {
@@ -217,6 +239,24 @@ fn readiness_and_failures() {
         if label == "2.15" {
             let out = compare("s6-svc", &d.0, &["-wU", "-T", "20000", "-u", "pf"]).unwrap();
             assert_eq!(common::code(&out), 1);
+        }
+        // Supervisors exiting once down: no failure (2.15 too).
+        for (dirs, who) in [(["e1", "e2"], "s6box"), (["e3", "e4"], "2.15")] {
+            let prog = match who {
+                "s6box" => common::applet("s6-svc"),
+                _ => match common::reference("s6-svc") {
+                    Some(p) => p,
+                    None => continue,
+                },
+            };
+            let [a, b] = dirs.map(|n| d.service(n, sv::SLEEPER, false));
+            let _s = [&a, &b].map(|p| Supervisor::start(&sup, p));
+            sv::wait_up(&a);
+            sv::wait_up(&b);
+            let args = ["-wD", "-T", "20000", "-dx", dirs[0], dirs[1]];
+            let out = sv::run_in(&prog, &d.0, &args);
+            assert_eq!(common::code(&out), 0, "{label} {who}: {}", common::text(&out.stderr));
+            assert!(out.stderr.is_empty(), "{label} {who}");
         }
         // Supervisors exiting: their number.
         let out = common::run(

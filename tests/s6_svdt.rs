@@ -57,6 +57,14 @@ fn error_paths_and_clear() {
         compare("s6-svdt-clear", &d.0, &[dir]);
     }
     compare("s6-svdt-clear", &d.0, &[]);
+    // An empty path: read as 2.15 does; never cleared (2.15 would write
+    // /supervise/death_tally): 100, as s6-svc words it.
+    compare("s6-svdt", &d.0, &[""]);
+    let out = common::run(common::cmd("s6-svdt-clear").arg(""));
+    assert_eq!(
+        (common::code(&out), common::text(&out.stderr)),
+        (100, "s6-svdt-clear: fatal: invalid service path\n".to_string())
+    );
     // A missing tally in an existing supervise/ is made, empty, as s6 does.
     assert_eq!(std::fs::read(d.path("empty/supervise/death_tally")).unwrap(), b"");
     std::fs::create_dir_all(d.path("sv/supervise")).unwrap();

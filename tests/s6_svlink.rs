@@ -176,14 +176,37 @@ fn errors_as_the_reference() {
         &["-t", "x", "scan", "ok"],
         &["-z", "scan", "ok"],
         &["scan"],
+        &["", "ok"],
+        &["scan", ""],
+        &["", ""],
+        &["scan", "", ""],
+        &["scan", "ok", ""],
+        &["scan", "ok", "."],
+        &["scan", "ok", ".."],
+        &["scan", "ok", ".x"],
+        &["scan", "ok", "/x"],
+        &["scan", "/"],
+        &["scan", "/x/.hid"],
+        &["scan", "."],
     ];
     for args in cases {
         let a = run(cmd("s6-svlink").current_dir(&t.0).args(*args));
         let b = run(Command::new(&r).current_dir(&t.0).args(*args));
         assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{args:?}");
     }
-    for args in [&["scan", "missing"][..], &["missing", "x"], &["-t", "x", "scan", "a"], &["scan"]]
-    {
+    for args in [
+        &["scan", "missing"][..],
+        &["missing", "x"],
+        &["-t", "x", "scan", "a"],
+        &["scan"],
+        &["scan", ""],
+        &["scan", "."],
+        &["scan", ".."],
+        &["scan", ".x"],
+        &["scan", "/"],
+        &["scan", "/x"],
+        &["", ""],
+    ] {
         let a = run(cmd("s6-svunlink").current_dir(&t.0).args(args));
         let b = run(Command::new(&ru).current_dir(&t.0).args(args));
         assert_eq!((code(&a), text(&a.stderr)), (code(&b), text(&b.stderr)), "{args:?}");
@@ -211,4 +234,15 @@ fn timeout_takes_the_link_back() {
     );
     assert!(std::fs::symlink_metadata(scan.join("a")).is_err(), "link taken back");
     assert_eq!(fifos(&a), 0);
+}
+
+/// s6-svunlink with an empty scandir: 100, `invalid scandir` as
+/// s6-svlink words it (2.15 would unlink the name under `/`).
+#[test]
+fn svunlink_empty_scandir() {
+    let out = run(cmd("s6-svunlink").args(["", "h20c-nonexistent"]));
+    assert_eq!(
+        (code(&out), text(&out.stderr)),
+        (100, "s6-svunlink: fatal: invalid scandir\n".to_string())
+    );
 }

@@ -54,6 +54,26 @@ fn listen_one_and_many() {
                 format!("s6-svlisten1: fatal: {dir} failed permanently or its supervisor died\n")
             );
         }
+        // Supervisors exiting once down: no failure, as 2.15.
+        let mut runs = vec![(common::applet("s6-svlisten"), ["c", "e"])];
+        if let Some(r) = common::reference("s6-svlisten") {
+            runs.push((r, ["f", "g"]));
+        }
+        for (prog, [x, y]) in runs {
+            let [p, q] = [x, y].map(|n| d.service(n, sv::SLEEPER, false));
+            let _s = [&p, &q].map(|s| Supervisor::start(&sup, s));
+            sv::wait_up(&p);
+            sv::wait_up(&q);
+            let args = ["-D", "-t", "20000", x, y, "", "s6-svc", "-dx", x, y];
+            let out = sv::run_in(&prog, &d.0, &args);
+            assert_eq!(
+                common::code(&out),
+                0,
+                "{label} {}: {}",
+                prog.display(),
+                common::text(&out.stderr)
+            );
+        }
         assert!(listeners(&a).is_empty() && listeners(&b).is_empty(), "{label}: fifos removed");
     }
 }

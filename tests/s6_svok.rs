@@ -39,6 +39,7 @@ fn error_paths() {
         &["held"],
         &["held", "extra"],
         &[],
+        &[""],
     ] {
         compare("s6-svok", &d.0, args);
     }

@@ -63,6 +63,7 @@ fn changes_and_reports_as_the_reference() {
         &["-v", "-e", "sv", "empty"],
         &["-G", "users", "half"],
         &["-v", "sv/"],
+        &["sv", ""],
         &["-x", "sv"],
         &[],
         &["-u"],
@@ -103,5 +104,23 @@ fn changes_and_reports_as_the_reference() {
         };
         chmod(&mine.join("sv").join(file), fix);
         chmod(&theirs.join("sv").join(file), fix);
+    }
+}
+
+/// An empty service path with a change to make: 100 before anything is
+/// changed (2.15 would change `/supervise` and `/event`).
+#[test]
+fn empty_path_changes_nothing() {
+    let t = Tmp::new("svperms-empty");
+    service(&t.0.join("sv"));
+    let before = state(&t.0.join("sv"));
+    for args in [&["-e", ""][..], &["-u", "-E", "users", "sv", ""], &["-v", "-o", "", "sv"]] {
+        let out = run(cmd("s6-svperms").current_dir(&t.0).args(args));
+        assert_eq!(
+            (code(&out), text(&out.stdout), text(&out.stderr)),
+            (100, String::new(), "s6-svperms: fatal: invalid service path\n".to_string()),
+            "{args:?}"
+        );
+        assert_eq!(state(&t.0.join("sv")), before, "{args:?}");
     }
 }

@@ -205,6 +205,71 @@ fn svscanctl_errors_match_the_reference() {
     assert_eq!(code(&ours), 100);
 }
 
+/// No `.s6-svscan/control` to write to: 100 `supervisor not listening`
+/// (no `.s6-svscan`) or `something is wrong` (an unusable `.s6-svscan`),
+/// 111 when the directory itself cannot be opened, as 2.15.
+#[test]
+fn svscanctl_without_control_as_the_reference() {
+    let t = Tmp::new("svscanctl-nocontrol");
+    fs::create_dir_all(t.join("empty")).unwrap();
+    fs::create_dir_all(t.join("nosv/.s6-svscan")).unwrap();
+    fs::create_dir_all(t.join("badsv")).unwrap();
+    fs::write(t.join("badsv/.s6-svscan"), "").unwrap();
+    fs::create_dir_all(t.join("dangling/.s6-svscan")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent", t.join("dangling/.s6-svscan/control")).unwrap();
+    fs::create_dir_all(t.join("reg/.s6-svscan")).unwrap();
+    fs::write(t.join("reg/.s6-svscan/control"), "").unwrap();
+    fs::write(t.join("afile"), "").unwrap();
+    let wrong = |d: &str, e: &str| {
+        format!(
+            "s6-svscanctl: fatal: something is wrong with the {d}/.s6-svscan directory. errno reported: {e}\n"
+        )
+    };
+    let cases = [
+        (
+            "empty",
+            100,
+            "s6-svscanctl: fatal: unable to control empty: supervisor not listening\n".to_string(),
+        ),
+        ("nosv", 100, wrong("nosv", "No such file or directory")),
+        ("badsv", 100, wrong("badsv", "Not a directory")),
+        ("dangling", 100, wrong("dangling", "No such file or directory")),
+        (
+            "missing",
+            111,
+            "s6-svscanctl: fatal: unable to control missing: No such file or directory\n"
+                .to_string(),
+        ),
+        (
+            "afile",
+            111,
+            "s6-svscanctl: fatal: unable to control afile: Not a directory\n".to_string(),
+        ),
+        (
+            "",
+            111,
+            "s6-svscanctl: fatal: unable to control : No such file or directory\n".to_string(),
+        ),
+        ("reg", 0, String::new()),
+    ];
+    for (d, rc, err) in cases {
+        for opts in [&["-a"][..], &[]] {
+            let mut args = opts.to_vec();
+            args.push(d);
+            let ours = run(cmd("s6-svscanctl").current_dir(&t.0).args(&args));
+            assert_eq!((code(&ours), text(&ours.stderr)), (rc, err.clone()), "{args:?}");
+            if let Some(r) = reference("s6-svscanctl") {
+                let theirs = run(Command::new(r).current_dir(&t.0).args(&args));
+                assert_eq!(
+                    (code(&theirs), text(&theirs.stderr)),
+                    (rc, err.clone()),
+                    "2.15 {args:?}"
+                );
+            }
+        }
+    }
+}
+
 #[test]
 fn tree_with_logger_driven_by_s6_tools_both_ways() {
     if !usable() {

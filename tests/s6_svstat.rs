@@ -98,7 +98,7 @@ fn error_paths() {
     std::fs::write(d.path("afile"), "").unwrap();
     std::fs::create_dir_all(d.path("badsup")).unwrap();
     std::fs::write(d.path("badsup/supervise"), "").unwrap();
-    for dir in ["nosup", "stale", "nonexistent", "afile", "badsup"] {
+    for dir in ["nosup", "stale", "nonexistent", "afile", "badsup", ""] {
         compare("s6-svstat", &d.0, &[dir]);
     }
     let out = compare("s6-svstat", &d.0, &["nosup"])

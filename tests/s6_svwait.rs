@@ -178,6 +178,22 @@ fn states_and_exit_codes() {
             |c| svc(c, &["-x", "a", "b"]),
             2,
         );
+        // A supervisor exiting once its service is in the wanted state
+        // is no failure (shutdown scripts: -dx on each, one at a time).
+        scenario(
+            &sup,
+            &t("Dx"),
+            &[("a", b'u'), ("b", b'u')],
+            &["-D", "-t", "20000"],
+            |c| {
+                svc(c, &["-dx", "a"]);
+                common::poll(common::LONG, "a's supervisor gone", || {
+                    (!sv::locked(&c.join("a"))).then_some(())
+                });
+                svc(c, &["-dx", "b"]);
+            },
+            0,
+        );
         // -a: one supervisor gone, the other never comes: timed out.
         scenario(
             &sup,
@@ -233,6 +249,28 @@ fn no_directory_and_errors() {
         &std::fs::metadata(d.path("nosup/event")).unwrap().permissions(),
     );
     assert_eq!(mode & 0o7777, 0o3730);
+}
+
+/// An empty service path: 100 before subscribing (2.15 makes `/event`
+/// and fails with 111; s6-svc words the check).
+#[test]
+fn empty_service_path() {
+    let d = Tmp::new("svwait-empty");
+    std::fs::create_dir_all(d.path("nosup")).unwrap();
+    for args in [&["-u", ""][..], &["-u", "nosup", ""], &["-o", "-t", "100", "", "nosup"]] {
+        let out = common::run(common::cmd("s6-svwait").current_dir(&d.0).args(args));
+        assert_eq!(
+            (common::code(&out), common::text(&out.stderr)),
+            (100, "s6-svwait: fatal: invalid service path\n".to_string()),
+            "{args:?}"
+        );
+        assert!(listeners(&d.path("nosup")).is_empty(), "{args:?}: no subscription");
+    }
+    let out = common::run(common::cmd("s6-svlisten1").current_dir(&d.0).args(["-u", "", "true"]));
+    assert_eq!(
+        (common::code(&out), common::text(&out.stderr)),
+        (100, "s6-svlisten1: fatal: invalid service path\n".to_string())
+    );
 }
 
 #[test]

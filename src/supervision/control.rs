@@ -78,6 +78,45 @@ pub fn read<'a>(fd: &OwnedFd, buf: &'a mut [u8]) -> Result<&'a [u8], Errno> {
     }
 }
 
+/// Why `send_to` could not send, as s6's clients tell it apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// Nobody listens: the fifo has no reader, or the server's directory
+    /// (`supervise`, `.s6-svscan`) is missing.
+    NotListening,
+    /// The server's directory is there but unusable (a file, no fifo in
+    /// it): the error met.
+    Broken(Errno),
+    /// Anything else (the directory itself cannot be opened, permission
+    /// denied): the error.
+    Other(Errno),
+}
+
+/// `send_to(dir, sub, bytes)`: `send` to `dir/sub/control` (no bytes: the
+/// fifo only opened, to check that someone listens), a failure diagnosed
+/// as s6's clients do: `dir` opened, then `sub` in it.
+pub fn send_to(dir: &OsStr, sub: &str, bytes: &[u8]) -> Result<(), SendError> {
+    let path = crate::path::join(&crate::path::join(dir, sub), "control");
+    let sent = if bytes.is_empty() {
+        let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+        rustix::fs::open(&path, flags, Mode::empty()).map(drop)
+    } else {
+        send(&path, bytes)
+    };
+    let e = match sent {
+        Ok(()) => return Ok(()),
+        Err(Errno::NXIO) => return Err(SendError::NotListening),
+        Err(e @ (Errno::NOENT | Errno::NOTDIR)) => e,
+        Err(e) => return Err(SendError::Other(e)),
+    };
+    let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+    let top = rustix::fs::open(dir, flags, Mode::empty()).map_err(SendError::Other)?;
+    match rustix::fs::openat(&top, sub, flags, Mode::empty()) {
+        Err(Errno::NOENT) => Err(SendError::NotListening),
+        r => Err(SendError::Broken(r.err().unwrap_or(e))),
+    }
+}
+
 /// `send(path, bytes)`: the client side: writes `bytes` in one write to
 /// the fifo at `path`. `Errno::NXIO`: nobody listens; `Errno::NOENT`: no
 /// fifo.

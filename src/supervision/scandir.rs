@@ -50,6 +50,13 @@ pub enum LinkError {
     TimedOut,
 }
 
+/// `valid_name(name)`: whether `name` may name a service in a scan
+/// directory: not empty, not starting with `.` (s6-svscan's own entries)
+/// or `/`.
+pub fn valid_name(name: &[u8]) -> bool {
+    !matches!(name.first(), None | Some(b'.' | b'/'))
+}
+
 /// `default_name(svc)`: the name a service is linked under when none is
 /// given: the last component of `svc`.
 pub fn default_name(svc: &[u8]) -> &[u8] {
@@ -221,6 +228,10 @@ mod tests {
         assert_eq!(default_name(b"/srv/web//"), b"web");
         assert_eq!(default_name(b"web"), b"web");
         assert_eq!(default_name(b"a/b"), b"b");
+        assert!(valid_name(b"web") && valid_name(b"a/b") && valid_name(b"a."));
+        for bad in [&b""[..], b".", b"..", b".x", b"/", b"/x"] {
+            assert!(!valid_name(bad));
+        }
         assert_eq!(join(OsStr::new("/scan"), b"web"), OsStr::new("/scan/web"));
     }
 }

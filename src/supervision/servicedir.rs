@@ -132,6 +132,14 @@ pub fn pidfile_path(path: &str) -> Value<Vec<u8>> {
     }
 }
 
+/// `paths_or_die(dirs)`: dies with s6-svc's `invalid service path` (100)
+/// if one of `dirs` is empty (it would name `/supervise`, `/event`).
+pub fn paths_or_die<'a>(dirs: impl IntoIterator<Item = &'a OsStr>) {
+    if dirs.into_iter().any(OsStr::is_empty) {
+        crate::msg::fatal(crate::exitcode::USAGE, &[b"invalid service path"]);
+    }
+}
+
 /// `name_of(arg)`: the service name as given on the command line, kept
 /// verbatim.
 pub fn name_of(arg: &OsStr) -> &[u8] {

@@ -8,7 +8,8 @@
 //! event, so none is missed. The events then move each service's state:
 //! `u` up, `U` up and ready, `d` down, `D` down and ready; `O` (permanent
 //! failure, when waiting for an up state) and `x` (the supervisor exits)
-//! count a failure and settle that service. The wait ends when all (`-a`)
+//! count a failure and settle that service, unless it is already in the
+//! wanted state (then they change nothing, as in s6). The wait ends when all (`-a`)
 //! or one (`-o`) of the services are settled; its result is the number
 //! of failures counted by then (0: reached). `-r`/`-R` first wait until
 //! every service is down, then for the up state.
@@ -87,6 +88,13 @@ struct Service {
     ready: bool,
 }
 
+impl Service {
+    /// `wanted(up, ready)`: whether the service is in that state.
+    fn wanted(&self, up: bool, ready: bool) -> bool {
+        self.up == up && (!ready || self.ready)
+    }
+}
+
 /// A wait in progress: the subscriptions and signals (`events::Wait`),
 /// the services' states.
 pub struct Waiter {
@@ -149,7 +157,7 @@ impl Waiter {
 
     fn reached(&self) -> bool {
         let (up, ready, all) = self.want();
-        let ok = |s: &Service| s.up == up && (!ready || s.ready);
+        let ok = |s: &Service| s.wanted(up, ready);
         if all { self.services.iter().all(ok) } else { self.services.iter().any(ok) }
     }
 
@@ -180,11 +188,9 @@ impl Waiter {
             b'U' => (s.up, s.ready) = (true, true),
             b'd' => (s.up, s.ready) = (false, false),
             b'D' => (s.up, s.ready) = (false, true),
-            b'O' if up => {
-                (s.up, s.ready) = (up, ready);
-                self.failures += 1;
-            }
-            b'x' => {
+            // A failure counts only while the service is not yet in the
+            // wanted state (as s6: `-D` then `-dx` on each is no failure).
+            b'O' | b'x' if (event == b'x' || up) && !s.wanted(up, ready) => {
                 (s.up, s.ready) = (up, ready);
                 self.failures += 1;
             }
