@@ -24,7 +24,7 @@ const CLIENT_SCRIPT: &str = "cat <&6; env | grep -E '^(PROTO|IPCLOCALPATH)=' | s
 fn descriptors_environment_and_bind_against_the_references() {
     let dir = Tmp(tmpdir("ipcclient-env"));
     let mut servers = vec![("ours", common::applet("s6-ipcserver"))];
-    if let Some(r) = r215("s6-ipcserver") {
+    if let Some(r) = common::reference("s6-ipcserver") {
         servers.push(("2.15", r));
     }
     let mut seen = Vec::new();

@@ -7,7 +7,7 @@
 mod common;
 mod ipc_common;
 
-use common::{Tmp, code, text, tmpdir};
+use common::{LONG, Tmp, code, text, tmpdir};
 use ipc_common::*;
 use std::fs;
 use std::io::Read;
@@ -181,9 +181,10 @@ fn env_session(
     // client saw end-of-file: wait for it, so the log's order is fixed.
     srv.wait_err("uid 0 exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
     let _ = fs::remove_file(&bound);
-    let out = as_nobody(Command::new(client_prog).arg(sock).args(["sh", "-c", "cat <&6"]))
-        .output()
-        .unwrap();
+    let out =
+        common::sv::as_nobody(Command::new(client_prog).arg(sock).args(["sh", "-c", "cat <&6"]))
+            .output()
+            .unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     outs.push(text(&out.stdout));
     common::poll(LONG, "children reaped", || srv.children().is_empty().then_some(()));
@@ -204,9 +205,11 @@ fn ucspi_variables_log_lines_and_fds_against_215_and_mixed() {
     // 2.15's client.
     let mut combos =
         vec![("ours", our_chain(&sock, &["-v2", "-C", "3"], &prog), ours("s6-ipcclient"))];
-    if let (Some(b), Some(d), Some(c)) =
-        (r215("s6-ipcserver-socketbinder"), r215("s6-ipcserverd"), r215("s6-ipcclient"))
-    {
+    if let (Some(b), Some(d), Some(c)) = (
+        common::reference("s6-ipcserver-socketbinder"),
+        common::reference("s6-ipcserverd"),
+        common::reference("s6-ipcclient"),
+    ) {
         combos.push(("2.15", chain(&b, &d, &sock, &["-v2", "-C", "3"], &prog), c.clone()));
         combos.push((
             "2.15 binder, our server",
@@ -265,7 +268,7 @@ fn held_client(client: &Path, sock: &Path, nobody: bool) -> std::process::Child 
     let mut c = Command::new(client);
     c.arg(sock).args(["sh", "-c", "read x <&6; echo $x; exec cat >&7"]);
     if nobody {
-        as_nobody(&mut c);
+        common::sv::as_nobody(&mut c);
     }
     let mut child =
         c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
@@ -284,18 +287,20 @@ fn per_uid_limit_denies_with_a_clean_line_and_goes_on() {
     // One nobody connection held; a second from nobody is accepted and
     // closed at once (end-of-file); root is still served.
     let mut held = held_client(&client, &sock, true);
-    let out =
-        as_nobody(Command::new(&client).arg(&sock).args(["sh", "-c", "cat <&6"])).output().unwrap();
+    let out = common::sv::as_nobody(Command::new(&client).arg(&sock).args(["sh", "-c", "cat <&6"]))
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 0);
     assert_eq!(text(&out.stdout), "");
     srv.wait_err("s6-ipcserverd: info: deny 65534:65534 count 2/1\n");
     let mut root = held_client(&client, &sock, false);
     assert_eq!(srv.children().len(), 2);
     // 2.15's client is refused the same way.
-    if let Some(c215) = r215("s6-ipcclient") {
-        let out = as_nobody(Command::new(&c215).arg(&sock).args(["sh", "-c", "cat <&6"]))
-            .output()
-            .unwrap();
+    if let Some(c215) = common::reference("s6-ipcclient") {
+        let out =
+            common::sv::as_nobody(Command::new(&c215).arg(&sock).args(["sh", "-c", "cat <&6"]))
+                .output()
+                .unwrap();
         assert_eq!(code(&out), 0);
         assert_eq!(text(&out.stdout), "");
     }
@@ -437,7 +442,7 @@ fn idle_server_sleeps_with_and_without_children() {
     let _ = c.wait();
     common::poll(LONG, "child reaped", || srv.children().is_empty().then_some(()));
     for k in srv.children() {
-        assert_ne!(state(k), "Z");
+        assert_ne!(common::state(k as i32), Some('Z'));
     }
 }
 
@@ -446,7 +451,9 @@ fn signals_hup_term_quit_abrt_like_215() {
     let dir = Tmp(tmpdir("ipcserver-signals"));
     let client = ours("s6-ipcclient");
     let mut impls = vec![("ours", ours("s6-ipcserver-socketbinder"), ours("s6-ipcserverd"))];
-    if let (Some(b), Some(d)) = (r215("s6-ipcserver-socketbinder"), r215("s6-ipcserverd")) {
+    if let (Some(b), Some(d)) =
+        (common::reference("s6-ipcserver-socketbinder"), common::reference("s6-ipcserverd"))
+    {
         impls.push(("2.15", b, d));
     }
     let mut logs = Vec::new();
@@ -566,7 +573,7 @@ fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
     }
     let mut impls =
         vec![("ours", ours("s6-ipcserver"), format!("{}:/usr/bin:/bin", fake.display()))];
-    if let Some(r) = r215("s6-ipcserver") {
+    if let Some(r) = common::reference("s6-ipcserver") {
         impls.push(("2.15", r, format!("{}:/usr/bin:/bin", common::REFERENCE_BIN)));
     }
     let mut seen = Vec::new();
@@ -603,7 +610,7 @@ fn no_credentials_with_capital_p_like_215_and_our_binder_under_215s_server() {
     let sock = dir.0.join("s");
     let prog = ["sh", "-c", ENV_PROG];
     let mut combos = vec![("ours", our_chain(&sock, &["-v2", "-P"], &prog))];
-    if let Some(d) = r215("s6-ipcserverd") {
+    if let Some(d) = common::reference("s6-ipcserverd") {
         combos.push((
             "our binder, 2.15 server",
             chain(&ours("s6-ipcserver-socketbinder"), &d, &sock, &["-v2", "-P"], &prog),

@@ -126,6 +126,22 @@ pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")
 }
 
+/// `run_input(cmd, input)`: runs `cmd` with `input` on stdin (written by
+/// a thread, so big inputs cannot deadlock) and captures its output.
+pub fn run_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
 /// `run_reference(cmd)`: `run` for a reference program, run again (at
 /// most 10 times) while it failed only because its s6-ftrigrd helper did
 /// not answer within the program's own deadline (`ftrigr_startf: ...
