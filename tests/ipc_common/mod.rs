@@ -153,25 +153,6 @@ pub fn client(prog: &Path, sock: &Path, script: &str) -> Output {
         .expect("spawn client")
 }
 
-/// `normalise(err)`: pids replaced by `P` in the server's log lines.
-pub fn normalise(err: &str) -> String {
-    err.lines()
-        .map(|l| {
-            let mut out = Vec::new();
-            let words: Vec<&str> = l.split(' ').collect();
-            for (i, w) in words.iter().enumerate() {
-                if i > 0 && words[i - 1] == "pid" {
-                    out.push("P");
-                } else {
-                    out.push(w);
-                }
-            }
-            out.join(" ")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 /// `new_session(cmd)`: the command starts its own process group, so a test
 /// can signal the whole tree.
 pub fn new_group(cmd: &mut Command) -> &mut Command {
