@@ -5,18 +5,11 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, parse_decimal};
+use s6box::ipcserver::proto_var;
 use s6box::{exec, exitcode, msg};
-use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-connlimit prog...";
-
-/// `var(proto, suffix)`: the name `${PROTO}SUFFIX` and its value.
-fn var(proto: &OsStr, suffix: &str) -> (Vec<u8>, Option<std::ffi::OsString>) {
-    let name = [proto.as_bytes(), suffix.as_bytes()].concat();
-    let value = std::env::var_os(OsStr::from_bytes(&name));
-    (name, value)
-}
 
 /// `main(argv)`: the applet. No options: everything after argv[0] is prog.
 pub fn main(argv: Argv) -> i32 {
@@ -27,12 +20,12 @@ pub fn main(argv: Argv) -> i32 {
         Some(p) if p.is_empty() => msg::fatal(exitcode::USAGE, &[b"empty PROTO"]),
         Some(p) => p,
     };
-    let (num_name, num) = var(&proto, "CONNNUM");
+    let (num_name, num) = proto_var(proto.as_bytes(), b"CONNNUM");
     let Some(num) = num else { msg::fatal(exitcode::USAGE, &[&num_name, b" not set"]) };
     let Some(num) = parse_decimal::<u32>(&num) else {
         msg::fatal(exitcode::USAGE, &[b"invalid ", &num_name])
     };
-    let (max_name, max) = var(&proto, "CONNMAX");
+    let (max_name, max) = proto_var(proto.as_bytes(), b"CONNMAX");
     if let Some(max) = max {
         let Some(limit) = parse_decimal::<u32>(&max) else {
             msg::fatal(exitcode::USAGE, &[b"invalid ", &max_name])

@@ -6,7 +6,7 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::fdholder::daemon::{self, Options};
-use s6box::{creds, exitcode, fd, ipcserver, msg};
+use s6box::{creds, ipcserver, msg};
 
 const USAGE: &str = "s6-fdholder-daemon [ -v verbosity ] [ -d | -D ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -b backlog ] [ -G gid,gid,... ] [ -g gid ] [ -u uid ] [ -U ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ] path";
 
@@ -39,7 +39,5 @@ pub fn main(argv: Argv) -> i32 {
     drop.apply();
     // From here on, s6-fdholderd speaks.
     msg::set_prog("s6-fdholderd");
-    let listen = fd::adopt(0)
-        .unwrap_or_else(|_| msg::fatal(exitcode::USAGE, &[b"stdin is not a socket"]));
-    daemon::run(listen, opts)
+    daemon::run(opts)
 }

@@ -4,7 +4,6 @@
 use s6box::argv::Argv;
 use s6box::cli::Cli;
 use s6box::fdholder::daemon::{self, Options};
-use s6box::{exitcode, fd, msg};
 
 const USAGE: &str = "s6-fdholderd [ -v verbosity ] [ -1 ] [ -c maxconn ] [ -n maxfds ] [ -t timeout ] [ -T lameducktimeout ] [ -i rulesdir | -x rulesfile ]";
 
@@ -18,9 +17,5 @@ pub fn main(argv: Argv) -> i32 {
         }
     }
     opts.check_rules();
-    let listen = match fd::adopt(0) {
-        Ok(fd) => fd,
-        Err(_) => msg::fatal(exitcode::USAGE, &[b"stdin is not a socket"]),
-    };
-    daemon::run(listen, opts)
+    daemon::run(opts)
 }

@@ -60,9 +60,11 @@ impl Client {
         conn
     }
 
-    /// `local()`: `IPCLOCALPATH`'s value: `-l`, else `-p`, else empty.
-    pub fn local(&self) -> &[u8] {
-        self.localname.as_ref().or(self.bindpath.as_ref()).map_or(b"", |l| l.as_bytes())
+    /// `vars()`: the variables the program gets: `PROTO=IPC` and
+    /// `IPCLOCALPATH` (`-l`, else `-p`, else empty).
+    pub fn vars(&self) -> [(&[u8], &[u8]); 2] {
+        let local = self.localname.as_ref().or(self.bindpath.as_ref());
+        [(b"PROTO", b"IPC"), (b"IPCLOCALPATH", local.map_or(b"", |l| l.as_bytes()))]
     }
 }
 
@@ -82,6 +84,6 @@ pub fn main(argv: Argv) -> i32 {
     let conn = client.connect(rest.get(0).to_bytes());
     fd::move_to(conn, 6).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"dup2"], e));
     fd::copy_to(fd::borrow(6), 7).unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"dup2"], e));
-    env::apply(&[(b"PROTO", Some(b"IPC")), (b"IPCLOCALPATH", Some(client.local()))]);
+    env::apply(&client.vars().map(|(name, value)| (name, Some(value))));
     exec::exec(rest.skip(1))
 }

@@ -22,8 +22,8 @@ enum Rules {
 
 /// `id(proto, suffix)`: `${PROTO}SUFFIX` as a uid or gid, or death (100).
 fn id(proto: &[u8], suffix: &[u8]) -> u32 {
-    let name = [proto, suffix].concat();
-    match std::env::var_os(OsStr::from_bytes(&name)) {
+    let (name, value) = s6box::ipcserver::proto_var(proto, suffix);
+    match value {
         None => msg::fatal(exitcode::USAGE, &[&name, b" not set"]),
         Some(v) => parse_decimal::<u32>(&v)
             .unwrap_or_else(|| msg::fatal(exitcode::USAGE, &[b"invalid $", &name])),
@@ -128,7 +128,7 @@ pub fn main(argv: Argv) -> i32 {
     } else {
         names.push(b"PROTO".to_vec());
         values.push(None);
-        for suffix in [&b"REMOTEEUID"[..], b"REMOTEEGID", b"REMOTEPATH", b"CONNNUM"] {
+        for suffix in s6box::ipcserver::REMOTE_VARS {
             names.push([proto, suffix].concat());
             values.push(None);
         }

@@ -26,6 +26,5 @@ pub fn main(argv: Argv) -> i32 {
         cli.usage();
     }
     let conn = client.connect(rest.get(0).to_bytes());
-    let extra: [(&[u8], &[u8]); 2] = [(b"PROTO", b"IPC"), (b"IPCLOCALPATH", client.local())];
-    s6_sudoc::run(conn.as_fd(), conn.as_fd(), o, rest.skip(1), &extra)
+    s6_sudoc::run(conn.as_fd(), conn.as_fd(), o, rest.skip(1), &client.vars())
 }

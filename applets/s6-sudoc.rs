@@ -7,9 +7,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::exitcode::{self, SYS, USAGE};
-use s6box::{env, fd, fdpass, msg, sudo};
+use s6box::{env, fd, fdpass, msg, poll, sudo};
 use std::os::unix::ffi::OsStrExt;
-use std::time::{Duration, Instant};
 
 const USAGE_LINE: &str = "s6-sudoc [ -e ] [ -t timeoutconn ] [ -T timeoutrun ] [ args... ]";
 
@@ -54,10 +53,6 @@ pub fn main(argv: Argv) -> i32 {
     run(fd::borrow(6), fd::borrow(7), o, args, &[])
 }
 
-fn deadline(ms: u32) -> Option<Instant> {
-    (ms > 0).then(|| Instant::now() + Duration::from_millis(u64::from(ms)))
-}
-
 /// `run(rd, wr, o, args, extra)`: the whole client on an open connection
 /// (`rd` and `wr` may be the same socket); `extra` variables are sent
 /// after the environment, replacing any of the same name (s6-sudo's
@@ -69,7 +64,7 @@ pub fn run(
     args: Argv,
     extra: &[(&[u8], &[u8])],
 ) -> i32 {
-    let conn = deadline(o.tconn);
+    let conn = poll::deadline(o.tconn);
     let mut banner = [0u8; 15];
     let mut none = Vec::new();
     match fdpass::recv(rd, &mut banner, &mut none, 0, conn) {
@@ -104,7 +99,7 @@ pub fn run(
         let e = rustix::io::Errno::from_raw_os_error(i32::from(answer[0]));
         msg::fatal_sys(SYS, &[b"start privileged program: server answered"], e);
     }
-    let run = deadline(o.trun);
+    let run = poll::deadline(o.trun);
     let mut status = [0u8; 4];
     match fdpass::recv(rd, &mut status, &mut none, 0, run) {
         Ok(4) => {}

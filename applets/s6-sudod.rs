@@ -19,7 +19,6 @@ use s6box::exec::{self, Envp};
 use s6box::{fd, fdpass, msg, poll, sig, sigpolicy, sudo};
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
-use std::time::{Duration, Instant};
 
 const USAGE_LINE: &str = "s6-sudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] args...";
 
@@ -101,8 +100,7 @@ pub fn main(argv: Argv) -> i32 {
     if let Err(e) = fdpass::send(sock_out(), sudo::SERVER_BANNER, &[], None) {
         msg::fatal_sys(SYS, &[b"write banner to client"], e);
     }
-    let deadline =
-        (timeout > 0).then(|| Instant::now() + Duration::from_millis(u64::from(timeout)));
+    let deadline = s6box::poll::deadline(timeout);
     let fdpass::Message { data, fds: mut received } = match fdpass::recv_message(
         sock_in(),
         sudo::MAX_PAYLOAD,

@@ -25,16 +25,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 . bench/lib.sh
-install_s6box "$work/bin" "${1:-}"
-./symlinks.sh "$work/bin" "$work/bin/s6box" >/dev/null
-mkdir -p "$work/ref"
-for p in s6-fdholderd s6-fdholder-store s6-fdholder-retrieve; do cp "$REF/$p" "$work/ref/"; done
-
-cat > "$work/true.c" <<'C'
-int main(void) { return 0; }
-C
-musl-gcc -static -O2 -o "$work/true" "$work/true.c"
-strip "$work/true"
+install_sides "$work" "${1:-}" "$REF" s6-fdholderd s6-fdholder-store s6-fdholder-retrieve
+static_program "$work" true 'int main(void) { return 0; }'
 
 # Rules: root may do everything.
 mkdir -p "$work/rules/uid/0/env"
@@ -43,8 +35,9 @@ for v in LIST GETDUMP SETDUMP; do echo > "$work/rules/uid/0/env/S6_FDHOLDER_$v";
 echo > "$work/rules/uid/0/env/S6_FDHOLDER_STORE_REGEX"
 echo > "$work/rules/uid/0/env/S6_FDHOLDER_RETRIEVE_REGEX"
 
-python3 - "$work" "$ROUNDS" "$PAIRS" "$RAW" "$IDLE" <<'PY'
-import array, os, signal, socket, statistics, subprocess, sys, time
+PYTHONPATH=bench python3 - "$work" "$ROUNDS" "$PAIRS" "$RAW" "$IDLE" <<'PY'
+import array, os, socket, subprocess, sys, time
+from rounds import interleaved, run, stop, table
 work, rounds, pairs, raw, idle = sys.argv[1], *map(int, sys.argv[2:6])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
 true = work + "/true"
@@ -62,16 +55,6 @@ def daemon(d, name, n=1000):
     s.close()
     assert p.stdout.read(1) == b"\n"
     return p, path
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait()
-
-def run(argv):
-    pid = os.posix_spawn(argv[0], argv, os.environ)
-    _, st = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(st) != 0:
-        sys.exit(f"{argv} failed")
 
 def frame(body, nfds=0):
     return len(body).to_bytes(4, "big") + nfds.to_bytes(2, "big") + body
@@ -194,21 +177,8 @@ FIGURES = [
     ("raw store + retrieve-del (us)", raw_time, False),
     ("fds held per MiB of RSS", per_mib, True),
 ]
-results = {f[0]: {"s6box": [], "2.15": [], "ratio": []} for f in FIGURES}
-for r in range(rounds):
-    order = ["s6box", "2.15"] if r % 2 == 0 else ["2.15", "s6box"]
-    for label, fn, _ in FIGURES:
-        got = {side: fn(sides[side]) for side in order}
-        res = results[label]
-        for side in got:
-            res[side].append(got[side])
-        res["ratio"].append(got["s6box"] / got["2.15"])
-med = statistics.median
-print(f"{'figure':32} {'s6box':>10} {'2.15':>10} {'ratio':>7} {'ratio range':>12}")
-for label, fn, higher in FIGURES:
-    res = results[label]
-    print(f"{label:32} {med(res['s6box']):10.1f} {med(res['2.15']):10.1f}"
-          f" {med(res['ratio']):7.2f} {min(res['ratio']):5.2f}-{max(res['ratio']):.2f}")
+results = interleaved(sides, FIGURES, rounds)
+table(results, [(f[0], "") for f in FIGURES], 32, lambda x, unit: f"{x:10.1f}")
 w = {side: wakeups(sides[side]) for side in ("s6box", "2.15")}
 print(f"{'idle wake-ups in ' + str(idle) + ' s':32} {w['s6box']:10d} {w['2.15']:10d}")
 print(f"{rounds} interleaved rounds ({pairs} client pairs, {raw} raw pairs); ratio: median of"

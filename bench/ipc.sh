@@ -30,32 +30,17 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 . bench/lib.sh
-# s6box installed as an install does: a copy, its links made by symlinks.sh.
-install_s6box "$work/bin" "${1:-}"
-./symlinks.sh "$work/bin" "$work/bin/s6box" >/dev/null
-# The reference's programs, copied too; its s6-ipcserver execs its
-# siblings through PATH, so the reference side runs with them first in it.
-mkdir -p "$work/ref"
-for p in s6-ipcserver s6-ipcserver-socketbinder s6-ipcserverd s6-applyuidgid s6-ipcclient \
-  s6-ipcserver-access s6-sudo s6-sudoc s6-sudod; do
-  if [ -x "$REF/$p" ]; then cp "$REF/$p" "$work/ref/"; fi
-done
+# Both sides installed; the reference's s6-ipcserver execs its siblings
+# through PATH, so the reference side runs with them first in it.
+install_sides "$work" "${1:-}" "$REF" s6-ipcserver s6-ipcserver-socketbinder s6-ipcserverd \
+  s6-applyuidgid s6-ipcclient s6-ipcserver-access s6-sudo s6-sudoc s6-sudod
+static_program "$work" true 'int main(void) { return 0; }'
+static_program "$work" pause '#include <unistd.h>
+int main(void) { pause(); return 0; }'
 
-cat > "$work/true.c" <<'C'
-int main(void) { return 0; }
-C
-cat > "$work/pause.c" <<'C'
-#include <unistd.h>
-int main(void) { pause(); return 0; }
-C
-for p in true pause; do
-  musl-gcc -static -O2 -o "$work/$p.out" "$work/$p.c"
-  strip "$work/$p.out"
-  cp "$work/$p.out" "$work/$p"
-done
-
-python3 - "$work" "$ROUNDS" "$CONNS" "$SUDO_N" "$IDLE" <<'PY'
-import os, resource, signal, statistics, subprocess, sys, time
+PYTHONPATH=bench python3 - "$work" "$ROUNDS" "$CONNS" "$SUDO_N" "$IDLE" <<'PY'
+import os, resource, signal, subprocess, sys, time
+from rounds import interleaved, run, stop, table
 work, rounds, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sudo_n, idle = int(sys.argv[4]), int(sys.argv[5])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
@@ -72,16 +57,6 @@ def server(d, sock, prog, opts=()):
                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     assert p.stdout.read(1) == b"\n"
     return p
-
-def stop(p):
-    p.send_signal(signal.SIGTERM)
-    p.wait()
-
-def run(argv, env):
-    pid = os.posix_spawn(argv[0], argv, env)
-    _, st = os.waitpid(pid, 0)
-    if os.waitstatus_to_exitcode(st) != 0:
-        sys.exit(f"{argv} failed")
 
 def server_cpu(pid):
     """CPU seconds of a process and of the children it reaped."""
@@ -197,24 +172,8 @@ FIGURES = [
     ("memory per idle sudo conn", idle_memory, "kB", False),
 ]
 
-results = {f[0]: {"s6box": [], "2.15": [], "ratio": []} for f in FIGURES}
-for r in range(rounds):
-    order = ["s6box", "2.15"] if r % 2 == 0 else ["2.15", "s6box"]
-    for label, fn, unit, _ in FIGURES:
-        got = {}
-        for side in order:
-            got[side] = fn(sides[side])
-        res = results[label]
-        for side in got:
-            res[side].append(got[side])
-        res["ratio"].append(got["s6box"] / got["2.15"])
-
-print(f"{'figure':26} {'s6box':>10} {'2.15':>10} {'ratio':>7} {'ratio range':>14}")
-for label, fn, unit, higher in FIGURES:
-    res = results[label]
-    med = statistics.median
-    print(f"{label:26} {med(res['s6box']):9.0f}{unit} {med(res['2.15']):9.0f}{unit}"
-          f" {med(res['ratio']):7.2f} {min(res['ratio']):6.2f}-{max(res['ratio']):.2f}")
+results = interleaved(sides, FIGURES, rounds)
+table(results, [(f[0], f[2]) for f in FIGURES], 26, lambda x, unit: f"{x:9.0f}{unit}")
 print(f"{rounds} interleaved rounds: {conns} connections, {sudo_n} s6-sudo round trips,"
       f" {idle} idle s6-sudo connections; ratio: median of per-round s6box/2.15")
 PY

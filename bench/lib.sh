@@ -19,3 +19,27 @@ install_s6box() {
   cp "$bin" "$dir/s6box"
   for a in "$@"; do ln -sf "$dir/s6box" "$dir/$a"; done
 }
+
+# install_sides WORK BINARY REFDIR PROGRAM...: s6box installed in WORK/bin
+# as an install does (a copy, its links made by symlinks.sh), and the
+# reference's PROGRAMs copied from REFDIR to WORK/ref (those it has).
+install_sides() {
+  local work=$1 binary=$2 ref=$3 p
+  shift 3
+  install_s6box "$work/bin" "$binary"
+  ./symlinks.sh "$work/bin" "$work/bin/s6box" >/dev/null
+  mkdir -p "$work/ref"
+  for p in "$@"; do
+    if [ -x "$ref/$p" ]; then cp "$ref/$p" "$work/ref/"; fi
+  done
+}
+
+# static_program DIR NAME C-SOURCE: DIR/NAME, a stripped static musl
+# build of the C source, installed by a copy (see install_s6box).
+static_program() {
+  local dir=$1 name=$2
+  printf '%s\n' "$3" > "$dir/$name.c"
+  musl-gcc -static -O2 -o "$dir/$name.out" "$dir/$name.c"
+  strip "$dir/$name.out"
+  cp "$dir/$name.out" "$dir/$name"
+}

@@ -221,15 +221,31 @@ pub struct Message {
     pub fds: Vec<OwnedFd>,
 }
 
+/// `header(len, nfds)`: the 6 bytes framing a payload of `len` bytes
+/// with `nfds` descriptors (the caller keeps them in range).
+pub fn header(len: usize, nfds: usize) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    h[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    h[4..].copy_from_slice(&(nfds as u16).to_be_bytes());
+    h
+}
+
+/// `parse_header(h)`: (payload length, descriptor count) of the header
+/// at the start of `h`, `None` while fewer than `HEADER` bytes are there.
+pub fn parse_header(h: &[u8]) -> Option<(usize, usize)> {
+    let h: &[u8; HEADER] = h.get(..HEADER)?.try_into().ok()?;
+    let len = u32::from_be_bytes([h[0], h[1], h[2], h[3]]) as usize;
+    Some((len, usize::from(u16::from_be_bytes([h[4], h[5]]))))
+}
+
 /// `frame(payload, nfds)`: header then payload, ready for `send`.
 pub fn frame(payload: &[u8], nfds: usize) -> Result<Vec<u8>, Errno> {
-    let len = u32::try_from(payload.len()).map_err(|_| Errno::MSGSIZE)?;
+    u32::try_from(payload.len()).map_err(|_| Errno::MSGSIZE)?;
     if nfds > MAX_FDS {
         return Err(Errno::INVAL);
     }
     let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(&len.to_be_bytes());
-    out.extend_from_slice(&(nfds as u16).to_be_bytes());
+    out.extend_from_slice(&header(payload.len(), nfds));
     out.extend_from_slice(payload);
     Ok(out)
 }
@@ -263,8 +279,7 @@ pub fn recv_message(
     if recv(sock, &mut head, &mut fds, max_fds, deadline)? < HEADER {
         return Err(EOF);
     }
-    let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]) as usize;
-    let nfds = usize::from(u16::from_be_bytes([head[4], head[5]]));
+    let (len, nfds) = parse_header(&head).ok_or(EOF)?;
     if len > max_len || nfds > max_fds {
         return Err(Errno::PROTO);
     }

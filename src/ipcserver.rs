@@ -95,9 +95,18 @@ impl Default for Serve {
 /// The largest `-c` (2.15's).
 pub const MAXCONN_MAX: u32 = 16384;
 
-/// The variables `serve` sets for each connection.
-const UCSPI: [&[u8]; 5] =
-    [b"PROTO", b"IPCREMOTEEUID", b"IPCREMOTEEGID", b"IPCREMOTEPATH", b"IPCCONNNUM"];
+/// The per-connection variables a UCSPI server sets besides `PROTO`,
+/// by their suffix (`${PROTO}SUFFIX`; `serve`'s PROTO is `IPC`).
+pub const REMOTE_VARS: [&[u8]; 4] = [b"REMOTEEUID", b"REMOTEEGID", b"REMOTEPATH", b"CONNNUM"];
+
+/// `proto_var(proto, suffix)`: the UCSPI variable `${PROTO}SUFFIX` a
+/// program under a server reads: its name and its value, if set.
+pub fn proto_var(proto: &[u8], suffix: &[u8]) -> (Vec<u8>, Option<std::ffi::OsString>) {
+    use std::os::unix::ffi::OsStrExt;
+    let name = [proto, suffix].concat();
+    let value = std::env::var_os(std::ffi::OsStr::from_bytes(&name));
+    (name, value)
+}
 
 /// `line(kind, parts)`: `s6-ipcserverd: KIND: PARTS` on stderr, whoever
 /// runs the loop (s6-ipcserver's lines are its s6-ipcserverd's).
@@ -317,7 +326,12 @@ pub fn serve(o: &Serve, prog: Argv) -> ! {
     let nonblocking = rustix::fs::fcntl_getfl(listener)
         .map(|f| f.contains(rustix::fs::OFlags::NONBLOCK))
         .unwrap_or(false);
-    let env = Envp::current_without(&UCSPI);
+    let env = {
+        let ipc: Vec<Vec<u8>> = REMOTE_VARS.iter().map(|v| [b"IPC", *v].concat()).collect();
+        let mut ucspi: Vec<&[u8]> = vec![b"PROTO"];
+        ucspi.extend(ipc.iter().map(Vec::as_slice));
+        Envp::current_without(&ucspi)
+    };
     let base = env.len();
     let mut s = Server { o, prog, env, base, children: Vec::new(), nonblocking, paused: false };
     s.info(&[b"starting"]);

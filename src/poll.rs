@@ -12,6 +12,16 @@ use std::time::{Duration, Instant};
 /// The most descriptors one wait watches without allocating.
 pub const MAX: usize = 32;
 
+/// `deadline(ms)`: the moment `ms` milliseconds from now; none for 0
+/// (no time limit), as every `-t timeout` option of s6 reads it, or for
+/// a moment too far to compute.
+pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
+    match ms.into() {
+        0 => None,
+        ms => Instant::now().checked_add(Duration::from_millis(ms)),
+    }
+}
+
 /// `wait(fds, deadline)`: sleeps until one of `fds` is readable (or hung
 /// up), or `deadline` passes. Returns a bit set: bit i is set when `fds[i]`
 /// is ready; 0 means the deadline passed. Past `MAX` descriptors (a

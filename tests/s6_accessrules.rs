@@ -86,7 +86,7 @@ fn sample(root: &Path) {
 
 #[test]
 fn compiles_as_debian() {
-    let tmp = common::Tmp(common::tmpdir("rules-compile"));
+    let tmp = common::Tmp::new("rules-compile");
     let root = tmp.0.join("rules");
     sample(&root);
     let ours = tmp.0.join("ours.cdb");
@@ -111,7 +111,7 @@ fn compiles_as_debian() {
 
 #[test]
 fn limits_as_debian() {
-    let tmp = common::Tmp(common::tmpdir("rules-limits"));
+    let tmp = common::Tmp::new("rules-limits");
     let root = tmp.0.join("rules");
     let file = tmp.0.join("r.cdb");
     let deb = common::debian("s6-accessrules-cdb-from-fs");
@@ -181,7 +181,7 @@ fn limits_as_debian() {
 
 #[test]
 fn errors_as_debian() {
-    let tmp = common::Tmp(common::tmpdir("rules-errors"));
+    let tmp = common::Tmp::new("rules-errors");
     let file = tmp.0.join("r.cdb");
     let top_file = tmp.0.join("top-file");
     mkrule(&top_file, "uid/1", &[("allow", b"")]);
@@ -236,7 +236,7 @@ fn errors_as_debian() {
 /// target replaced by a rename (a reader holding the old file keeps it).
 #[test]
 fn temporary_file_and_atomic_replace() {
-    let tmp = common::Tmp(common::tmpdir("rules-atomic"));
+    let tmp = common::Tmp::new("rules-atomic");
     let root = tmp.0.join("rules");
     mkrule(&root, "uid/1", &[("allow", b"")]);
     let file = tmp.0.join("r.cdb");
@@ -302,7 +302,7 @@ fn snapshot(dir: &Path) -> BTreeMap<String, (char, u32, Vec<u8>)> {
 
 #[test]
 fn decompiles_as_references() {
-    let tmp = common::Tmp(common::tmpdir("rules-decompile"));
+    let tmp = common::Tmp::new("rules-decompile");
     let root = tmp.0.join("rules");
     sample(&root);
     let file = tmp.0.join("r.cdb");
@@ -343,7 +343,7 @@ fn decompiles_as_references() {
 
 #[test]
 fn decompile_errors_as_references() {
-    let tmp = common::Tmp(common::tmpdir("rules-decompile-errors"));
+    let tmp = common::Tmp::new("rules-decompile-errors");
     let root = tmp.0.join("rules");
     mkrule(&root, "uid/1", &[("allow", b"")]);
     let file = tmp.0.join("r.cdb");
@@ -398,7 +398,7 @@ fn decompile_errors_as_references() {
 /// partial tree removed.
 #[test]
 fn hostile_cdb_cannot_escape() {
-    let tmp = common::Tmp(common::tmpdir("rules-hostile-cdb"));
+    let tmp = common::Tmp::new("rules-hostile-cdb");
     let bad: Vec<(&[u8], Vec<u8>)> = vec![
         (b"../evil", b"D".to_vec()),
         (b"uid/../../evil", b"D".to_vec()),
@@ -441,7 +441,7 @@ fn hostile_cdb_cannot_escape() {
 /// nobody are replaced or refused, never followed.
 #[test]
 fn planted_links_never_followed() {
-    let tmp = common::Tmp(common::tmpdir("rules-planted"));
+    let tmp = common::Tmp::new("rules-planted");
     let root = tmp.0.join("rules");
     mkrule(&root, "uid/1", &[("allow", b"")]);
     let victim = tmp.0.join("victim");

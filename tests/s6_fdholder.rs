@@ -14,8 +14,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const LONG: Duration = Duration::from_secs(20);
-
 /// Which implementation runs a program.
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Side {
@@ -23,18 +21,13 @@ enum Side {
     Ref,
 }
 
-/// `prog(side, name)`: the program's path, or `None` (SKIP note; a
-/// failure when S6BOX_REQUIRE_REFS=1) for a missing reference.
+/// `prog(side, name)`: the program's path, or `None` for a missing
+/// reference (`common::reference`: SKIP note, or failure when
+/// S6BOX_REQUIRE_REFS=1).
 fn prog(side: Side, name: &str) -> Option<PathBuf> {
     match side {
         Side::Ours => Some(applet(name)),
-        Side::Ref => {
-            let r = reference(name);
-            if r.is_none() && std::env::var_os("S6BOX_REQUIRE_REFS").is_some_and(|v| v == "1") {
-                panic!("S6BOX_REQUIRE_REFS=1 and the reference {name} is absent");
-            }
-            r
-        }
+        Side::Ref => reference(name),
     }
 }
 
@@ -109,8 +102,7 @@ impl Daemon {
     /// `stop()`: SIGTERM, the exit code and stderr.
     fn stop(mut self) -> (i32, String) {
         let pid = self.child.id() as i32;
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(pid, libc::SIGTERM) };
+        kill(pid, libc::SIGTERM);
         let mut err = String::new();
         self.child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
         let st = self.child.wait().unwrap();
@@ -162,7 +154,7 @@ fn store_file(side: Side, s: &Path, id: &str, file: &Path) -> std::process::Outp
 
 #[test]
 fn store_retrieve_delete_list_every_pairing() {
-    let t = Tmp(tmpdir("fdh-basic"));
+    let t = Tmp::new("fdh-basic");
     let data = t.0.join("data");
     fs::write(&data, "line one\nline two\n").unwrap();
     for d in sides() {
@@ -211,7 +203,7 @@ fn store_retrieve_delete_list_every_pairing() {
 
 #[test]
 fn same_messages_and_codes_as_2_15() {
-    let t = Tmp(tmpdir("fdh-msgs"));
+    let t = Tmp::new("fdh-msgs");
     let data = t.0.join("data");
     fs::write(&data, "x\n").unwrap();
     if prog(Side::Ref, "s6-fdholder-store").is_none() {
@@ -283,7 +275,7 @@ fn same_messages_and_codes_as_2_15() {
 
 #[test]
 fn refused_client_and_daemon_startup_errors() {
-    let t = Tmp(tmpdir("fdh-refused"));
+    let t = Tmp::new("fdh-refused");
     fs::set_permissions(&t.0, fs::Permissions::from_mode(0o755)).unwrap();
     for d in sides() {
         let daemon = Daemon::start(d, &t.0, "s", &[]);
@@ -356,7 +348,7 @@ fn dump_env(side: Side, s: &Path) -> Vec<String> {
 
 #[test]
 fn dumps_and_transfers_between_daemons() {
-    let t = Tmp(tmpdir("fdh-dump"));
+    let t = Tmp::new("fdh-dump");
     let data = t.0.join("data");
     fs::write(&data, "payload\n").unwrap();
     let all = sides();
@@ -400,7 +392,7 @@ fn dumps_and_transfers_between_daemons() {
 
 #[test]
 fn list_quoting_matches_2_15() {
-    let t = Tmp(tmpdir("fdh-quote"));
+    let t = Tmp::new("fdh-quote");
     let ids: &[&[u8]] =
         &[b"xa b\"\\", b"x\x07\x08\t\n\x0b\x0c\r", b"x\x01\x1f\x7f\xff\xc3\xa9", b"x%s"];
     for d in sides() {
@@ -431,7 +423,7 @@ fn list_quoting_matches_2_15() {
 fn expiry_and_equal_deadlines() {
     // Beyond 4: `a` and `b` share a deadline; delete `b`, then store `c`
     // with -T 300: the daemon answers, `c` expires, the daemon sleeps.
-    let t = Tmp(tmpdir("fdh-ties"));
+    let t = Tmp::new("fdh-ties");
     let daemon = Daemon::start(Side::Ours, &t.0, "s", &[]);
     let s = daemon.s();
     for c in sides() {
@@ -488,7 +480,7 @@ fn expiry_and_equal_deadlines() {
 
 #[test]
 fn full_daemon_says_so() {
-    let t = Tmp(tmpdir("fdh-full"));
+    let t = Tmp::new("fdh-full");
     for d in sides() {
         let daemon = Daemon::start(d, &t.0, "s", &["-n", "2"]);
         let s = daemon.s();
@@ -549,7 +541,7 @@ fn read_answer(c: &mut UnixStream) -> Vec<u8> {
 
 #[test]
 fn pipelined_requests_and_protocol_errors() {
-    let t = Tmp(tmpdir("fdh-proto"));
+    let t = Tmp::new("fdh-proto");
     for d in sides() {
         let daemon = Daemon::start(d, &t.0, "s", &[]);
         let s = daemon.s();
@@ -593,7 +585,7 @@ fn pipelined_requests_and_protocol_errors() {
 #[test]
 fn client_timeout_closes_idle_connections() {
     // Beyond 7: with -t, a connection idle after an answer is closed too.
-    let t = Tmp(tmpdir("fdh-idle"));
+    let t = Tmp::new("fdh-idle");
     let daemon = Daemon::start(Side::Ours, &t.0, "s", &["-t", "300"]);
     let mut c = UnixStream::connect(daemon.s()).unwrap();
     c.write_all(&frame(b"L", 0)).unwrap();
@@ -613,7 +605,7 @@ fn client_timeout_closes_idle_connections() {
 #[test]
 fn client_that_never_reads_cannot_grow_the_daemon() {
     // Beyond 5: 2000 list requests of 1000 ids, never read.
-    let t = Tmp(tmpdir("fdh-flood"));
+    let t = Tmp::new("fdh-flood");
     let daemon = Daemon::start(Side::Ours, &t.0, "s", &["-n", "1000"]);
     let s = daemon.s();
     let mut set = client(Side::Ours, "s6-fdholder-setdump");
@@ -622,10 +614,8 @@ fn client_that_never_reads_cannot_grow_the_daemon() {
         set.env(format!("S6_FD_{i}"), "0").env(format!("S6_FDID_{i}"), format!("x{i:0>40}"));
     }
     ok(set.stdin(Stdio::null()));
-    let rss = || {
-        let st = fs::read_to_string(format!("/proc/{}/status", daemon.pid())).unwrap();
-        status_field(&st, "VmRSS").trim_end_matches(" kB").trim().parse::<u64>().unwrap()
-    };
+    let rss =
+        || proc_field(daemon.pid(), "VmRSS").trim_end_matches(" kB").trim().parse::<u64>().unwrap();
     let before = rss();
     let c = UnixStream::connect(s).unwrap();
     c.set_nonblocking(true).unwrap();
@@ -662,7 +652,7 @@ fn client_that_never_reads_cannot_grow_the_daemon() {
 
 #[test]
 fn sigterm_exit_codes() {
-    let t = Tmp(tmpdir("fdh-term"));
+    let t = Tmp::new("fdh-term");
     for d in sides() {
         let daemon = Daemon::start(d, &t.0, "s", &[]);
         assert_eq!(daemon.stop().0, 0);
@@ -681,7 +671,7 @@ fn sigterm_exit_codes() {
 #[test]
 fn long_identifiers_in_dumps() {
     // Beyond 2: four 255-byte identifiers through getdump.
-    let t = Tmp(tmpdir("fdh-longid"));
+    let t = Tmp::new("fdh-longid");
     for d in sides() {
         let daemon = Daemon::start(d, &t.0, "s", &[]);
         let ids: Vec<String> = (0..4).map(|i| format!("x{i}{}", "y".repeat(253))).collect();
@@ -701,7 +691,7 @@ fn long_identifiers_in_dumps() {
 #[test]
 fn dumps_of_thousands_of_descriptors() {
     // Beyond 3: 10,000 descriptors through getdump and transferdump.
-    let t = Tmp(tmpdir("fdh-many"));
+    let t = Tmp::new("fdh-many");
     let n: usize = 10_000;
     let src = Daemon::start(Side::Ours, &t.0, "src", &["-n", "12000"]);
     let dst = Daemon::start(Side::Ours, &t.0, "dst", &["-n", "12000"]);
@@ -765,7 +755,7 @@ fn send_with_fds(sock: &UnixStream, data: &[u8], fds: &[i32]) {
 
 #[test]
 fn fdholder_daemon_binds_drops_and_serves_in_one_process() {
-    let t = Tmp(tmpdir("fdh-daemon"));
+    let t = Tmp::new("fdh-daemon");
     fs::set_permissions(&t.0, fs::Permissions::from_mode(0o755)).unwrap();
     let r = rules(&t.0, "^x", "^x");
     // nobody may list too (it is the daemon's own uid after -u).
@@ -794,8 +784,8 @@ fn fdholder_daemon_binds_drops_and_serves_in_one_process() {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert_eq!(line, "\n");
-    let st = fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    assert!(status_field(&st, "Uid").starts_with("65534\t"), "{st}");
+    let uid = proc_field(child.id() as i32, "Uid");
+    assert!(uid.starts_with("65534\t"), "{uid}");
     let mode = fs::metadata(&s).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o777);
     // The root client is refused by... nothing: uid 0 has its rule.
@@ -810,39 +800,18 @@ fn fdholder_daemon_binds_drops_and_serves_in_one_process() {
         text(&out.stderr)
     );
     // SIGTERM: the warnings and exit code are s6-fdholderd's.
-    // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    kill(child.id() as i32, libc::SIGTERM);
     let st = child.wait().unwrap();
     assert_eq!(st.code(), Some(1));
-}
-
-/// `path_env()`: s6box's applets first, then 2.15's (execline), then s6-rc.
-fn path_env() -> String {
-    format!(
-        "{}:{}:/opt/s6-rc/bin:{}",
-        links().display(),
-        REFERENCE_BIN,
-        std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into())
-    )
-}
-
-fn script(path: &Path, body: &str) {
-    fs::create_dir_all(path.parent().unwrap()).unwrap();
-    fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(0o755)).unwrap();
 }
 
 #[test]
 fn s6_rc_pipeline_loses_no_line() {
     // s6-rc 0.6 unchanged on s6box's fd-holder, scanner and supervisors:
     // a producer and its logger; the logger restarted three times.
-    if !Path::new("/opt/s6-rc/bin/s6-rc-compile").exists() || prog(Side::Ref, "execlineb").is_none()
-    {
-        eprintln!("SKIP: s6-rc or execline absent");
-        assert!(std::env::var_os("S6BOX_REQUIRE_REFS").is_none_or(|v| v != "1"));
-        return;
-    }
-    let t = Tmp(tmpdir("fdh-s6rc"));
+    // (s6-rc's scripts find execline in PATH: 2.15's, after our applets.)
+    let (Some(_), Some(_)) = (s6rc("s6-rc-compile"), reference("execlineb")) else { return };
+    let t = Tmp::new("fdh-s6rc");
     let d = &t.0;
     let src = d.join("src");
     let n = 300;
@@ -860,10 +829,11 @@ fn s6_rc_pipeline_loses_no_line() {
     fs::write(src.join("logger/consumer-for"), "producer\n").unwrap();
     fs::write(src.join("logger/pipeline-name"), "pipe\n").unwrap();
     script(&src.join("logger/run"), &format!("exec s6-log {}", d.join("logs").display()));
-    let env_path = path_env();
+    // s6box's applets first in PATH, then 2.15's (execline), then s6-rc.
+    let env_path = path_with(&[REFERENCE_BIN, S6RC_BIN]);
     // s6-rc's programs, with s6box's applets first in PATH.
     let rc = |name: &str| {
-        let mut c = Command::new(format!("/opt/s6-rc/bin/{name}"));
+        let mut c = Command::new(Path::new(S6RC_BIN).join(name));
         c.env("PATH", &env_path);
         c
     };
@@ -907,12 +877,7 @@ fn s6_rc_pipeline_loses_no_line() {
         ok(rc("s6-rc").arg("-l").arg(&live).args(["-bda", "change"]));
     });
     let _ = run(Command::new(applet("s6-svscanctl")).arg("-t").arg(&scan));
-    let end = Instant::now() + LONG;
-    while svscan.try_wait().unwrap().is_none() && Instant::now() < end {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = svscan.kill();
-    let _ = svscan.wait();
+    end_child(&mut svscan, LONG);
     if let Err(e) = result {
         std::panic::resume_unwind(e);
     }
@@ -920,7 +885,7 @@ fn s6_rc_pipeline_loses_no_line() {
 
 #[test]
 fn rules_cdb_reopened_on_sighup_and_invalid_regex() {
-    let t = Tmp(tmpdir("fdh-cdb"));
+    let t = Tmp::new("fdh-cdb");
     let r = rules(&t.0, "^x", "^x");
     let cdb = t.0.join("rules.cdb");
     ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
@@ -932,8 +897,7 @@ fn rules_cdb_reopened_on_sighup_and_invalid_regex() {
         fs::write(r.join("uid/0/env/S6_FDHOLDER_STORE_REGEX"), "^y\n").unwrap();
         ok(cmd("s6-accessrules-cdb-from-fs").arg(&cdb).arg(&r));
         ok(client(Side::Ours, "s6-fdholder-store").arg(s).arg("xb").stdin(Stdio::null()));
-        // SAFETY: signalling our own child.
-        unsafe { libc::kill(daemon.pid(), libc::SIGHUP) };
+        kill(daemon.pid(), libc::SIGHUP);
         poll(LONG, "the new rules", || {
             let o = run(client(Side::Ours, "s6-fdholder-store").arg(s).arg("yc"));
             (code(&o) == 0).then_some(())
@@ -987,7 +951,7 @@ fn rules_cdb_reopened_on_sighup_and_invalid_regex() {
 
 #[test]
 fn client_timeout_against_a_silent_server() {
-    let t = Tmp(tmpdir("fdh-silent"));
+    let t = Tmp::new("fdh-silent");
     let path = t.0.join("s");
     let _l = UnixListener::bind(&path).unwrap(); // never accepts, never answers
     for c in sides() {
@@ -1004,7 +968,7 @@ fn client_timeout_against_a_silent_server() {
 
 #[test]
 fn maxconn_lameduck_and_what_retrieve_leaves() {
-    let t = Tmp(tmpdir("fdh-limits"));
+    let t = Tmp::new("fdh-limits");
     for d in sides() {
         // -c 1: a second client waits in the backlog (its -t expires)
         // until the first is gone.
@@ -1039,8 +1003,7 @@ fn maxconn_lameduck_and_what_retrieve_leaves() {
         c2.write_all(&frame(b"L", 0)).unwrap();
     }
     poll(LONG, "answers pending", || {
-        let st = fs::read_to_string(format!("/proc/{}/status", daemon.pid())).unwrap();
-        (status_field(&st, "State").starts_with('S')).then_some(())
+        proc_field(daemon.pid(), "State").starts_with('S').then_some(())
     });
     let start = Instant::now();
     let (rc, _) = daemon.stop();

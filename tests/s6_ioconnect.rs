@@ -4,7 +4,7 @@
 mod common;
 mod ipc_common;
 
-use common::{code, text};
+use common::{LONG, code, text};
 use ipc_common::*;
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
@@ -25,18 +25,10 @@ fn start(prog: &std::path::Path, args: &[&str]) -> (Child, UnixStream) {
     (child, ours)
 }
 
-fn finish(mut child: Child) -> std::process::Output {
-    let end = Instant::now() + LONG;
-    loop {
-        if child.try_wait().unwrap().is_some() {
-            return child.wait_with_output().unwrap();
-        }
-        if Instant::now() > end {
-            let _ = child.kill();
-            panic!("s6-ioconnect did not end");
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
+fn finish(child: Child) -> std::process::Output {
+    let mut child = common::Reaped::new(child);
+    common::poll(LONG, "s6-ioconnect to end", || child.try_wait().unwrap());
+    child.output()
 }
 
 #[test]
@@ -93,7 +85,7 @@ fn a_peer_that_never_reads_stalls_only_its_direction() {
             stdout.read_exact(&mut b).unwrap();
             assert_eq!(b, line.as_bytes(), "{label}");
         }
-        common::poll(LONG, "stalled", || asleep(pid).then_some(()));
+        common::asleep(pid as i32);
         if label == "ours" {
             // The writer fills the pipe and the socket: then nothing moves.
             settle(pid);

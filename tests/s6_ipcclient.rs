@@ -3,7 +3,7 @@
 mod common;
 mod ipc_common;
 
-use common::{Tmp, code, text, tmpdir};
+use common::{Tmp, code, text};
 use ipc_common::*;
 use std::fs;
 use std::path::Path;
@@ -22,9 +22,9 @@ const CLIENT_SCRIPT: &str = "cat <&6; env | grep -E '^(PROTO|IPCLOCALPATH)=' | s
 
 #[test]
 fn descriptors_environment_and_bind_against_the_references() {
-    let dir = Tmp(tmpdir("ipcclient-env"));
+    let dir = Tmp::new("ipcclient-env");
     let mut servers = vec![("ours", common::applet("s6-ipcserver"))];
-    if let Some(r) = r215("s6-ipcserver") {
+    if let Some(r) = common::reference("s6-ipcserver") {
         servers.push(("2.15", r));
     }
     let mut seen = Vec::new();
@@ -81,7 +81,7 @@ fn descriptors_environment_and_bind_against_the_references() {
 
 #[test]
 fn verbose_line_and_failures_match_215() {
-    let dir = Tmp(tmpdir("ipcclient-fail"));
+    let dir = Tmp::new("ipcclient-fail");
     let sock = dir.0.join("s");
     let missing = dir.0.join("nothing");
     let mut outs = Vec::new();

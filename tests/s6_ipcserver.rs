@@ -7,7 +7,7 @@
 mod common;
 mod ipc_common;
 
-use common::{Tmp, code, text, tmpdir};
+use common::{LONG, Tmp, code, text};
 use ipc_common::*;
 use std::fs;
 use std::io::Read;
@@ -62,7 +62,7 @@ fn usage_and_bad_values_match_the_references() {
         ("s6-ipcserver", &["-a", "9", "s", "true"]),
         ("s6-ipcserver", &["-u", "x", "s", "true"]),
     ];
-    let dir = Tmp(tmpdir("ipcserver-usage"));
+    let dir = Tmp::new("ipcserver-usage");
     for (name, args) in cases {
         let mut seen = Vec::new();
         for (label, prog) in all(name) {
@@ -80,7 +80,7 @@ fn usage_and_bad_values_match_the_references() {
 
 #[test]
 fn socketbinder_perms_lock_blocking_and_errors() {
-    let dir = Tmp(tmpdir("ipcserver-binder"));
+    let dir = Tmp::new("ipcserver-binder");
     for (label, binder) in all("s6-ipcserver-socketbinder") {
         let s = dir.0.join(format!("s-{label}"));
         // Exact perms whatever the umask; fd 0 a listening, non-blocking,
@@ -131,7 +131,7 @@ fn socketbinder_perms_lock_blocking_and_errors() {
 
 #[test]
 fn socketbinder_lock_held_refuses_at_once() {
-    let dir = Tmp(tmpdir("ipcserver-binderlock"));
+    let dir = Tmp::new("ipcserver-binderlock");
     let s = dir.0.join("s");
     let lock = dir.0.join("s.lock");
     fs::write(&lock, "").unwrap();
@@ -181,9 +181,10 @@ fn env_session(
     // client saw end-of-file: wait for it, so the log's order is fixed.
     srv.wait_err("uid 0 exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
     let _ = fs::remove_file(&bound);
-    let out = as_nobody(Command::new(client_prog).arg(sock).args(["sh", "-c", "cat <&6"]))
-        .output()
-        .unwrap();
+    let out =
+        common::sv::as_nobody(Command::new(client_prog).arg(sock).args(["sh", "-c", "cat <&6"]))
+            .output()
+            .unwrap();
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     outs.push(text(&out.stdout));
     common::poll(LONG, "children reaped", || srv.children().is_empty().then_some(()));
@@ -191,12 +192,12 @@ fn env_session(
     srv.wait_err("uid 65534 exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
     srv.signal(libc::SIGTERM);
     assert_eq!(srv.wait().code(), Some(0));
-    (outs, normalise(&srv.err()))
+    (outs, common::normalise_pids(&srv.err()))
 }
 
 #[test]
 fn ucspi_variables_log_lines_and_fds_against_215_and_mixed() {
-    let dir = Tmp(tmpdir("ipcserver-env"));
+    let dir = Tmp::new("ipcserver-env");
     let sock = dir.0.join("s");
     let prog = ["sh", "-c", ENV_PROG];
     let mut sessions = Vec::new();
@@ -204,9 +205,11 @@ fn ucspi_variables_log_lines_and_fds_against_215_and_mixed() {
     // 2.15's client.
     let mut combos =
         vec![("ours", our_chain(&sock, &["-v2", "-C", "3"], &prog), ours("s6-ipcclient"))];
-    if let (Some(b), Some(d), Some(c)) =
-        (r215("s6-ipcserver-socketbinder"), r215("s6-ipcserverd"), r215("s6-ipcclient"))
-    {
+    if let (Some(b), Some(d), Some(c)) = (
+        common::reference("s6-ipcserver-socketbinder"),
+        common::reference("s6-ipcserverd"),
+        common::reference("s6-ipcclient"),
+    ) {
         combos.push(("2.15", chain(&b, &d, &sock, &["-v2", "-C", "3"], &prog), c.clone()));
         combos.push((
             "2.15 binder, our server",
@@ -243,7 +246,8 @@ s6-ipcserverd: info: status: 1/40
 s6-ipcserverd: info: end pid P uid 65534 exitcode 0
 s6-ipcserverd: info: status: 0/40
 s6-ipcserverd: info: received SIGTERM, quitting
-s6-ipcserverd: info: exiting";
+s6-ipcserverd: info: exiting
+";
     assert_eq!(log, want);
     for (label, o, l) in &sessions[1..] {
         // 2.15's IPCCONNNUM counts the others only (a bug not copied).
@@ -265,7 +269,7 @@ fn held_client(client: &Path, sock: &Path, nobody: bool) -> std::process::Child 
     let mut c = Command::new(client);
     c.arg(sock).args(["sh", "-c", "read x <&6; echo $x; exec cat >&7"]);
     if nobody {
-        as_nobody(&mut c);
+        common::sv::as_nobody(&mut c);
     }
     let mut child =
         c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
@@ -277,25 +281,27 @@ fn held_client(client: &Path, sock: &Path, nobody: bool) -> std::process::Child 
 
 #[test]
 fn per_uid_limit_denies_with_a_clean_line_and_goes_on() {
-    let dir = Tmp(tmpdir("ipcserver-deny"));
+    let dir = Tmp::new("ipcserver-deny");
     let sock = dir.0.join("s");
     let srv = holding_server(&dir.0, &sock, &["-v2", "-C", "1", "-c", "5"]);
     let client = ours("s6-ipcclient");
     // One nobody connection held; a second from nobody is accepted and
     // closed at once (end-of-file); root is still served.
     let mut held = held_client(&client, &sock, true);
-    let out =
-        as_nobody(Command::new(&client).arg(&sock).args(["sh", "-c", "cat <&6"])).output().unwrap();
+    let out = common::sv::as_nobody(Command::new(&client).arg(&sock).args(["sh", "-c", "cat <&6"]))
+        .output()
+        .unwrap();
     assert_eq!(code(&out), 0);
     assert_eq!(text(&out.stdout), "");
     srv.wait_err("s6-ipcserverd: info: deny 65534:65534 count 2/1\n");
     let mut root = held_client(&client, &sock, false);
     assert_eq!(srv.children().len(), 2);
     // 2.15's client is refused the same way.
-    if let Some(c215) = r215("s6-ipcclient") {
-        let out = as_nobody(Command::new(&c215).arg(&sock).args(["sh", "-c", "cat <&6"]))
-            .output()
-            .unwrap();
+    if let Some(c215) = common::reference("s6-ipcclient") {
+        let out =
+            common::sv::as_nobody(Command::new(&c215).arg(&sock).args(["sh", "-c", "cat <&6"]))
+                .output()
+                .unwrap();
         assert_eq!(code(&out), 0);
         assert_eq!(text(&out.stdout), "");
     }
@@ -309,7 +315,7 @@ fn per_uid_limit_denies_with_a_clean_line_and_goes_on() {
 
 #[test]
 fn flood_far_beyond_maxconn_keeps_the_limit_and_memory_and_serves_everyone() {
-    let dir = Tmp(tmpdir("ipcserver-flood"));
+    let dir = Tmp::new("ipcserver-flood");
     let sock = dir.0.join("s");
     let srv = our_server(&dir.0, &sock, &["-c", "3"], &["sh", "-c", "read x; echo ok$x"]);
     let pid = srv.pid();
@@ -367,7 +373,7 @@ fn flood_far_beyond_maxconn_keeps_the_limit_and_memory_and_serves_everyone() {
 #[test]
 fn refused_flood_costs_nothing() {
     // -C 0 refuses everyone: thousands of refused clients, constant memory.
-    let dir = Tmp(tmpdir("ipcserver-refused"));
+    let dir = Tmp::new("ipcserver-refused");
     let sock = dir.0.join("s");
     let srv = holding_server(&dir.0, &sock, &["-C", "0"]);
     let pid = srv.pid();
@@ -391,7 +397,7 @@ fn refused_flood_costs_nothing() {
 
 #[test]
 fn spawned_program_gets_the_servers_start_signal_state_and_no_zombie() {
-    let dir = Tmp(tmpdir("ipcserver-sig"));
+    let dir = Tmp::new("ipcserver-sig");
     // SIGCHLD default (the vfork-style spawn) and ignored (the fork
     // fallback, "ignore" given back to the program).
     for ignore in [&[libc::SIGPIPE][..], &[libc::SIGPIPE, libc::SIGCHLD][..]] {
@@ -427,7 +433,7 @@ fn spawned_program_gets_the_servers_start_signal_state_and_no_zombie() {
 
 #[test]
 fn idle_server_sleeps_with_and_without_children() {
-    let dir = Tmp(tmpdir("ipcserver-idle"));
+    let dir = Tmp::new("ipcserver-idle");
     let sock = dir.0.join("s");
     let srv = holding_server(&dir.0, &sock, &[]);
     assert_idle(srv.pid(), "s6-ipcserverd without children");
@@ -437,16 +443,18 @@ fn idle_server_sleeps_with_and_without_children() {
     let _ = c.wait();
     common::poll(LONG, "child reaped", || srv.children().is_empty().then_some(()));
     for k in srv.children() {
-        assert_ne!(state(k), "Z");
+        assert_ne!(common::state(k as i32), Some('Z'));
     }
 }
 
 #[test]
 fn signals_hup_term_quit_abrt_like_215() {
-    let dir = Tmp(tmpdir("ipcserver-signals"));
+    let dir = Tmp::new("ipcserver-signals");
     let client = ours("s6-ipcclient");
     let mut impls = vec![("ours", ours("s6-ipcserver-socketbinder"), ours("s6-ipcserverd"))];
-    if let (Some(b), Some(d)) = (r215("s6-ipcserver-socketbinder"), r215("s6-ipcserverd")) {
+    if let (Some(b), Some(d)) =
+        (common::reference("s6-ipcserver-socketbinder"), common::reference("s6-ipcserverd"))
+    {
         impls.push(("2.15", b, d));
     }
     let mut logs = Vec::new();
@@ -485,8 +493,7 @@ fn signals_hup_term_quit_abrt_like_215() {
                         Path::new(&format!("/proc/{kid}")).exists(),
                         "{label}: child left running"
                     );
-                    // SAFETY: kill(2) on the orphaned child we found.
-                    unsafe { libc::kill(kid as i32, libc::SIGKILL) };
+                    common::kill(kid as i32, libc::SIGKILL);
                 }
                 _ => {
                     assert_eq!(srv.wait().code(), Some(0), "{label} {name}");
@@ -494,7 +501,7 @@ fn signals_hup_term_quit_abrt_like_215() {
             }
             let _ = c.kill();
             let _ = c.wait();
-            log.push(normalise(&srv.err()));
+            log.push(common::normalise_pids(&srv.err()));
         }
         logs.push((label, log));
     }
@@ -511,7 +518,7 @@ fn signals_hup_term_quit_abrt_like_215() {
 
 #[test]
 fn readiness_newline_then_stdout_closed() {
-    let dir = Tmp(tmpdir("ipcserver-ready"));
+    let dir = Tmp::new("ipcserver-ready");
     for (label, srvprog) in ours_and_215("s6-ipcserver") {
         let sock = dir.0.join("s");
         let mut child = Command::new(&srvprog)
@@ -535,7 +542,7 @@ fn readiness_newline_then_stdout_closed() {
 
 #[test]
 fn spawn_failure_warns_and_goes_on() {
-    let dir = Tmp(tmpdir("ipcserver-spawnfail"));
+    let dir = Tmp::new("ipcserver-spawnfail");
     let sock = dir.0.join("s");
     let srv = our_server(&dir.0, &sock, &[], &["/nonexistent/prog"]);
     for _ in 0..2 {
@@ -554,7 +561,7 @@ fn spawn_failure_warns_and_goes_on() {
 
 #[test]
 fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
-    let dir = Tmp(tmpdir("ipcserver-chain"));
+    let dir = Tmp::new("ipcserver-chain");
     fs::set_permissions(&dir.0, fs::Permissions::from_mode(0o755)).unwrap();
     // A PATH whose s6 programs all fail: ours never looks there.
     let fake = dir.0.join("fake");
@@ -566,7 +573,7 @@ fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
     }
     let mut impls =
         vec![("ours", ours("s6-ipcserver"), format!("{}:/usr/bin:/bin", fake.display()))];
-    if let Some(r) = r215("s6-ipcserver") {
+    if let Some(r) = common::reference("s6-ipcserver") {
         impls.push(("2.15", r, format!("{}:/usr/bin:/bin", common::REFERENCE_BIN)));
     }
     let mut seen = Vec::new();
@@ -599,11 +606,11 @@ fn ipcserver_is_the_chain_without_path_with_dropped_privileges() {
 
 #[test]
 fn no_credentials_with_capital_p_like_215_and_our_binder_under_215s_server() {
-    let dir = Tmp(tmpdir("ipcserver-nocreds"));
+    let dir = Tmp::new("ipcserver-nocreds");
     let sock = dir.0.join("s");
     let prog = ["sh", "-c", ENV_PROG];
     let mut combos = vec![("ours", our_chain(&sock, &["-v2", "-P"], &prog))];
-    if let Some(d) = r215("s6-ipcserverd") {
+    if let Some(d) = common::reference("s6-ipcserverd") {
         combos.push((
             "our binder, 2.15 server",
             chain(&ours("s6-ipcserver-socketbinder"), &d, &sock, &["-v2", "-P"], &prog),
@@ -617,7 +624,7 @@ fn no_credentials_with_capital_p_like_215_and_our_binder_under_215s_server() {
         srv.wait_err("exitcode 0\ns6-ipcserverd: info: status: 0/40\n");
         srv.signal(libc::SIGTERM);
         assert_eq!(srv.wait().code(), Some(0), "{label}");
-        seen.push((label, text(&out.stdout), normalise(&srv.err())));
+        seen.push((label, text(&out.stdout), common::normalise_pids(&srv.err())));
     }
     assert_eq!(seen[0].1, "IPCCONNNUM=\nIPCREMOTEPATH=\nPROTO=IPC\n0 1 2 3 \n");
     assert_eq!(
@@ -629,7 +636,8 @@ s6-ipcserverd: info: status: 1/40
 s6-ipcserverd: info: end pid P uid ? exitcode 0
 s6-ipcserverd: info: status: 0/40
 s6-ipcserverd: info: received SIGTERM, quitting
-s6-ipcserverd: info: exiting"
+s6-ipcserverd: info: exiting
+"
     );
     for (label, out, err) in &seen[1..] {
         assert_eq!(*out, seen[0].1, "{label}");

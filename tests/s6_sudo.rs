@@ -6,20 +6,16 @@
 mod common;
 mod ipc_common;
 
-use common::{Tmp, cmd, poll, text, tmpdir};
+use common::{Tmp, cmd, poll, text};
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 const REF: &str = common::REFERENCE_BIN;
 const WAIT: Duration = Duration::from_secs(20);
-
-fn required() -> bool {
-    std::env::var("S6BOX_REQUIRE_REFS").is_ok_and(|v| v == "1")
-}
 
 /// Who made a program: s6box, upstream 2.15, Debian's 2.11.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -29,16 +25,14 @@ enum Side {
     V211,
 }
 
-/// `prog(side, name)`: the program, or `None` (SKIP, or failure when
-/// the references are required).
+/// `prog(side, name)`: the program, or `None` (`common`'s SKIP note, or
+/// failure when the references are required).
 fn prog(side: Side, name: &str) -> Option<PathBuf> {
-    let p = match side {
-        Side::Ours => return Some(common::applet(name)),
+    match side {
+        Side::Ours => Some(common::applet(name)),
         Side::V215 => common::reference(name),
         Side::V211 => common::debian(name),
-    };
-    assert!(p.is_some() || !required(), "{name} of {side:?} is required");
-    p
+    }
 }
 
 /// PATH for a side's chain (2.15's s6-sudo and s6-ipcserver exec their
@@ -73,7 +67,7 @@ impl Server {
         let sudod = prog(sudod, "s6-sudod")?;
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir = Tmp(tmpdir(&format!("sudo-{n}")));
+        let dir = Tmp::new(&format!("sudo-{n}"));
         let sock = dir.0.join("s");
         let errfile = dir.0.join("stderr");
         let mut c = Command::new(server);
@@ -81,7 +75,7 @@ impl Server {
         c.env_clear().envs(SERVER_ENV.iter().copied()).env("PATH", path_for(ipc));
         c.stdin(Stdio::null()).stdout(Stdio::piped());
         c.stderr(std::fs::File::create(&errfile).unwrap());
-        no_strays(&mut c);
+        common::sv::close_inherited(&mut c);
         let mut child = c.spawn().expect("spawn s6-ipcserver");
         let mut nl = [0u8; 1];
         let got = child.stdout.take().unwrap().read(&mut nl).unwrap_or(0);
@@ -110,46 +104,18 @@ impl Server {
     /// Waits until the server has no child left (every s6-sudod done
     /// and reaped: no zombie).
     fn idle(&self) {
-        let f = format!("/proc/{0}/task/{0}/children", self.child.id());
+        let pid = self.child.id() as i32;
         poll(WAIT, "the server's children to end", || {
-            std::fs::read_to_string(&f).ok().filter(|s| s.trim().is_empty())
+            common::children(pid).is_empty().then_some(())
         });
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        // SAFETY: signals the server we started, by its pid.
-        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        common::kill(self.child.id() as i32, libc::SIGTERM);
         let _ = self.child.wait();
     }
-}
-
-/// `no_strays(c)`: the command gets no descriptor of the test's beyond
-/// its stdio (cargo's jobserver pipes would reach the program).
-fn no_strays(c: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: runs in the child before exec; close_range with
-    // CLOSE_RANGE_CLOEXEC only marks descriptors close-on-exec.
-    unsafe {
-        c.pre_exec(|| {
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 4u32);
-            Ok(())
-        });
-    }
-}
-
-fn output(c: &mut Command, input: &[u8]) -> Output {
-    c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-    let mut child = c.spawn().expect("spawn client");
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let w = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    w.join().unwrap();
-    out
 }
 
 /// Every (client, s6-ipcserver, s6-sudod) pairing tested.
@@ -173,7 +139,7 @@ fn round_trips_in_every_pairing() {
             |opts: &[&str], script: &str, args: &[&str], input: &[u8], env: &[(&str, &str)]| {
                 let mut c = srv.client(client, opts, script, args)?;
                 c.envs(env.iter().copied());
-                Some(output(&mut c, input))
+                Some(common::run_input(&mut c, input))
             };
         let Some(o) = run(&[], "exit 3", &[], b"", &[]) else { continue };
         assert_eq!(o.status.code(), Some(3), "{what}: {}", text(&o.stderr));
@@ -217,7 +183,7 @@ fn client_options_of_the_connection() {
             let Some(mut c) = srv.client(side, &opts, "echo \"$IPCLOCALPATH\"", &[]) else {
                 continue;
             };
-            let o = output(&mut c, b"");
+            let o = common::run_input(&mut c, b"");
             assert_eq!(
                 text(&o.stdout),
                 format!("{want}\n"),
@@ -227,7 +193,7 @@ fn client_options_of_the_connection() {
             let _ = std::fs::remove_file(bind);
         }
         // -v: s6-ipcclient's line.
-        let o = output(&mut srv.client(side, &["-v"], "true", &[]).unwrap(), b"");
+        let o = common::run_input(&mut srv.client(side, &["-v"], "true", &[]).unwrap(), b"");
         let line =
             format!("s6-ipcclient: info: s6-ipcclient: connected to {}\n", srv.sock.display());
         assert_eq!(text(&o.stderr), line, "{side:?} -v");
@@ -306,7 +272,7 @@ fn timeoutrun_expiry() {
             continue;
         };
         let t = Instant::now();
-        let o = output(&mut c, b"");
+        let o = common::run_input(&mut c, b"");
         assert_eq!(o.status.code(), Some(111), "{client:?}");
         assert!(t.elapsed() < Duration::from_secs(10));
         let e = text(&o.stderr);
@@ -323,14 +289,14 @@ fn timeoutrun_expiry() {
 fn timeoutconn_expiry_on_a_silent_server() {
     for side in [Side::Ours, Side::V215] {
         let Some(sudo) = prog(side, "s6-sudo") else { continue };
-        let dir = Tmp(tmpdir(&format!("sudo-silent-{side:?}")));
+        let dir = Tmp::new(&format!("sudo-silent-{side:?}"));
         let sock = dir.0.join("s");
         // Listens, never accepts: the connection waits in the backlog.
         let _l = UnixListener::bind(&sock).unwrap();
         let mut c = Command::new(sudo);
         c.args(["-t", "300"]).arg(&sock).arg("x").env("PATH", path_for(side));
         let t = Instant::now();
-        let o = output(&mut c, b"");
+        let o = common::run_input(&mut c, b"");
         assert!(t.elapsed() < Duration::from_secs(10));
         assert_eq!(o.status.code(), Some(111), "{side:?}");
         assert!(
@@ -348,14 +314,14 @@ fn spawn_failure_is_reported() {
     let Some(srv) = Server::start_with(Side::V215, Side::Ours, &[], &["/nonexistent/prog"]) else {
         return;
     };
-    let o = output(&mut srv.client(Side::Ours, &[], "x", &[]).unwrap(), b"");
+    let o = common::run_input(&mut srv.client(Side::Ours, &[], "x", &[]).unwrap(), b"");
     assert_eq!(o.status.code(), Some(111));
     assert_eq!(
         text(&o.stderr),
         "s6-sudo: fatal: unable to start privileged program: server answered: No such file or directory\n"
     );
     if let Some(mut c) = srv.client(Side::V215, &[], "x", &[]) {
-        let o = output(&mut c, b"");
+        let o = common::run_input(&mut c, b"");
         assert_eq!(o.status.code(), Some(111));
         let e = text(&o.stderr);
         assert!(e.contains("server answered") && e.contains("No such file or directory"), "{e}");
@@ -371,13 +337,18 @@ fn server_options() {
     for sudod in [Side::Ours, Side::V215] {
         // -0: stdin is /dev/null.
         let Some(srv) = Server::start(Side::V215, sudod, &["-0"]) else { continue };
-        let o = output(&mut srv.client(Side::Ours, &[], "cat; echo done", &[]).unwrap(), b"data\n");
+        let o = common::run_input(
+            &mut srv.client(Side::Ours, &[], "cat; echo done", &[]).unwrap(),
+            b"data\n",
+        );
         assert_eq!(text(&o.stdout), "done\n", "{sudod:?} -0");
         drop(srv);
         // -1: stdout is /dev/null.
         let srv = Server::start(Side::V215, sudod, &["-1"]).unwrap();
-        let o =
-            output(&mut srv.client(Side::Ours, &[], "echo out; echo err >&2", &[]).unwrap(), b"");
+        let o = common::run_input(
+            &mut srv.client(Side::Ours, &[], "echo out; echo err >&2", &[]).unwrap(),
+            b"",
+        );
         assert_eq!(
             (text(&o.stdout).as_str(), text(&o.stderr).as_str()),
             ("", "err\n"),
@@ -386,8 +357,10 @@ fn server_options() {
         drop(srv);
         // -2: stderr is the server's.
         let srv = Server::start(Side::V215, sudod, &["-2"]).unwrap();
-        let o =
-            output(&mut srv.client(Side::Ours, &[], "echo out; echo err2 >&2", &[]).unwrap(), b"");
+        let o = common::run_input(
+            &mut srv.client(Side::Ours, &[], "echo out; echo err2 >&2", &[]).unwrap(),
+            b"",
+        );
         assert_eq!(
             (text(&o.stdout).as_str(), text(&o.stderr).as_str()),
             ("out\n", ""),
@@ -557,7 +530,7 @@ fn program_gets_the_servers_signal_state() {
     assert_eq!(u64::from_str_radix(&ign, 16).unwrap() & 0x1000, 0x1000);
     let mut c = cmd("s6-sudoc");
     common::fds_to(&mut c, &[(a.as_raw_fd(), 6), (a.as_raw_fd(), 7)]);
-    let o = output(&mut c, b"");
+    let o = common::run_input(&mut c, b"");
     drop(a);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(
@@ -577,7 +550,7 @@ fn sudoc_under_the_references_ipcclient_and_usage() {
         let mut c = Command::new(ipcclient);
         c.arg(&srv.sock).arg(common::applet("s6-sudoc")).arg("echo \"$PROTO $IPCLOCALPATH.\"");
         c.env_clear().env("PROTO", "").env("IPCLOCALPATH", "");
-        let o = output(&mut c, b"");
+        let o = common::run_input(&mut c, b"");
         assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
         srv.idle();
     }

@@ -204,16 +204,11 @@ pub fn command_line(
     (rest, t)
 }
 
-/// `deadline(ms)`: the `-t` deadline from now (0: none).
-pub fn deadline(ms: u32) -> Option<Instant> {
-    (ms > 0).then(|| Instant::now() + std::time::Duration::from_millis(ms.into()))
-}
-
 /// `connect_or_die(path, ms, which)`: a connection, or
 /// `fatal: unable to connect to WHICH fd-holder daemon at PATH: REASON`
 /// (111); `which` is `a`, `a source` or `a destination`.
 pub fn connect_or_die(path: &[u8], ms: u32, which: &[u8]) -> Client {
-    Client::connect(path, deadline(ms)).unwrap_or_else(|e| {
+    Client::connect(path, crate::poll::deadline(ms)).unwrap_or_else(|e| {
         crate::msg::fatal_sys(
             crate::exitcode::SYS,
             &[b"connect to ", which, b" fd-holder daemon at ", path],

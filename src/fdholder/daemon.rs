@@ -5,7 +5,7 @@ use super::server::{self, Config, Rules};
 use crate::accessrules::{self, Verdict};
 use crate::cli::{Cli, Opt};
 use crate::{cdb, exitcode, msg};
-use rustix::fd::{AsFd, OwnedFd};
+use rustix::fd::AsFd;
 use rustix::io::Errno;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
@@ -105,13 +105,14 @@ impl Rules for AccessRules {
     }
 }
 
-/// `run(listen, opts)`: the start-up checks in s6-fdholderd's order, then
-/// serves `listen` (descriptor 0) until SIGTERM; returns the exit code.
-pub fn run(listen: OwnedFd, opts: Options) -> i32 {
-    if let Err(e) = crate::socket::is_socket(listen.as_fd()) {
-        let _ = e;
-        msg::fatal(exitcode::USAGE, &[b"stdin is not a socket"]);
-    }
+/// `run(opts)`: the start-up checks in s6-fdholderd's order, then
+/// serves the listening socket on descriptor 0 until SIGTERM; returns the
+/// exit code.
+pub fn run(opts: Options) -> i32 {
+    let listen = match crate::fd::adopt(0) {
+        Ok(fd) if crate::socket::is_socket(fd.as_fd()).is_ok() => fd,
+        _ => msg::fatal(exitcode::USAGE, &[b"stdin is not a socket"]),
+    };
     if opts.notify
         && let Err(e) = rustix::io::fcntl_getfd(msg::fd(1))
     {

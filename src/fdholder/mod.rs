@@ -16,9 +16,9 @@ pub mod table;
 /// The longest identifier.
 pub const ID_MAX: usize = 255;
 /// The most descriptors one message carries.
-pub const FDS_MAX: usize = 253;
+pub const FDS_MAX: usize = crate::fdpass::MAX_FDS;
 /// A framed message's header: u32 body length, u16 descriptor count.
-pub const HEADER_LEN: usize = 6;
+pub const HEADER_LEN: usize = crate::fdpass::HEADER;
 /// The largest body of a valid request: a setdump batch of 253 entries
 /// with 255-byte identifiers (a longer header is a protocol error).
 pub const REQUEST_MAX: usize = 1 + FDS_MAX * (TAIN_LEN + 1 + ID_MAX + 1);
@@ -41,19 +41,10 @@ pub mod code {
     pub const ENFILE: u8 = 23;
 }
 
-/// `header(len, nfds)`: the 6 bytes framing a message.
-pub fn header(len: usize, nfds: usize) -> [u8; HEADER_LEN] {
-    let mut h = [0u8; HEADER_LEN];
-    h[..4].copy_from_slice(&(len as u32).to_be_bytes());
-    h[4..].copy_from_slice(&(nfds as u16).to_be_bytes());
-    h
-}
-
 /// `parse_header(h, max)`: (body length, descriptor count), or `None`
 /// when the header announces more than `max` bytes or 253 descriptors.
 pub fn parse_header(h: &[u8], max: usize) -> Option<(usize, usize)> {
-    let len = u32::from_be_bytes(h.get(..4)?.try_into().ok()?) as usize;
-    let n = u16::from_be_bytes(h.get(4..6)?.try_into().ok()?) as usize;
+    let (len, n) = crate::fdpass::parse_header(h)?;
     (len <= max.min(BODY_MAX) && n <= FDS_MAX).then_some((len, n))
 }
 
@@ -271,6 +262,7 @@ pub fn parse_limit(v: &[u8]) -> Option<Tain> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fdpass::header;
 
     #[test]
     fn spec_example_bytes() {

@@ -9,7 +9,8 @@
 //! else wakes it.
 
 use super::table::Table;
-use super::{FDS_MAX, HEADER_LEN, REQUEST_MAX, Request, code, header, parse_header, parse_request};
+use super::{FDS_MAX, HEADER_LEN, REQUEST_MAX, Request, code, parse_header, parse_request};
+use crate::fdpass::header;
 use crate::regex::Regex;
 use crate::tai::Tain;
 use crate::{fdpass, msg, sig, socket};

@@ -173,15 +173,9 @@ impl Wait {
     }
 }
 
-/// `deadline(ms)`: the moment `ms` milliseconds from now; none for 0
-/// (no time limit), as every `-t timeout` option of s6 reads it, or for
-/// a moment too far to compute.
-pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
-    match ms.into() {
-        0 => None,
-        ms => Instant::now().checked_add(std::time::Duration::from_millis(ms)),
-    }
-}
+/// `deadline(ms)`: `poll::deadline`, under the name the waiting
+/// programs know it by.
+pub use crate::poll::deadline;
 
 /// Why `subscribe_all` failed (`usize`: the pair concerned).
 #[derive(Debug)]

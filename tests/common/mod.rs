@@ -121,9 +121,38 @@ pub fn installed(name: &str) -> Option<PathBuf> {
         .or_else(|| absent(name, ".ci/run installs it"))
 }
 
+/// `path_with(dirs)`: a PATH for programs that find s6's programs there:
+/// s6box's applets first, then `dirs` (references), then the test's PATH.
+pub fn path_with(dirs: &[&str]) -> String {
+    let mut p = links().display().to_string();
+    for d in dirs {
+        p.push(':');
+        p.push_str(d);
+    }
+    p.push(':');
+    p.push_str(&std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".into()));
+    p
+}
+
 /// `run(cmd)`: runs with stdin closed to input (`/dev/null`) and captures.
 pub fn run(cmd: &mut Command) -> Output {
     cmd.stdin(Stdio::null()).output().expect("spawn")
+}
+
+/// `run_input(cmd, input)`: runs `cmd` with `input` on stdin (written by
+/// a thread, so big inputs cannot deadlock) and captures its output.
+pub fn run_input(cmd: &mut Command, input: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child =
+        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let data = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&data);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
 }
 
 /// `run_reference(cmd)`: `run` for a reference program, run again (at
@@ -144,6 +173,20 @@ pub fn run_reference(cmd: &mut Command) -> Output {
         }
         out = run(cmd);
     }
+    out
+}
+
+/// `normalise_pids(s)`: every `pid 1234` becomes `pid P` (log lines of
+/// two implementations compared).
+pub fn normalise_pids(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("pid ") {
+        out.push_str(&rest[..i + 4]);
+        rest = rest[i + 4..].trim_start_matches(|c: char| c.is_ascii_digit());
+        out.push('P');
+    }
+    out.push_str(rest);
     out
 }
 

@@ -45,7 +45,7 @@ pub fn pids() -> Vec<i32> {
 /// `child_states(pid)`: the (pid, state) of every child of `pid`, zombies
 /// included.
 pub fn child_states(pid: i32) -> Vec<(i32, char)> {
-    pids()
+    children(pid)
         .into_iter()
         .filter_map(|p| match stat(p) {
             Some((state, ppid)) if ppid == pid => Some((p, state)),
@@ -54,9 +54,17 @@ pub fn child_states(pid: i32) -> Vec<(i32, char)> {
         .collect()
 }
 
-/// `children(pid)`: the children of `pid`, zombies included.
+/// `children(pid)`: the children of `pid`, zombies included, as the
+/// kernel lists them (/proc/PID/task/TID/children, every thread's): one
+/// read per thread, not a scan of every process.
 pub fn children(pid: i32) -> Vec<i32> {
-    child_states(pid).into_iter().map(|(p, _)| p).collect()
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return Vec::new() };
+    let mut out = Vec::new();
+    for t in tasks.flatten() {
+        let list = std::fs::read_to_string(t.path().join("children")).unwrap_or_default();
+        out.extend(list.split_whitespace().filter_map(|s| s.parse::<i32>().ok()));
+    }
+    out
 }
 
 /// `descendants(root)`: every process whose parent chain reaches `root`

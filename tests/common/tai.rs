@@ -9,19 +9,9 @@ use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
-/// `filter(cmd, input)`: runs `cmd` with `input` on stdin (written by a
-/// thread, so big inputs cannot deadlock) and captures its output.
+/// `filter(cmd, input)`: `common::run_input`, under the filters' name.
 pub fn filter(cmd: &mut Command, input: &[u8]) -> Output {
-    let mut child =
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut stdin = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&data);
-    });
-    let out = child.wait_with_output().unwrap();
-    writer.join().unwrap();
-    out
+    common::run_input(cmd, input)
 }
 
 /// `filter_in_pieces(cmd, input, piece)`: as `filter`, the input sent
