@@ -117,6 +117,19 @@ fn uint_file(file: &str) -> Option<u64> {
     }
 }
 
+/// `fd_file(file, min)`: a descriptor number file, `None` when absent or
+/// invalid (below `min` or past the descriptor range: with a warning).
+fn fd_file(file: &str, min: u64) -> Option<i32> {
+    let n = uint_file(file)?;
+    match i32::try_from(n) {
+        Ok(fd) if n >= min => Some(fd),
+        _ => {
+            warn_invalid(file);
+            None
+        }
+    }
+}
+
 fn down_signal() -> i32 {
     match sd::signal(sd::DOWN_SIGNAL) {
         Value::Valid(s) => s,
@@ -151,10 +164,8 @@ fn mkdir_or_target(dir: &str, mode: rustix::fs::RawMode) -> Result<bool, Errno> 
 
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
-    if argv.len() >= 2 && argv.get(1).to_bytes() == b"--help" {
-        msg::print_usage(USAGE);
-        return 0;
-    }
+    // No option, not even `--help`: the one argument is a directory name,
+    // whatever it looks like (s6-svscan runs `s6-supervise NAME`).
     if argv.len() < 2 {
         msg::usage(USAGE);
     }
@@ -357,15 +368,10 @@ impl Sup {
     #[inline(never)]
     fn start(&mut self) {
         self.deadline = None;
-        let mut notif_fd = match uint_file(sd::NOTIFICATION_FD) {
-            Some(0) => {
-                warn_invalid(sd::NOTIFICATION_FD);
-                None
-            }
-            Some(n) => i32::try_from(n).ok(),
-            None => None,
-        };
-        let lock_fd = uint_file(sd::LOCK_FD).and_then(|n| i32::try_from(n).ok());
+        let mut notif_fd = fd_file(sd::NOTIFICATION_FD, 1);
+        // 0, 1 and 2 would take the place of a standard descriptor of
+        // `run` (a logger's stdin, a service's stdout).
+        let lock_fd = fd_file(sd::LOCK_FD, 3);
         if notif_fd.is_some() && notif_fd == lock_fd {
             msg::warn(&[b"unable to start service: notification-fd and lock-fd are the same"]);
             self.deadline = Instant::now().checked_add(RETRY);
@@ -399,6 +405,7 @@ impl Sup {
         let since = pidfile.as_ref().map(|_| pidfile::now());
         let args = OwnedArgv::new([OsStr::new("./run"), OsStr::from_bytes(&self.name)]);
         let wr = pipe.as_ref().map(|(_, w)| w.as_fd());
+        let me = self.me;
         let setup = |child: &mut Child| -> Result<(), Errno> {
             rustix::process::setsid()?;
             if let (Some(w), Some(n)) = (wr, notif_fd) {
@@ -406,7 +413,7 @@ impl Sup {
             }
             if let Some(l) = lock_fd {
                 child.keep_clear(l)?;
-                service_lock(child, l)?;
+                service_lock(child, l, me)?;
             }
             Ok(())
         };
@@ -458,6 +465,11 @@ impl Sup {
         }
         self.signal_service(down_signal());
         self.signal_service(libc::SIGCONT);
+        // Resumed by the SIGCONT: not paused any more (as 2.15).
+        if self.st.flag(PAUSED) {
+            self.st.set(PAUSED, false);
+            self.write();
+        }
         if let Some(ms) = uint_file(sd::TIMEOUT_KILL)
             && ms > 0
         {
@@ -910,10 +922,13 @@ impl Sup {
     }
 }
 
-/// `service_lock(child, n)`: in the child, before the exec: `n` holds an
-/// exclusive lock on `supervise/service-lock`, and no other descriptor of
-/// that file stays open (closing one would release the lock).
-fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
+/// `service_lock(child, n, parent)`: in the child, before the exec: `n`
+/// holds an exclusive lock on `supervise/service-lock`, and no other
+/// descriptor of that file stays open (closing one would release the
+/// lock). A child that has to wait for the lock dies with its supervisor
+/// `parent` (Linux): a waiter left by a killed supervisor would win the
+/// lock once the old instance ends and run `./run` unsupervised.
+fn service_lock(child: &mut Child, n: i32, parent: Pid) -> Result<(), Errno> {
     let fd = rustix::fs::open(
         sd::SERVICE_LOCK,
         OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
@@ -924,8 +939,14 @@ fn service_lock(child: &mut Child, n: i32) -> Result<(), Errno> {
     match s6box::lock::lock(l, false, s6box::lock::Wait::No) {
         Err(Errno::BUSY) => {
             msg::warn(&[b"another instance of the service is already running, child will block"]);
+            match s6box::proc::die_with_parent(parent) {
+                Ok(()) | Err(Errno::NOSYS) => {}
+                Err(e) => return Err(e),
+            }
             child.detach();
-            s6box::lock::lock(l, false, s6box::lock::Wait::Forever)
+            s6box::lock::lock(l, false, s6box::lock::Wait::Forever)?;
+            // Up now: the service outlives its supervisor, as any other.
+            s6box::proc::outlive_parent(parent)
         }
         r => r,
     }

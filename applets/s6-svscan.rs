@@ -4,8 +4,8 @@
 //! `.s6-svscan/control` fifo, and process-1 duty: every ended child is
 //! reaped. One event loop sleeping in `poll::wait` on the signal
 //! descriptor and the control fifo, with a deadline only for the timers
-//! the contract names (`-t` rescans, the restart of a dead supervisor one
-//! second later).
+//! the contract names (`-t` rescans, the restart of a supervisor that died
+//! less than a second after its start, the retry of a failed scan).
 
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
@@ -26,13 +26,23 @@ const SERVICES_MAX: usize = 1000;
 const SERVICES_MIN: usize = 4;
 /// Default longest service name, as 2.15.
 const NAME_MAX: usize = 251;
-/// How long a dead active supervisor waits before its restart.
+/// The restart throttle: a supervisor is not started again sooner than
+/// this after its previous start; also the retry delay after a failure.
 const RESTART_DELAY: Duration = Duration::from_secs(1);
 
-/// One supervisor: its pid while it runs.
+/// One supervisor: its pid while it runs, and its last start.
 #[derive(Default)]
 struct Sup {
     pid: Option<Pid>,
+    /// When it was last started, and that start's rank among all starts.
+    started: Option<(Instant, u64)>,
+}
+
+impl Sup {
+    /// `due()`: the earliest time it may be started again.
+    fn due(&self) -> Option<Instant> {
+        self.started.map(|(t, _)| t + RESTART_DELAY)
+    }
 }
 
 /// The logger of a service: the supervisor of `NAME/log`, and the pipe
@@ -56,6 +66,9 @@ struct Service {
     active: bool,
     sup: Sup,
     log: Option<Logger>,
+    /// `NAME/log` is a directory but its pipe could not be made: the
+    /// service waits for it (a later scan retries).
+    log_missing: bool,
 }
 
 impl Service {
@@ -80,13 +93,19 @@ struct Scanner {
     /// Supervisors of `services` (loggers included), running or not.
     supervisors: usize,
     services_max: usize,
+    /// `-c max`: at most this many services, loggers not counted.
+    max_services: Option<usize>,
     name_max: usize,
     /// The s6-supervise to run: s6box's own executable, or `None` for a
     /// PATH search.
     supervise: Option<CString>,
     console: Option<i32>,
-    /// When the next scan is due because a supervisor died.
+    /// When the next scan is due because something failed.
     scan_at: Option<Instant>,
+    /// When the next throttled restart is due.
+    restart_at: Option<Instant>,
+    /// Starts so far (ranks the supervisors by their last start).
+    starts: u64,
     stopping: Option<Stop>,
 }
 
@@ -95,6 +114,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let mut services_max = SERVICES_MAX;
     let mut name_max = NAME_MAX;
+    let mut max_services = None::<usize>;
     let mut rescan = 0u64;
     let mut notif = None::<i32>;
     let mut console = None::<i32>;
@@ -102,7 +122,7 @@ pub fn main(argv: Argv) -> i32 {
         match opt {
             Opt::Short('C') => services_max = cli.unsigned("services_max"),
             Opt::Long(l) if l == "services-max" => services_max = cli.unsigned("services_max"),
-            Opt::Short('c') => services_max = cli.unsigned::<usize>("max").saturating_mul(2),
+            Opt::Short('c') => max_services = Some(cli.unsigned("max")),
             Opt::Short('L') => name_max = cli.unsigned("name_max"),
             Opt::Long(l) if l == "name-max" => name_max = cli.unsigned("name_max"),
             Opt::Short('t') => rescan = cli.unsigned("timeout"),
@@ -156,10 +176,13 @@ pub fn main(argv: Argv) -> i32 {
         services: Vec::new(),
         supervisors: 0,
         services_max,
+        max_services,
         name_max,
         supervise,
         console,
         scan_at: None,
+        restart_at: None,
+        starts: 0,
         stopping: None,
     };
     sc.scan();
@@ -181,10 +204,7 @@ pub fn main(argv: Argv) -> i32 {
         let deadline = if sc.stopping.is_some() {
             None
         } else {
-            match (sc.scan_at, next_rescan) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            }
+            [sc.scan_at, next_rescan, sc.restart_at].into_iter().flatten().min()
         };
         let ready = poll::wait(&[signals.as_fd(), ctl_rd.as_fd()], deadline);
         if ready & 1 != 0 {
@@ -210,6 +230,9 @@ pub fn main(argv: Argv) -> i32 {
             if sc.scan_at.is_some_and(|t| t <= now) {
                 sc.scan_at = None;
                 sc.scan();
+            }
+            if sc.restart_at.is_some_and(|t| t <= now) {
+                sc.restart_due();
             }
             if let (Some(t), Some(d)) = (next_rescan, rescan)
                 && t <= now
@@ -304,6 +327,7 @@ fn remove_dangling() {
 /// then exec `.s6-svscan/crash`; 111 if that fails too.
 fn crash(parts: &[&[u8]], e: Errno) -> ! {
     msg::warn_sys(parts, e);
+    msg::warn(&[b"executing into .s6-svscan/crash"]);
     let argv = OwnedArgv::new([".s6-svscan/crash"]);
     sig::restore();
     let e = exec::try_exec(argv.argv());
@@ -311,8 +335,9 @@ fn crash(parts: &[&[u8]], e: Errno) -> ! {
 }
 
 /// `finish(console)`: the tree is down (or `b` was asked): exec
-/// `.s6-svscan/finish`, or exit 0 without one. Its exit code is ours. The
-/// lock, like every descriptor of ours, closes at the exec.
+/// `.s6-svscan/finish`, or exit 0 without one; one that cannot be exec'd
+/// is a crash. Its exit code is ours. The lock, like every descriptor of
+/// ours, closes at the exec.
 fn finish(console: Option<i32>) -> ! {
     if let Some(c) = console {
         // The console comes back to stdout and stderr for the last words.
@@ -325,7 +350,7 @@ fn finish(console: Option<i32>) -> ! {
     if e == Errno::NOENT {
         msg::exit(0)
     }
-    msg::fatal_sys(exitcode::SYS, &[b"exec finish script .s6-svscan/finish"], e)
+    crash(&[b"exec finish script .s6-svscan/finish"], e)
 }
 
 fn send(pid: Option<Pid>, sig: i32) {
@@ -413,7 +438,9 @@ impl Scanner {
                     (i, false)
                 }
                 Err(i) => {
-                    if self.supervisors + 1 > self.services_max {
+                    if self.supervisors + 1 > self.services_max
+                        || self.max_services.is_some_and(|m| self.services.len() >= m)
+                    {
                         msg::warn(&[
                             b"unable to start supervisor for ",
                             name,
@@ -429,6 +456,7 @@ impl Scanner {
                         active: true,
                         sup: Sup::default(),
                         log: None,
+                        log_missing: false,
                     };
                     self.services.insert(i, s);
                     (i, true)
@@ -444,9 +472,7 @@ impl Scanner {
         drop(entries);
         drop(dir);
         self.drop_dead();
-        for i in 0..self.services.len() {
-            self.start(i);
-        }
+        self.restart_due();
     }
 
     fn scan_failed(&mut self, what: &[u8], e: Errno) {
@@ -480,9 +506,16 @@ impl Scanner {
         match fd::pipe_cloexec() {
             Ok((rd, wr)) => {
                 s.log = Some(Logger { sup: Sup::default(), rd, wr: Some(wr) });
+                s.log_missing = false;
                 self.supervisors += 1;
             }
-            Err(e) => msg::warn_sys(&[b"create pipe for ", &s.name], e),
+            Err(e) => {
+                // Never started without its logger: its output would go
+                // to ours for good. A scan a second later tries again.
+                msg::warn_sys(&[b"create pipe for ", &s.name], e);
+                s.log_missing = true;
+                self.retry();
+            }
         }
     }
 
@@ -506,28 +539,54 @@ impl Scanner {
         self.scan_at = Some(self.scan_at.map_or(t, |a| a.min(t)));
     }
 
-    /// `start(i)`: starts the supervisors of active service `i` that are
-    /// not running, the logger first.
-    fn start(&mut self, i: usize) {
-        if !self.services[i].active {
-            return;
+    /// `restart_due()`: starts every supervisor of an active service that
+    /// is not running and whose throttle is over (a second after its
+    /// previous start), in the order of their previous starts, as 2.15
+    /// restarts them as it reaps them, oldest first; never-started ones
+    /// after, in scan order, a logger before its service. A service whose
+    /// logger has no pipe yet waits. The next throttled one arms the timer.
+    fn restart_due(&mut self) {
+        self.restart_at = None;
+        // A restart without a scan: a service directory that went away
+        // under its dead supervisor is inactive, as the next scan would say.
+        for s in self.services.iter_mut().filter(|s| s.active) {
+            let restarting = |sup: &Sup| sup.pid.is_none() && sup.started.is_some();
+            if (restarting(&s.sup) || s.log.as_ref().is_some_and(|l| restarting(&l.sup)))
+                && !matches!(stat_dir(&s.name), Ok(Some(id)) if id == (s.dev, s.ino))
+            {
+                s.active = false;
+            }
         }
-        let mut failed = false;
-        let s = &self.services[i];
-        if let Some(l) = &s.log
-            && l.sup.pid.is_none()
-        {
-            let lp = log_path(&s.name);
-            match self.spawn(&lp, &[(l.rd.as_raw_fd(), 0)]) {
-                Ok(p) => self.services[i].log.as_mut().map_or((), |l| l.sup.pid = Some(p)),
-                Err(e) => {
-                    msg::warn_sys(&[b"spawn s6-supervise for ", &lp], e);
-                    failed = true;
+        self.drop_dead();
+        let now = Instant::now();
+        let mut due = Vec::new();
+        for (i, s) in self.services.iter().enumerate().filter(|(_, s)| s.active) {
+            let log = s.log.as_ref().map(|l| &l.sup);
+            let main = (!s.log_missing).then_some(&s.sup);
+            for (is_log, sup) in [(true, log), (false, main)] {
+                let Some(sup) = sup.filter(|sup| sup.pid.is_none()) else { continue };
+                match sup.due() {
+                    Some(t) if t > now => {
+                        self.restart_at = Some(self.restart_at.map_or(t, |a| a.min(t)));
+                    }
+                    _ => due.push((sup.started.map_or(u64::MAX, |(_, n)| n), i, !is_log)),
                 }
             }
         }
+        due.sort_unstable();
+        for (_, i, not_log) in due {
+            self.spawn_one(i, !not_log);
+        }
+    }
+
+    /// `spawn_one(i, log)`: starts the supervisor of service `i` (or of its
+    /// logger); a failure is retried by a scan a second later.
+    fn spawn_one(&mut self, i: usize, log: bool) {
         let s = &self.services[i];
-        if s.sup.pid.is_none() {
+        let (dir, fds) = if log {
+            let Some(l) = &s.log else { return };
+            (log_path(&s.name), vec![(l.rd.as_raw_fd(), 0)])
+        } else {
             let mut fds: Vec<(i32, i32)> = match s.log.as_ref().and_then(|l| l.wr.as_ref()) {
                 Some(wr) => vec![(wr.as_raw_fd(), 1)],
                 None => Vec::new(),
@@ -539,17 +598,23 @@ impl Scanner {
             {
                 fds.push((c, 2));
             }
-            let name = s.name.clone();
-            match self.spawn(&name, &fds) {
-                Ok(p) => self.services[i].sup.pid = Some(p),
-                Err(e) => {
-                    msg::warn_sys(&[b"spawn s6-supervise for ", &name], e);
-                    failed = true;
+            (s.name.clone(), fds)
+        };
+        match self.spawn(&dir, &fds) {
+            Ok(p) => {
+                self.starts += 1;
+                let started = Some((Instant::now(), self.starts));
+                let s = &mut self.services[i];
+                let sup = if log { s.log.as_mut().map(|l| &mut l.sup) } else { Some(&mut s.sup) };
+                if let Some(sup) = sup {
+                    sup.pid = Some(p);
+                    sup.started = started;
                 }
             }
-        }
-        if failed {
-            self.retry();
+            Err(e) => {
+                msg::warn_sys(&[b"spawn s6-supervise for ", &dir], e);
+                self.retry();
+            }
         }
     }
 
@@ -573,7 +638,7 @@ impl Scanner {
     }
 
     /// `reap()`: collects every ended child; a dead supervisor of an active
-    /// service is started again one second later.
+    /// service is started again, at once if it ran for a second or more.
     fn reap(&mut self) {
         let mut died = false;
         let stopping = self.stopping.is_some();
@@ -596,8 +661,8 @@ impl Scanner {
         if !stopping {
             self.drop_dead();
         }
-        if died && self.scan_at.is_none() {
-            self.scan_at = Some(Instant::now() + RESTART_DELAY);
+        if died {
+            self.restart_due();
         }
     }
 

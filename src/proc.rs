@@ -41,6 +41,38 @@ pub fn reap(mut f: impl FnMut(Pid, i32)) {
     }
 }
 
+/// `die_with_parent(parent)`: (in a child) SIGKILL comes when the parent
+/// ends; `Errno::SRCH` if `parent` is not our parent any more (it ended
+/// before the request took effect). A parent outside our PID namespace
+/// cannot be checked. Linux only (`Errno::NOSYS` elsewhere).
+pub fn die_with_parent(parent: Pid) -> Result<(), Errno> {
+    linux_like!(if {
+        rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::KILL))?;
+        match rustix::process::getppid() {
+            Some(p) if p != parent => Err(Errno::SRCH),
+            _ => Ok(()),
+        }
+    } else {
+        let _ = parent;
+        Err(Errno::NOSYS)
+    })
+}
+
+/// `outlive_parent(parent)`: undoes `die_with_parent`; `Errno::SRCH` if
+/// the parent ended meanwhile.
+pub fn outlive_parent(parent: Pid) -> Result<(), Errno> {
+    linux_like!(if {
+        rustix::process::set_parent_process_death_signal(None)?;
+        match rustix::process::getppid() {
+            Some(p) if p != parent => Err(Errno::SRCH),
+            _ => Ok(()),
+        }
+    } else {
+        let _ = parent;
+        Ok(())
+    })
+}
+
 /// `has_children()`: whether this process has a child, running or ended
 /// but not reaped.
 pub fn has_children() -> bool {

@@ -769,3 +769,141 @@ fn stray_pipe_and_stop_signals_as_reference() {
     assert_eq!(t, ["after SIGPIPE: true", "stopped by SIGTSTP", "continued", "0"]);
     same_as_reference("stray", stray_pipe_and_stop_signals);
 }
+
+/// `start_with_path(s, bin)`: starts `bin` on the service with PATH
+/// holding the reference first (2.15 runs s6-setlock for `lock-fd`).
+fn start_with_path(s: &mut Svc, bin: &Path) {
+    s.start_cmd(Command::new(bin).env("PATH", path_with_reference()));
+}
+
+/// The supervisors to compare: ours, and the 2.15 reference if present.
+fn ours_and_reference() -> Vec<(&'static str, std::path::PathBuf)> {
+    let mut v = vec![("s6box", ours())];
+    v.extend(reference("s6-supervise").map(|r| ("2.15", r)));
+    v
+}
+
+/// A child waiting for `supervise/service-lock` dies with the supervisor
+/// that spawned it: killed, it never wins the lock later to run `./run`
+/// unsupervised (issue 20, item 5). Ours only: 2.15's `s6-setlock`
+/// child holds no lock once `run` is exec'd (nothing in /proc/locks, a
+/// second instance starts at once), so its waiter never waits.
+#[test]
+fn lock_fd_waiter_dies_with_its_supervisor() {
+    {
+        let (label, bin) = ("s6box", ours());
+        let run = "#!/bin/sh\necho started >> starts\nexec sleep 1000\n";
+        let mut s = Svc::new(&format!("lockwait-{label}"), &[("x:run", run), ("lock-fd", "7\n")]);
+        start_with_path(&mut s, &bin);
+        let first = s.wait_status("up", Status::up).pid as i32;
+        let mut old = s.sup.take().unwrap();
+        old.kill().unwrap();
+        old.wait().unwrap();
+        start_with_path(&mut s, &bin);
+        s.wait_err("another instance of the service is already running, child will block");
+        let waiter = s.wait_status("waiter spawned", |st| st.up() && st.pid as i32 != first).pid;
+        let mut second = s.sup.take().unwrap();
+        second.kill().unwrap();
+        second.wait().unwrap();
+        poll(LONG, &format!("{label}: the waiter to die with its supervisor"), || {
+            (!alive(waiter as i32)).then_some(())
+        });
+        kill(first, libc::SIGKILL);
+        poll(LONG, "the first instance gone", || (!alive(first)).then_some(()));
+        assert_eq!(std::fs::read_to_string(s.path("starts")).unwrap(), "started\n", "{label}");
+    }
+}
+
+/// `lock-fd` 0, 1 or 2 would replace a standard descriptor of `run` (a
+/// logger's stdin, a service's stdout): invalid, with 2.15's warning, and
+/// the service starts without a lock (2.15 refuses 0 only).
+#[test]
+fn lock_fd_on_a_standard_descriptor_is_invalid() {
+    for (label, bin) in ours_and_reference() {
+        for n in [0, 1, 2] {
+            if label == "2.15" && n > 0 {
+                continue;
+            }
+            let mut s = Svc::new(
+                &format!("lockstd{n}-{label}"),
+                &[("x:run", SLEEP), ("lock-fd", &format!("{n}\n"))],
+            );
+            start_with_path(&mut s, &bin);
+            let pid = s.wait_status("up", Status::up).pid as i32;
+            poll(LONG, "run exec'd into sleep", || cmdline(pid).starts_with("sleep").then_some(()));
+            let target = std::fs::read_link(format!("/proc/{pid}/fd/{n}")).unwrap();
+            assert!(!target.ends_with("service-lock"), "{label} lock-fd {n}: {target:?}");
+            s.wait_err("warning: invalid lock-fd\n");
+        }
+    }
+}
+
+/// A `notification-fd` past the descriptor range is warned about, as
+/// 2.15 does, not silently dropped; the service still starts.
+#[test]
+fn notification_fd_out_of_range_is_warned_about() {
+    for (label, bin) in ours_and_reference() {
+        let mut s = Svc::new(
+            &format!("notifbig-{label}"),
+            &[("x:run", SLEEP), ("notification-fd", "4294967299\n")],
+        );
+        start_with_path(&mut s, &bin);
+        s.wait_status("up", Status::up);
+        s.wait_err("warning: invalid notification-fd\n");
+    }
+}
+
+/// `-p` then `-d` on a service that ignores SIGTERM: the SIGCONT that
+/// comes with the down signal resumes it, and `paused` is cleared (as
+/// 2.15).
+#[test]
+fn down_after_pause_clears_paused() {
+    if client("s6-svc").is_none() {
+        return;
+    }
+    for (label, bin) in ours_and_reference() {
+        let run = "#!/bin/sh\ntrap '' TERM\nexec sleep 1000\n";
+        let mut s = Svc::new(&format!("pausedown-{label}"), &[("x:run", run)]);
+        s.start(&bin);
+        let pid = s.wait_status("up", Status::up).pid as i32;
+        s.svc("-p");
+        s.wait_status("paused", Status::paused);
+        s.svc("-d");
+        let st =
+            s.wait_status(&format!("{label}: paused cleared"), |s| !s.want_up() && !s.paused());
+        assert_eq!(st.pid as i32, pid, "{label}: still the same process");
+        poll(LONG, "the service resumed", || (state(pid) == Some('S')).then_some(()));
+    }
+}
+
+/// Any directory name is supervised, even one that looks like an option:
+/// s6-svscan runs `s6-supervise NAME` in the scan directory, and 2.15's
+/// s6-supervise takes its one argument as it is.
+#[test]
+fn a_directory_named_like_an_option_is_supervised() {
+    for (label, bin) in ours_and_reference() {
+        for name in ["--help", "-x", "--"] {
+            let root = Tmp::new(&format!("optname-{label}"));
+            let dir = service(&root.join(name), "exec sleep 1000");
+            let err = std::fs::File::create(root.join("err")).unwrap();
+            let mut c = Command::new(&bin)
+                .current_dir(&root.0)
+                .arg(name)
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(err)
+                .spawn()
+                .unwrap();
+            let up = poll(LONG, &format!("{label}: {name} supervised"), || {
+                if let Ok(Some(st)) = c.try_wait() {
+                    let err = std::fs::read_to_string(root.join("err")).unwrap_or_default();
+                    panic!("{label}: s6-supervise {name} exited: {st:?}: {err}");
+                }
+                status(&dir).filter(Status::up)
+            });
+            kill(c.id() as i32, libc::SIGTERM);
+            end_child(&mut c, Duration::from_secs(10));
+            kill(up.pid as i32, libc::SIGKILL);
+        }
+    }
+}

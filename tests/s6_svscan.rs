@@ -333,6 +333,7 @@ fn rescans_new_removed_renamed() {
     let mut t = Tree::new("svscan-rescan");
     service(&t.scan.join("a"), "exec sleep 100000");
     service(&t.scan.join("b"), "exec sleep 100000");
+    let started = Instant::now();
     t.start();
     let a = t.wait_sup("a");
     let b = t.wait_sup("b");
@@ -343,11 +344,11 @@ fn rescans_new_removed_renamed() {
     fs::rename(t.scan.join("a"), t.scan.join("renamed")).unwrap();
     t.ctl("a");
     assert!(t.sup("a") == Some(a) && t.sup("renamed").is_none());
-    // ...and its next restart uses the new name, one second later.
-    let killed = Instant::now();
+    // ...and its next restart uses the new name, no sooner than one second
+    // after its previous start.
     kill_sup(a);
     t.wait_sup("renamed");
-    assert!(killed.elapsed() >= Duration::from_millis(800), "restart was not delayed");
+    assert!(started.elapsed() >= Duration::from_secs(1), "restart was not delayed");
     // A removed entry is inactive: left running until -n.
     fs::rename(t.scan.join("b"), t.dir.join("b-out")).unwrap();
     t.ctl("a");
@@ -538,6 +539,7 @@ fn faults_warn_and_retry_without_spinning() {
     let cpu0 = cpu_ticks(t.pid());
     std::thread::sleep(Duration::from_millis(1500));
     assert!(t.sup("a").is_none());
+    assert!(!t.err().contains("unable to chdir to a"), "restarted on a vanished a: {}", t.err());
     assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
     t.ctl("t");
     assert_eq!(t.wait_exit(), 0);
@@ -878,6 +880,232 @@ fn read_only_scandir_is_retried_without_spinning() {
     let cpu0 = cpu_ticks(t.pid());
     std::thread::sleep(Duration::from_millis(1000));
     assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// `wait_new_sup(t, name, old)`: the supervisor of `name` once it is not
+/// `old`, and when it was first seen.
+fn wait_new_sup(t: &Tree, name: &str, old: i32) -> (i32, Instant) {
+    poll(LONG, &format!("a new supervisor of {name}"), || {
+        t.sup(name).filter(|&p| p != old).map(|p| (p, Instant::now()))
+    })
+}
+
+/// A supervisor killed after a second or more of life is restarted at
+/// once; one killed sooner, no sooner than a second after its previous
+/// start (issue 20, item 7: the throttle counts from the start, as s6).
+#[test]
+fn dead_supervisor_restarts_at_once_after_a_second_of_life() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-restart");
+    service(&t.scan.join("a"), "exec sleep 100000");
+    t.start();
+    let first = t.wait_sup("a");
+    std::thread::sleep(Duration::from_millis(1200));
+    let killed = Instant::now();
+    kill_sup(first);
+    let (second, seen) = wait_new_sup(&t, "a", first);
+    let delay = seen - killed;
+    assert!(delay < Duration::from_millis(900), "restarted after {delay:?}");
+    // Killed at once: the next start waits for the second to be up.
+    kill_sup(second);
+    let (_, again) = wait_new_sup(&t, "a", second);
+    let gap = again - seen;
+    assert!(gap >= Duration::from_millis(900), "restarted {gap:?} after the previous start");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// Supervisors due for a restart at the same time restart in the order
+/// of their previous starts (2.15 restarts them as it reaps them, oldest
+/// child first): each logger before its service, and a catch-all logger
+/// started first stays first.
+#[test]
+fn simultaneous_restarts_keep_the_start_order() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-order");
+    let names = ["a", "a/log", "b", "b/log", "c", "d", "d/log"];
+    for n in ["a", "b", "c", "d"] {
+        service(&t.scan.join(n), "exec sleep 100000");
+    }
+    for n in ["a", "b", "d"] {
+        service(&t.scan.join(n).join("log"), "exec cat >/dev/null");
+    }
+    t.start();
+    for n in names {
+        t.wait_sup(n);
+    }
+    // b restarted alone: its last start is now the newest.
+    std::thread::sleep(Duration::from_millis(1200));
+    let b = t.sup("b").unwrap();
+    kill_sup(b);
+    wait_new_sup(&t, "b", b);
+    std::thread::sleep(Duration::from_millis(1200));
+    let mut old: Vec<(i32, &str)> = names.iter().map(|n| (t.wait_sup(n), *n)).collect();
+    old.sort();
+    // All dead before the scanner looks: one reap sees every death.
+    kill(t.pid(), libc::SIGSTOP);
+    for &(p, _) in &old {
+        kill_sup(p);
+    }
+    for &(p, _) in &old {
+        poll(LONG, "a zombie", || (state(p) == Some('Z')).then_some(()));
+    }
+    kill(t.pid(), libc::SIGCONT);
+    let mut new: Vec<(i32, &str)> = Vec::new();
+    for &(p, n) in &old {
+        new.push((wait_new_sup(&t, n, p).0, n));
+    }
+    new.sort();
+    let before: Vec<&str> = old.iter().map(|x| x.1).collect();
+    let after: Vec<&str> = new.iter().map(|x| x.1).collect();
+    assert_eq!(after, before, "restart order");
+    let log_first = after.iter().position(|n| *n == "a/log") < after.iter().position(|n| *n == "a");
+    assert!(log_first, "{after:?}");
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// No pipe for a logged service (RLIMIT_NOFILE reached): neither side is
+/// started, the scan is retried a second later (no busy loop), and once
+/// the limit is raised the service starts with its logger (issue 20,
+/// item 8).
+#[test]
+fn logged_service_never_starts_without_its_pipe() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-nofile");
+    service(&t.scan.join("a"), "echo hello\nexec sleep 100000");
+    service(&t.scan.join("a/log"), "exec cat > out");
+    // 0-2, the lock, the control fifo's two ends, the signal descriptor
+    // and the scan's two directory descriptors: no room for a pipe.
+    let svscan = applet("s6-svscan");
+    let args = ["--nofile=9:4096", "--", svscan.to_str().unwrap()];
+    t.start_with(Path::new("/usr/bin/prlimit"), &args);
+    assert!(t.sup("a").is_none());
+    poll(LONG, "the pipe failure", || t.err().contains("Too many open files").then_some(()));
+    assert!(t.sup("a").is_none() && t.sup("a/log").is_none(), "{}", t.err());
+    let cpu0 = cpu_ticks(t.pid());
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(cpu_ticks(t.pid()) - cpu0 < 20, "s6-svscan spins");
+    assert!(t.sup("a").is_none(), "a started without its logger");
+    let st = Command::new("prlimit")
+        .args(["--pid", &t.pid().to_string(), "--nofile=1024:4096"])
+        .status()
+        .unwrap();
+    assert!(st.success());
+    t.wait_sup("a");
+    t.wait_sup("a/log");
+    let out = t.scan.join("a/log/out");
+    poll(LONG, "hello in the logger", || {
+        fs::read_to_string(&out).ok().filter(|s| s == "hello\n").map(|_| ())
+    });
+    t.ctl("t");
+    assert_eq!(t.wait_exit(), 0);
+}
+
+/// `tree_finish(tag, prog, crash)`: a tree whose `.s6-svscan/finish` is
+/// not executable, with a `crash` script or none, brought down: (exit
+/// code, stderr, crash ran).
+fn tree_finish(tag: &str, prog: &Path, crash: bool) -> (i32, String, bool) {
+    let mut t = Tree::new(tag);
+    let ctl = t.scan.join(".s6-svscan");
+    fs::create_dir_all(&ctl).unwrap();
+    fs::write(ctl.join("finish"), "#!/bin/sh\nexit 0\n").unwrap();
+    let mark = t.dir.join("crashed");
+    if crash {
+        script(&ctl.join("crash"), &format!("echo \"$@\" > {}\nexit 7", mark.display()));
+    }
+    t.start_with(prog, &[]);
+    t.ctl("t");
+    let code = t.wait_exit();
+    (code, t.err(), mark.exists())
+}
+
+/// A `.s6-svscan/finish` that cannot be exec'd: s6's warning, then
+/// `.s6-svscan/crash` is exec'd; if that fails too, exit 111 (issue 20,
+/// item 13; 2.15 exits 126 or 127 there).
+#[test]
+fn finish_that_cannot_be_execd_execs_crash() {
+    if !usable() {
+        return;
+    }
+    let warn = "s6-svscan: warning: unable to exec finish script .s6-svscan/finish: Permission denied\ns6-svscan: warning: executing into .s6-svscan/crash\n";
+    let (code, err, ran) = tree_finish("svscan-fincrash", &applet("s6-svscan"), true);
+    assert_eq!((code, err.as_str(), ran), (7, warn, true));
+    let (code, err, ran) = tree_finish("svscan-fincrash2", &applet("s6-svscan"), false);
+    let fatal = "s6-svscan: fatal: unable to exec .s6-svscan/crash: No such file or directory\n";
+    assert_eq!((code, err, ran), (111, format!("{warn}{fatal}"), false));
+    if let Some(r) = reference("s6-svscan") {
+        let (code, err, ran) = tree_finish("svscan-fincrash-ref", &r, true);
+        assert_eq!((code, err.as_str(), ran), (7, warn, true), "2.15");
+        let (_, err, _) = tree_finish("svscan-fincrash2-ref", &r, false);
+        assert_eq!(err, format!("{warn}{fatal}"), "2.15");
+    }
+}
+
+/// `-c max`: at most max services, their loggers not counted; the others
+/// get 2.11's warning (issue 20, item 14), as 2.11's s6-svscan does.
+#[test]
+fn c_counts_services_not_loggers() {
+    if !usable() {
+        return;
+    }
+    let mut progs = vec![("s6box", applet("s6-svscan"))];
+    progs.extend(debian("s6-svscan").map(|d| ("2.11", d)));
+    for (label, prog) in progs {
+        for logged in [true, false] {
+            let mut t = Tree::new(&format!("svscan-c-{label}"));
+            for n in ["a", "b", "c", "d"] {
+                service(&t.scan.join(n), "exec sleep 100000");
+                if logged {
+                    service(&t.scan.join(n).join("log"), "exec cat >/dev/null");
+                }
+            }
+            t.start_with(&prog, &["-c", "2"]);
+            let running = poll(LONG, "two warnings and two services", || {
+                let running: Vec<&str> =
+                    ["a", "b", "c", "d"].into_iter().filter(|n| t.sup(n).is_some()).collect();
+                let warned = t.err().matches(": too many services\n").count();
+                (warned == 2 && running.len() == 2).then_some(running)
+            });
+            for n in running.iter().filter(|_| logged) {
+                t.wait_sup(&format!("{n}/log"));
+                let w = format!("s6-svscan: warning: unable to start supervisor for {n}: too many");
+                assert!(!t.err().contains(&w), "{label}: {}", t.err());
+            }
+            for n in ["a", "b", "c", "d"].iter().filter(|n| !running.contains(n)) {
+                let w = format!(
+                    "s6-svscan: warning: unable to start supervisor for {n}: too many services\n"
+                );
+                assert!(t.err().contains(&w), "{label}: {}", t.err());
+                assert!(t.sup(&format!("{n}/log")).is_none(), "{label}");
+            }
+            t.ctl("t");
+            t.wait_exit();
+        }
+    }
+}
+
+/// Any directory name is supervised, even one that looks like an option
+/// (issue 20, item 11).
+#[test]
+fn service_named_like_an_option_is_supervised() {
+    if !usable() {
+        return;
+    }
+    let mut t = Tree::new("svscan-optname");
+    service(&t.scan.join("--help"), "exec sleep 100000");
+    service(&t.scan.join("-x"), "exec sleep 100000");
+    t.start();
+    t.wait_up("--help");
+    t.wait_up("-x");
     t.ctl("t");
     assert_eq!(t.wait_exit(), 0);
 }
