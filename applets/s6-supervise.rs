@@ -43,6 +43,9 @@ const REKILL: Duration = Duration::from_secs(5);
 /// it was last started or became ready.
 const THROTTLE: Duration = Duration::from_secs(1);
 
+// One per supervisor, in its frame: the pidfile snapshots make `Up` a few
+// dozen bytes larger than `Down`, which a box would not make cheaper.
+#[allow(clippy::large_enum_variant)]
 enum State {
     /// Nothing runs; `deadline` (if any) is the next start.
     Down,
@@ -60,7 +63,7 @@ enum Phase {
     /// `run` (the parent) runs; the daemon is not known yet.
     Parent(Pf),
     /// The parent exited 0 and the pid file is not written yet: watched.
-    Waiting(Pf, pidfile::Appear),
+    Waiting(Pf, pidfile::Appear<pidfile::Before>),
     /// The daemon is the service.
     Daemon(Daemon),
 }
@@ -68,8 +71,8 @@ enum Phase {
 /// A `pidfile` service's pid file, until the daemon is known.
 struct Pf {
     path: Vec<u8>,
-    /// When the parent was spawned: an older file is not this run's.
-    since: pidfile::Time,
+    /// The path before the parent was spawned: that file is not this run's.
+    since: pidfile::Before,
     /// Children reaped meanwhile (one may be the daemon).
     early: Early,
 }
@@ -401,8 +404,9 @@ impl Sup {
             },
             None => None,
         };
-        // Only for a pidfile (rustix's clock: one more static written).
-        let since = pidfile.as_ref().map(|_| pidfile::now());
+        // Only for a pidfile: what the path names before the spawn (a file
+        // there now is not this run's, whatever its times say).
+        let since = pidfile.as_ref().map(|p| pidfile::Before::take(OsStr::from_bytes(p)));
         let args = OwnedArgv::new([OsStr::new("./run"), OsStr::from_bytes(&self.name)]);
         let wr = pipe.as_ref().map(|(_, w)| w.as_fd());
         let me = self.me;
