@@ -40,7 +40,7 @@ int main(void) { pause(); return 0; }'
 
 PYTHONPATH=bench python3 - "$work" "$ROUNDS" "$CONNS" "$SUDO_N" "$IDLE" <<'PY'
 import os, resource, signal, subprocess, sys, time
-from rounds import interleaved, run, stop, table
+from rounds import interleaved, private_kb, run, stop, table
 work, rounds, conns = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 sudo_n, idle = int(sys.argv[4]), int(sys.argv[5])
 sides = {"s6box": work + "/bin", "2.15": work + "/ref"}
@@ -105,19 +105,6 @@ def sudo_round_trip_cpu(d):
     """CPU microseconds per s6-sudo round trip, SUDO_N in a row."""
     cpu = in_a_row(d, "c", [d + "/s6-sudod", true], lambda s: [d + "/s6-sudo", s], sudo_n, True)
     return cpu / sudo_n * 1e6
-
-def private_kb(pid):
-    """Private pages plus page tables of a process, in kB."""
-    kb = 0
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            if line.startswith(("Private_Clean:", "Private_Dirty:")):
-                kb += int(line.split()[1])
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmPTE:"):
-                kb += int(line.split()[1])
-    return kb
 
 def children(pid):
     with open(f"/proc/{pid}/task/{pid}/children") as f:

@@ -46,3 +46,16 @@ def table(results, rows, width, value):
         res = results[label]
         print(f"{label:{width}} {value(med(res['s6box']), unit)} {value(med(res['2.15']), unit)}"
               f" {med(res['ratio']):7.2f} {min(res['ratio']):6.2f}-{max(res['ratio']):.2f}")
+
+def private_kb(pid):
+    """Private pages plus page tables of a process, in kB."""
+    kb = 0
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            if line.startswith(("Private_Clean:", "Private_Dirty:")):
+                kb += int(line.split()[1])
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmPTE:"):
+                kb += int(line.split()[1])
+    return kb
