@@ -251,15 +251,21 @@ fn parse(args: Argv, script: &mut Script) -> Result<(), ScriptError> {
     let mut s_given = false;
     let unrecognized = ScriptError::Unrecognized;
     let syntax = ScriptError::Syntax;
-    // First pass, as s6: only the first characters, and the count of
-    // actions; then the full reading.
+    // First pass, as s6: the first characters, the directives that take
+    // no value (or need one: `=`), and the count of actions; then the
+    // full reading (values, regexes).
     let mut actions = 0;
     for arg in args.iter() {
-        match arg.as_bytes().first() {
-            Some(b'+' | b'-' | b'f' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
-            | Some(b'p' | b'!' | b'?' | b't' | b'T') => {}
-            Some(b'1' | b'2' | b'=' | b'/' | b'.') => actions += 1,
-            _ => return Err(unrecognized(arg.as_bytes())),
+        let d = arg.as_bytes();
+        match d.first() {
+            Some(b'+' | b'-' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
+            | Some(b'p' | b'!' | b'?') => {}
+            Some(b'f' | b't' | b'T') if d.len() == 1 => {}
+            Some(b'1' | b'2') if d.len() == 1 => actions += 1,
+            Some(b'=') if d.len() > 1 => actions += 1,
+            Some(b'/' | b'.') => actions += 1,
+            Some(b'f' | b't' | b'T' | b'1' | b'2' | b'=') => return Err(syntax(d)),
+            _ => return Err(unrecognized(d)),
         }
     }
     if actions == 0 {
@@ -1356,6 +1362,12 @@ mod tests {
         assert_eq!(err(&["1x"]), Some(ScriptError::Syntax(v("1x"))));
         assert_eq!(err(&["="]), Some(ScriptError::Syntax(v("="))));
         assert_eq!(err(&["+a", "n3"]), Some(ScriptError::NoAction));
+        // Syntax before the count of actions, in order, as s6.
+        assert_eq!(err(&["fx"]), Some(ScriptError::Syntax(v("fx"))));
+        assert_eq!(err(&["tT"]), Some(ScriptError::Syntax(v("tT"))));
+        assert_eq!(err(&["nx", "Tx"]), Some(ScriptError::Syntax(v("Tx"))));
+        assert_eq!(err(&["+(", "fx", "1"]), Some(ScriptError::Syntax(v("fx"))));
+        assert_eq!(err(&["x", "fx"]), Some(ScriptError::Unrecognized(v("x"))));
         assert_eq!(err(&["s8192", "l5000", "1"]), Some(ScriptError::Conflicts(v("l5000"))));
         // Only an `s` given before counts.
         assert!(err(&["l5000", "1"]).is_none());

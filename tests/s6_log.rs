@@ -140,6 +140,20 @@ fn outputs_and_script_errors_match_s6() {
         "-t 5 1",
         "-t 1",
         "R10 1",
+        // Syntax is checked in the first pass, before the count of
+        // actions (issue 20, item 17).
+        "fx",
+        "tT",
+        "tx",
+        "Tx",
+        "12",
+        "22",
+        "= fx",
+        "fx =",
+        "+( fx 1",
+        "nx fx",
+        "x fx",
+        "fx x",
     ];
     let mut refs = vec![];
     if let Some(r) = common::reference("s6-log") {
