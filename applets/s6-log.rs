@@ -2,8 +2,9 @@
 //! selects them, stamps them, and stores them in logdirs with automatic
 //! rotation, or sends them to stdout, stderr (alerts) or status files.
 //!
-//! Each read (up to `CHUNK` bytes) is cut into lines (split at the line
-//! limit), every line goes through the script into per-output buffers,
+//! Each read (up to `CHUNK` bytes with the unfinished line, as s6) is cut
+//! into lines (split at the line limit), every line goes through the
+//! script into per-output buffers,
 //! and the buffers are written before the next read: s6-log never holds
 //! more than one read's worth of lines (plus an unfinished line), so its
 //! memory is bounded, and a line is in `current` before more input is
@@ -29,8 +30,16 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "s6-log [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimit ] [ -t lastlinetimeout ] [ -- ] logging_script";
 
-/// Bytes asked of each read of stdin.
-const CHUNK: usize = 128 * 1024;
+/// At most this many bytes are read before they are written, the
+/// unfinished line included (s6's 8191-byte input buffer): what a kill -9
+/// can lose is one such read, as with s6.
+const CHUNK: usize = 8191;
+
+/// Bytes asked of a read while a long unfinished line fills the buffer.
+const MIN_READ: usize = 1024;
+
+/// The write-back of `current` is started every this many bytes.
+const ADVICE: u64 = 256 * 1024;
 
 /// A TAI64N stamp and its space.
 type Stamp = [u8; tai::STAMP_LEN + 1];
@@ -146,6 +155,8 @@ struct Logdir {
     cur: Option<OwnedFd>,
     /// Bytes in `current` on disk.
     size: u64,
+    /// Bytes of `current` whose write-back was started.
+    advised: u64,
     /// Whole lines (or the rest of one) waiting to be written.
     buf: Vec<u8>,
     n: u32,
@@ -470,6 +481,7 @@ impl Logdir {
             _lock: lock_fd,
             cur: None,
             size: 0,
+            advised: 0,
             buf: Vec::new(),
             n: c.n,
             s: c.s,
@@ -572,6 +584,7 @@ impl Logdir {
         )?;
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644))?;
         self.size = rustix::fs::fstat(&fd)?.st_size as u64;
+        self.advised = self.size;
         self.cur = Some(fd);
         Ok(())
     }
@@ -651,16 +664,21 @@ impl Logdir {
             Ok(()) => limit,
             Err((n, _)) => n,
         };
-        // Starts the write-back of what is written now (Linux: a
-        // "don't need" advice on dirty pages queues them for the disk), so
-        // the fsync of a rotation finds little left to wait for.
+        // Starts the write-back of what is written (Linux: a "don't
+        // need" advice on dirty pages queues them for the disk), so the
+        // fsync of a rotation finds little left to wait for; once per
+        // `ADVICE` bytes, not per small write.
         s6box::linux_like!(if {
-            let _ = rustix::fs::fadvise(
-                cur,
-                self.size,
-                std::num::NonZeroU64::new(written as u64),
-                rustix::fs::Advice::DontNeed,
-            );
+            let end = self.size + written as u64;
+            if end - self.advised >= ADVICE {
+                let _ = rustix::fs::fadvise(
+                    cur,
+                    self.advised,
+                    std::num::NonZeroU64::new(end - self.advised),
+                    rustix::fs::Advice::DontNeed,
+                );
+                self.advised = end;
+            }
         } else {});
         self.size += written as u64;
         self.buf.drain(..written);
@@ -1254,7 +1272,8 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
             }
         }
         if read_now && ready & 2 != 0 {
-            match rustix::io::read(stdin, &mut input) {
+            let want = CHUNK.saturating_sub(lines.partial.len()).max(MIN_READ);
+            match rustix::io::read(stdin, &mut input[..want]) {
                 Ok(0) => eof = true,
                 Ok(n) => {
                     lg.new_chunk();
