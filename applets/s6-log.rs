@@ -2,8 +2,9 @@
 //! selects them, stamps them, and stores them in logdirs with automatic
 //! rotation, or sends them to stdout, stderr (alerts) or status files.
 //!
-//! Each read (up to `CHUNK` bytes) is cut into lines (split at the line
-//! limit), every line goes through the script into per-output buffers,
+//! Each read (up to `CHUNK` bytes with the unfinished line, as s6) is cut
+//! into lines (split at the line limit), every line goes through the
+//! script into per-output buffers,
 //! and the buffers are written before the next read: s6-log never holds
 //! more than one read's worth of lines (plus an unfinished line), so its
 //! memory is bounded, and a line is in `current` before more input is
@@ -29,8 +30,16 @@ use std::time::{Duration, Instant};
 
 const USAGE: &str = "s6-log [ -d notif ] [ -q | -v ] [ -b ] [ -p ] [ -l linelimit ] [ -t lastlinetimeout ] [ -- ] logging_script";
 
-/// Bytes asked of each read of stdin.
-const CHUNK: usize = 128 * 1024;
+/// At most this many bytes are read before they are written, the
+/// unfinished line included (s6's 8191-byte input buffer): what a kill -9
+/// can lose is one such read, as with s6.
+const CHUNK: usize = 8191;
+
+/// Bytes asked of a read while a long unfinished line fills the buffer.
+const MIN_READ: usize = 1024;
+
+/// The write-back of `current` is started every this many bytes.
+const ADVICE: u64 = 256 * 1024;
 
 /// A TAI64N stamp and its space.
 type Stamp = [u8; tai::STAMP_LEN + 1];
@@ -124,9 +133,6 @@ struct Previous {
     /// The processor at work on it (none: not started yet, or to be
     /// retried).
     job: Option<Job>,
-    /// The moment its archive is named for, when found at start (when it
-    /// was written); none: when the archive is made.
-    at: Option<(i64, u32)>,
 }
 
 /// Where a logdir's rotation stands.
@@ -149,6 +155,8 @@ struct Logdir {
     cur: Option<OwnedFd>,
     /// Bytes in `current` on disk.
     size: u64,
+    /// Bytes of `current` whose write-back was started.
+    advised: u64,
     /// Whole lines (or the rest of one) waiting to be written.
     buf: Vec<u8>,
     n: u32,
@@ -251,15 +259,21 @@ fn parse(args: Argv, script: &mut Script) -> Result<(), ScriptError> {
     let mut s_given = false;
     let unrecognized = ScriptError::Unrecognized;
     let syntax = ScriptError::Syntax;
-    // First pass, as s6: only the first characters, and the count of
-    // actions; then the full reading.
+    // First pass, as s6: the first characters, the directives that take
+    // no value (or need one: `=`), and the count of actions; then the
+    // full reading (values, regexes).
     let mut actions = 0;
     for arg in args.iter() {
-        match arg.as_bytes().first() {
-            Some(b'+' | b'-' | b'f' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
-            | Some(b'p' | b'!' | b'?' | b't' | b'T') => {}
-            Some(b'1' | b'2' | b'=' | b'/' | b'.') => actions += 1,
-            _ => return Err(unrecognized(arg.as_bytes())),
+        let d = arg.as_bytes();
+        match d.first() {
+            Some(b'+' | b'-' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
+            | Some(b'p' | b'!' | b'?') => {}
+            Some(b'f' | b't' | b'T') if d.len() == 1 => {}
+            Some(b'1' | b'2') if d.len() == 1 => actions += 1,
+            Some(b'=') if d.len() > 1 => actions += 1,
+            Some(b'/' | b'.') => actions += 1,
+            Some(b'f' | b't' | b'T' | b'1' | b'2' | b'=') => return Err(syntax(d)),
+            _ => return Err(unrecognized(d)),
         }
     }
     if actions == 0 {
@@ -362,25 +376,47 @@ fn unlink_at(dir: BorrowedFd, name: &CStr) -> Result<(), Errno> {
     }
 }
 
-/// `archive_name(dir, suffix, at)`: `@TAI64N.s` or `.u` for the moment
-/// `at` (Unix seconds and nanoseconds; now if `None`), not yet taken in
-/// `dir` (a taken name moves on by a nanosecond).
-fn archive_name(dir: BorrowedFd, suffix: u8, at: Option<(i64, u32)>) -> Vec<u8> {
-    let (secs, mut nanos) = at.unwrap_or_else(tai::now);
-    let label = tai::label_of_unix(secs);
-    loop {
-        let mut name = Vec::with_capacity(28);
-        name.extend_from_slice(&tai::encode(label, nanos));
-        name.push(b'.');
-        name.push(suffix);
-        name.push(0);
-        let c = CStr::from_bytes_with_nul(&name).unwrap_or(c"@");
-        if stat_at(dir, c).is_none() {
-            name.pop();
-            return name;
+/// `archives(dir)`: the names of the archives in `dir`, oldest first.
+fn archives(dir: BorrowedFd) -> Vec<Vec<u8>> {
+    let mut names: Vec<Vec<u8>> = Vec::new();
+    if let Ok(entries) = rustix::fs::Dir::read_from(dir) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_bytes();
+            if is_archive(n) {
+                names.push(n.to_vec());
+            }
         }
-        nanos = (nanos + 1) % 1_000_000_000;
     }
+    names.sort();
+    names
+}
+
+/// `archive_name(dir, suffix)`: `@TAI64N.s` or `.u` for now, or, if an
+/// archive of `dir` is named for now or later (a clock set back), for a
+/// nanosecond after the newest: archive names always increase, so name
+/// order is the order of the lines.
+fn archive_name(dir: BorrowedFd, suffix: u8) -> Vec<u8> {
+    next_name(tai::now(), archives(dir).last().map(Vec::as_slice), suffix)
+}
+
+/// `next_name(now, newest, suffix)`: the archive name for `now` (Unix
+/// seconds and nanoseconds), after `newest`.
+fn next_name(now: (i64, u32), newest: Option<&[u8]>, suffix: u8) -> Vec<u8> {
+    let mut stamp = tai::encode(tai::label_of_unix(now.0), now.1);
+    if let Some(last) = newest.and_then(|n| n.get(..tai::STAMP_LEN))
+        && stamp[..] <= *last
+        && let Some((label, nanos)) = tai::decode(last)
+    {
+        stamp = if nanos >= 999_999_999 {
+            tai::encode(label + 1, 0)
+        } else {
+            tai::encode(label, nanos + 1)
+        };
+    }
+    let mut name = stamp.to_vec();
+    name.push(b'.');
+    name.push(suffix);
+    name
 }
 
 fn rename_at(dir: BorrowedFd, from: &CStr, to: &[u8]) -> Result<(), Errno> {
@@ -388,8 +424,26 @@ fn rename_at(dir: BorrowedFd, from: &CStr, to: &[u8]) -> Result<(), Errno> {
     rustix::fs::renameat(dir, from, dir, cstr(&mut t))
 }
 
+/// `open_at(dir, name, flags)`: a regular file of the logdir, never
+/// through a symbolic link nor a file linked elsewhere (a logdir others
+/// can write cannot lead s6-log to act on another file).
 fn open_at(dir: BorrowedFd, name: &CStr, flags: OFlags) -> Result<OwnedFd, Errno> {
-    rustix::fs::openat(dir, name, flags | OFlags::CLOEXEC, Mode::from_raw_mode(0o644))
+    s6box::fd::open_own_at(dir, name, flags, 0o644, rustix::fs::FileType::RegularFile)
+}
+
+/// `create_at(dir, name)`: `name` made anew, empty (whatever had the name
+/// goes first: nothing is truncated or written through it).
+fn create_at(dir: BorrowedFd, name: &CStr) -> Result<OwnedFd, Errno> {
+    unlink_at(dir, name)?;
+    open_at(dir, name, OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL)
+}
+
+/// `finalise_at(dir, name)`: gives the file `name` mode 0744 through a
+/// descriptor (a symbolic link is left alone).
+fn finalise_at(dir: BorrowedFd, name: &CStr) {
+    if let Ok(fd) = open_at(dir, name, OFlags::RDONLY) {
+        let _ = rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o744));
+    }
 }
 
 fn is_archive(name: &[u8]) -> bool {
@@ -427,6 +481,7 @@ impl Logdir {
             _lock: lock_fd,
             cur: None,
             size: 0,
+            advised: 0,
             buf: Vec::new(),
             n: c.n,
             s: c.s,
@@ -455,49 +510,65 @@ impl Logdir {
                 unlink_at(d, name).map_err(|e| (&b"unlink"[..], e))?;
             }
         }
-        let has_previous = stat_at(d, c"previous").is_some();
+        let has_previous = match stat_at(d, c"previous") {
+            Some(st) if rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() => true,
+            Some(_) => {
+                // Not a file s6-log made (a link planted in a logdir
+                // others can write): it goes, unread.
+                unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
+                false
+            }
+            None => false,
+        };
         if stat_at(d, c"processed").is_some() && !has_previous {
             // The processor had finished and `previous` was gone: only the
             // renames were left.
-            archive_processed(d, None)?;
+            archive_processed(d)?;
         } else {
             unlink_at(d, c"processed").map_err(|e| (&b"unlink processed"[..], e))?;
             unlink_at(d, c"newstate").map_err(|e| (&b"unlink newstate"[..], e))?;
         }
-        if has_previous {
-            if self.processor.is_some() {
-                // Its archive is named for when it was rotated, so it
-                // sorts before the `.u` made of `current` just below.
-                #[allow(clippy::useless_conversion)]
-                let at = stat_at(d, c"previous")
-                    .map(|st| (i64::from(st.st_mtime), st.st_mtime_nsec as u32));
-                self.rot.previous = Some(Previous { job: None, at });
-            } else {
-                let _ = rustix::fs::chmodat(
-                    d,
-                    c"previous",
-                    Mode::from_raw_mode(0o744),
-                    AtFlags::empty(),
-                );
-                let name = archive_name(d, b's', None);
-                rename_at(d, c"previous", &name).map_err(|e| (&b"rename previous"[..], e))?;
+        // With a processor, a `previous` found here is processed again,
+        // and its archive, named when that is done, must sort before
+        // the lines of `current`: `current` then goes on (its cut last
+        // line removed) instead of becoming a `.u` now.
+        let pending = has_previous && self.processor.is_some();
+        if pending {
+            self.rot.previous = Some(Previous { job: None });
+        } else if has_previous {
+            finalise_at(d, c"previous");
+            let name = archive_name(d, b's');
+            rename_at(d, c"previous", &name).map_err(|e| (&b"rename previous"[..], e))?;
+        }
+        if let Some(st) = stat_at(d, c"current") {
+            if !rustix::fs::FileType::from_raw_mode(st.st_mode).is_file() {
+                // Not a file s6-log made: it goes (2.15 archives it).
+                unlink_at(d, c"current").map_err(|e| (&b"unlink current"[..], e))?;
+            } else if st.st_nlink > 1 {
+                // Linked to an archive already (s6 archives by link and
+                // unlink): only the name goes.
+                unlink_at(d, c"current").map_err(|e| (&b"unlink current"[..], e))?;
+            } else if st.st_mode & 0o100 == 0 {
+                // Not finalised: the writer died. Its last line may be
+                // cut (a write interrupted by SIGKILL): that part goes,
+                // so every line of the archive is whole. An empty one is
+                // removed, not archived (as s6): empty `.u` archives
+                // would count against `n` and evict real ones.
+                let fd = open_at(d, c"current", OFlags::RDWR)
+                    .map_err(|e| (&b"open current"[..], e))?;
+                let size = truncate_partial(fd.as_fd(), st.st_size as u64)
+                    .map_err(|e| (&b"truncate current"[..], e))?;
+                let _ = rustix::fs::fsync(&fd);
+                if size == 0 {
+                    unlink_at(d, c"current").map_err(|e| (&b"unlink current"[..], e))?;
+                } else if !pending {
+                    let name = archive_name(d, b'u');
+                    rename_at(d, c"current", &name).map_err(|e| (&b"rename current"[..], e))?;
+                }
             }
         }
-        if let Some(st) = stat_at(d, c"current")
-            && st.st_mode & 0o100 == 0
-        {
-            // Not finalised: the writer died. Its last line may be cut
-            // (a write interrupted by SIGKILL): that part goes, so
-            // every line of the archive is whole.
-            let fd = open_at(d, c"current", OFlags::RDWR).map_err(|e| (&b"open current"[..], e))?;
-            truncate_partial(fd.as_fd(), st.st_size as u64)
-                .map_err(|e| (&b"truncate current"[..], e))?;
-            let _ = rustix::fs::fsync(&fd);
-            let name = archive_name(d, b'u', None);
-            rename_at(d, c"current", &name).map_err(|e| (&b"rename current"[..], e))?;
-        }
         if stat_at(d, c"state").is_none() {
-            open_at(d, c"state", OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC)
+            open_at(d, c"state", OFlags::WRONLY | OFlags::CREATE)
                 .map_err(|e| (&b"create state"[..], e))?;
         }
         self.open_current().map_err(|e| (&b"open current"[..], e))?;
@@ -513,20 +584,15 @@ impl Logdir {
         )?;
         rustix::fs::fchmod(&fd, Mode::from_raw_mode(0o644))?;
         self.size = rustix::fs::fstat(&fd)?.st_size as u64;
+        self.advised = self.size;
         self.cur = Some(fd);
         Ok(())
     }
 
     /// Deletes the oldest archives beyond `n` files or `S` bytes.
     fn cleanup(&mut self) {
-        let Ok(rd) = std::fs::read_dir(OsStr::from_bytes(&self.path)) else { return };
-        let mut names: Vec<Vec<u8>> = rd
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().as_bytes().to_vec())
-            .filter(|n| is_archive(n))
-            .collect();
-        names.sort();
         let d = self.dir.as_fd();
+        let names = archives(d);
         let mut sizes: Vec<u64> = Vec::new();
         if self.total > 0 {
             for n in &names {
@@ -598,16 +664,21 @@ impl Logdir {
             Ok(()) => limit,
             Err((n, _)) => n,
         };
-        // Starts the write-back of what is written now (Linux: a
-        // "don't need" advice on dirty pages queues them for the disk), so
-        // the fsync of a rotation finds little left to wait for.
+        // Starts the write-back of what is written (Linux: a "don't
+        // need" advice on dirty pages queues them for the disk), so the
+        // fsync of a rotation finds little left to wait for; once per
+        // `ADVICE` bytes, not per small write.
         s6box::linux_like!(if {
-            let _ = rustix::fs::fadvise(
-                cur,
-                self.size,
-                std::num::NonZeroU64::new(written as u64),
-                rustix::fs::Advice::DontNeed,
-            );
+            let end = self.size + written as u64;
+            if end - self.advised >= ADVICE {
+                let _ = rustix::fs::fadvise(
+                    cur,
+                    self.advised,
+                    std::num::NonZeroU64::new(end - self.advised),
+                    rustix::fs::Advice::DontNeed,
+                );
+                self.advised = end;
+            }
         } else {});
         self.size += written as u64;
         self.buf.drain(..written);
@@ -687,9 +758,9 @@ impl Logdir {
             if let Err(e) = rustix::fs::renameat(d, c"current", d, c"previous") {
                 return self.fail(b"rename current to previous", e);
             }
-            self.rot.previous = Some(Previous { job: None, at: None });
+            self.rot.previous = Some(Previous { job: None });
         } else {
-            let name = archive_name(d, b's', None);
+            let name = archive_name(d, b's');
             if let Err(e) = rename_at(d, c"current", &name) {
                 return self.fail(b"rename current", e);
             }
@@ -724,12 +795,11 @@ impl Logdir {
             let input =
                 open_at(d, c"previous", OFlags::RDONLY).map_err(|e| (&b"open previous"[..], e))?;
             let processed =
-                open_at(d, c"processed", OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC)
-                    .map_err(|e| (&b"open processed"[..], e))?;
+                create_at(d, c"processed").map_err(|e| (&b"open processed"[..], e))?;
             let state = open_at(d, c"state", OFlags::RDONLY | OFlags::CREATE)
                 .map_err(|e| (&b"open state"[..], e))?;
-            let newstate = open_at(d, c"newstate", OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC)
-                .map_err(|e| (&b"open newstate"[..], e))?;
+            let newstate =
+                create_at(d, c"newstate").map_err(|e| (&b"open newstate"[..], e))?;
             let argv = match &p {
                 Processor::Execline(s) => OwnedArgv::new([
                     OsStr::new("execlineb"),
@@ -774,13 +844,12 @@ impl Logdir {
             return;
         }
         let d = self.dir.as_fd();
-        let at = self.rot.previous.as_ref().and_then(|p| p.at);
         let r = (|| -> Result<(), (&'static [u8], Errno)> {
             rustix::fs::fsync(&job.processed).map_err(|e| (&b"fsync processed"[..], e))?;
             rustix::fs::fsync(&job.newstate).map_err(|e| (&b"fsync newstate"[..], e))?;
             rustix::fs::fchmod(&job.processed, Mode::from_raw_mode(0o744))
                 .map_err(|e| (&b"chmod processed"[..], e))?;
-            archive_processed(d, at)
+            archive_processed(d)
         })();
         match r {
             Ok(()) => {
@@ -800,9 +869,8 @@ impl Logdir {
         {
             let d = self.dir.as_fd();
             if stat_at(d, c"previous").is_none() && stat_at(d, c"processed").is_some() {
-                let at = p.at;
                 // A failure after `previous` went: finish the renames.
-                match archive_processed(d, at) {
+                match archive_processed(d) {
                     Ok(()) => {
                         self.rot.previous = None;
                         self.cleanup();
@@ -831,28 +899,26 @@ impl Logdir {
     }
 }
 
-/// `archive_processed(dir, at)`: the end of a processor's run, once
+/// `archive_processed(dir)`: the end of a processor's run, once
 /// `processed` and `newstate` are complete: `previous` goes, `newstate`
 /// becomes `state`, `processed` (finalised, 0744) becomes the archive
-/// `@TAI64N.s` named for `at` (now if `None`). A step an interrupted run
+/// `@TAI64N.s` (after every other archive). A step an interrupted run
 /// already did is skipped, so the same sequence finishes a run cut short
 /// (at start, or at a retry).
-fn archive_processed(d: BorrowedFd, at: Option<(i64, u32)>) -> Result<(), (&'static [u8], Errno)> {
+fn archive_processed(d: BorrowedFd) -> Result<(), (&'static [u8], Errno)> {
     unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
     match rustix::fs::renameat(d, c"newstate", d, c"state") {
         Ok(()) | Err(Errno::NOENT) => {}
         Err(e) => return Err((&b"rename newstate"[..], e)),
     }
-    let _ = rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
-    let name = archive_name(d, b's', at);
+    finalise_at(d, c"processed");
+    let name = archive_name(d, b's');
     rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))
 }
 
-/// `truncate_partial(fd, size)`: cuts a file after its last newline.
-fn truncate_partial(fd: BorrowedFd, size: u64) -> Result<(), Errno> {
-    if size == 0 {
-        return Ok(());
-    }
+/// `truncate_partial(fd, size)`: cuts a file after its last newline;
+/// returns the size kept.
+fn truncate_partial(fd: BorrowedFd, size: u64) -> Result<u64, Errno> {
     let mut buf = vec![0u8; 4096];
     let mut end = size;
     while end > 0 {
@@ -860,18 +926,21 @@ fn truncate_partial(fd: BorrowedFd, size: u64) -> Result<(), Errno> {
         let len = (end - start) as usize;
         let n = rustix::io::pread(fd, &mut buf[..len], start)?;
         if n < len {
-            return Ok(());
+            return Ok(size);
         }
         if let Some(i) = buf[..len].iter().rposition(|&c| c == b'\n') {
             let keep = start + i as u64 + 1;
             if keep != size {
                 rustix::fs::ftruncate(fd, keep)?;
             }
-            return Ok(());
+            return Ok(keep);
         }
         end = start;
     }
-    rustix::fs::ftruncate(fd, 0)
+    if size > 0 {
+        rustix::fs::ftruncate(fd, 0)?;
+    }
+    Ok(0)
 }
 
 impl Logger {
@@ -1203,7 +1272,8 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
             }
         }
         if read_now && ready & 2 != 0 {
-            match rustix::io::read(stdin, &mut input) {
+            let want = CHUNK.saturating_sub(lines.partial.len()).max(MIN_READ);
+            match rustix::io::read(stdin, &mut input[..want]) {
                 Ok(0) => eof = true,
                 Ok(n) => {
                     lg.new_chunk();
@@ -1356,6 +1426,12 @@ mod tests {
         assert_eq!(err(&["1x"]), Some(ScriptError::Syntax(v("1x"))));
         assert_eq!(err(&["="]), Some(ScriptError::Syntax(v("="))));
         assert_eq!(err(&["+a", "n3"]), Some(ScriptError::NoAction));
+        // Syntax before the count of actions, in order, as s6.
+        assert_eq!(err(&["fx"]), Some(ScriptError::Syntax(v("fx"))));
+        assert_eq!(err(&["tT"]), Some(ScriptError::Syntax(v("tT"))));
+        assert_eq!(err(&["nx", "Tx"]), Some(ScriptError::Syntax(v("Tx"))));
+        assert_eq!(err(&["+(", "fx", "1"]), Some(ScriptError::Syntax(v("fx"))));
+        assert_eq!(err(&["x", "fx"]), Some(ScriptError::Unrecognized(v("x"))));
         assert_eq!(err(&["s8192", "l5000", "1"]), Some(ScriptError::Conflicts(v("l5000"))));
         // Only an `s` given before counts.
         assert!(err(&["l5000", "1"]).is_none());
@@ -1395,18 +1471,16 @@ mod tests {
 
     #[test]
     fn archive_names() {
-        let path = std::env::temp_dir().join(format!("s6-log-archive-{}", std::process::id()));
-        std::fs::create_dir_all(&path).unwrap();
-        let dir = std::fs::File::open(&path).unwrap();
-        let d = dir.as_fd();
-        let first = archive_name(d, b's', Some((0, 0)));
+        let first = next_name((0, 0), None, b's');
         assert_eq!(first, b"@400000000000000a00000000.s");
         assert!(is_archive(&first));
-        std::fs::write(path.join(OsStr::from_bytes(&first)), b"").unwrap();
-        // A taken name moves on by a nanosecond.
-        assert_eq!(archive_name(d, b's', Some((0, 0))), b"@400000000000000a00000001.s");
-        assert_eq!(archive_name(d, b'u', Some((0, 0))), b"@400000000000000a00000000.u");
-        std::fs::remove_dir_all(&path).unwrap();
+        // Named for now, unless an archive is named for now or later: a
+        // nanosecond after it, whatever its suffix.
+        assert_eq!(next_name((0, 0), Some(&first), b's'), b"@400000000000000a00000001.s");
+        assert_eq!(next_name((0, 0), Some(&first), b'u'), b"@400000000000000a00000001.u");
+        assert_eq!(next_name((5, 0), Some(&first), b's'), b"@400000000000000f00000000.s");
+        let late = b"@400000000000000f3b9ac9ff.u";
+        assert_eq!(next_name((0, 0), Some(late), b's'), b"@400000000000001000000000.s");
         assert!(!is_archive(b"@400000000000000a00000000.x"));
         assert!(!is_archive(b"current"));
         assert!(!is_archive(b"@40000000000000g000000000.s"));

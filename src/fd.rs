@@ -125,6 +125,50 @@ pub fn mkfifo(path: &std::ffi::OsStr, mode: u32) -> Result<(), Errno> {
     Ok(())
 }
 
+/// `mkfifo_at(dir, name, mode)`: creates the fifo `name` in the directory
+/// open on `dir` (mode less the umask), as mkfifoat(3).
+pub fn mkfifo_at(dir: impl AsFd, name: &std::ffi::OsStr, mode: u32) -> Result<(), Errno> {
+    let name = std::ffi::CString::new(std::os::unix::ffi::OsStrExt::as_bytes(name))
+        .map_err(|_| Errno::INVAL)?;
+    let dir = dir.as_fd();
+    // SAFETY: `name` is NUL-terminated and outlives the call; `dir` is a
+    // descriptor borrowed for the call.
+    if unsafe { libc::mkfifoat(dir.as_raw_fd(), name.as_ptr(), mode as libc::mode_t) } < 0 {
+        return Err(crate::msg::errno());
+    }
+    Ok(())
+}
+
+/// `open_own_at(dir, name, flags, mode, kind)`: opens `name` in the directory
+/// open on `dir` without following a symbolic link (and without blocking
+/// on a fifo), for a program that must not be led to act on another file
+/// by whoever can write that directory: the file must be of type `kind`
+/// and not linked elsewhere (one link), or `Errno::LOOP` (a symbolic
+/// link), `Errno::INVAL` (another type), `Errno::MLINK`.
+pub fn open_own_at(
+    dir: impl AsFd,
+    name: impl rustix::path::Arg,
+    flags: OFlags,
+    mode: u32,
+    kind: rustix::fs::FileType,
+) -> Result<OwnedFd, Errno> {
+    let all = flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let fd = rustix::fs::openat(dir, name, all, Mode::from_raw_mode(mode as _))?;
+    let st = rustix::fs::fstat(&fd)?;
+    if rustix::fs::FileType::from_raw_mode(st.st_mode) != kind {
+        return Err(Errno::INVAL);
+    }
+    if st.st_nlink > 1 {
+        return Err(Errno::MLINK);
+    }
+    if !flags.contains(OFlags::NONBLOCK) {
+        // Back to blocking I/O, as asked (a regular file ignores it).
+        let fl = rustix::fs::fcntl_getfl(&fd)?;
+        rustix::fs::fcntl_setfl(&fd, fl - OFlags::NONBLOCK)?;
+    }
+    Ok(fd)
+}
+
 /// `datasync(fd)`: flushes a file's data to its device (fdatasync, or
 /// fsync where the system has no fdatasync).
 pub fn datasync(fd: impl rustix::fd::AsFd) -> Result<(), Errno> {

@@ -8,14 +8,20 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 
 /// `replace(path, data)`: writes `data` to `path.new` (mode 0666 less the
-/// umask), then renames it over `path`. The temporary file is removed if
-/// anything fails.
+/// umask), then renames it over `path`. The temporary file is made anew
+/// (whatever had its name is removed first, never truncated or written
+/// through: a directory others can write cannot redirect the write), and
+/// removed if anything fails.
 pub fn replace(path: &OsStr, data: &[u8]) -> Result<(), Errno> {
     let mut tmp = Vec::with_capacity(path.len() + 4);
     tmp.extend_from_slice(path.as_bytes());
     tmp.extend_from_slice(b".new");
     let tmp = OsStr::from_bytes(&tmp);
-    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::TRUNC | OFlags::CLOEXEC;
+    match rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(e),
+    }
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let fd = rustix::fs::open(tmp, flags, Mode::from_raw_mode(0o666))?;
     let r = crate::io::write_all(&fd, data).and_then(|()| rustix::fs::rename(tmp, path));
     drop(fd);

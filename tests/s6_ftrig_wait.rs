@@ -449,3 +449,75 @@ fn sigpipe_as_the_reference() {
     let bin = r.parent().unwrap().to_path_buf();
     assert_eq!(sigpipe(&|p| Command::new(bin.join(p)), "ftrig-pipe-ref"), ours);
 }
+
+/// Issue 20, item 1: a listener never changes a mode by name (a fifodir
+/// others can write could swap the name for a link to any file): run
+/// under a filter that refuses chmod/chown by name, with umask 077, it
+/// still listens, on a fifo of mode 0622.
+#[test]
+fn listener_sets_modes_only_through_descriptors() {
+    let t = Tmp::new("ftrig-nochmod");
+    let dir = t.0.join("fd");
+    mkfifodir(&dir);
+    let mut c = cmd("s6-ftrig-wait");
+    c.args(["-t", "20000"]).arg(&dir).arg("x");
+    if !common::seccomp::deny_by_name(&mut c) {
+        return;
+    }
+    let w = spawn(&mut c);
+    common::poll(Duration::from_secs(10), "listener fifo or exit", || {
+        (common::fifodir_subscribers(&dir) >= 1 || common::state(w.pid()) == Some('Z'))
+            .then_some(())
+    });
+    let f = fifos(&dir);
+    assert!(f.len() == 1 && f[0].starts_with("ftrig1:"), "{f:?}");
+    assert_eq!(mode(&dir.join(&f[0])), 0o622);
+    let out = run(cmd("s6-ftrig-notify").arg(&dir).arg("x"));
+    assert_eq!(code(&out), 0);
+    let out = w.output();
+    assert_eq!(
+        (out.status.code(), text(&out.stdout)),
+        (Some(0), "x\n".into()),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Issue 20, item 1, the attack itself: in a fifodir anyone may write
+/// (no sticky bit), `nobody` swaps every listener fifo it sees for a
+/// symbolic link to a file of root's while root's listeners come and go;
+/// the file's mode and content never change.
+#[test]
+fn hostile_fifodir_cannot_redirect_a_listener() {
+    let t = Tmp::new("ftrig-hostile");
+    let dir = t.0.join("fd");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+    std::fs::set_permissions(&t.0, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let target = t.0.join("shadow");
+    std::fs::write(&target, "secret\n").unwrap();
+    std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+    // The attacker: bounded in time (5 s), killed at the end anyway.
+    let script = r#"end=$(( $(date +%s) + 5 ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  for f in "$D"/.ftrig1:* "$D"/ftrig1:*; do
+    [ -p "$f" ] && ln -sfn "$T" "$f" 2>/dev/null
+  done
+done"#;
+    let mut a = Command::new("sh");
+    a.args(["-c", script]).env("D", &dir).env("T", &target);
+    let (uid, gid) = common::NOBODY;
+    common::as_user(&mut a, uid, gid);
+    let attacker = spawn(&mut a);
+    let start = std::time::Instant::now();
+    let mut runs = 0;
+    while start.elapsed() < Duration::from_secs(3) {
+        // Times out (99), or fails on a swapped fifo (111): either way.
+        run(cmd("s6-ftrig-wait").args(["-t", "1"]).arg(&dir).arg("x"));
+        runs += 1;
+    }
+    drop(attacker);
+    let st = std::fs::metadata(&target).unwrap();
+    assert_eq!(st.permissions().mode() & 0o7777, 0o600, "after {runs} listeners");
+    assert_eq!(std::fs::read(&target).unwrap(), b"secret\n");
+}

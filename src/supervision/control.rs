@@ -118,11 +118,17 @@ pub fn send_to(dir: &OsStr, sub: &str, bytes: &[u8]) -> Result<(), SendError> {
 }
 
 /// `send(path, bytes)`: the client side: writes `bytes` in one write to
-/// the fifo at `path`. `Errno::NXIO`: nobody listens; `Errno::NOENT`: no
-/// fifo.
+/// the fifo at `path`. `Errno::NXIO`: nobody listens (also when `path` is
+/// not a fifo: a regular file planted there, or reached through a link,
+/// is never written to); `Errno::NOENT`: no fifo.
 pub fn send(path: &OsStr, bytes: &[u8]) -> Result<(), Errno> {
     let fd =
         rustix::fs::open(path, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())?;
+    if !rustix::fs::fstat(&fd)
+        .is_ok_and(|st| rustix::fs::FileType::from_raw_mode(st.st_mode).is_fifo())
+    {
+        return Err(Errno::NXIO);
+    }
     crate::sig::no_sigpipe(|| {
         loop {
             return match rustix::io::write(&fd, bytes) {
@@ -133,4 +139,29 @@ pub fn send(path: &OsStr, bytes: &[u8]) -> Result<(), Errno> {
             };
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_writes_only_to_a_fifo() {
+        let dir = std::env::temp_dir().join(format!("s6box-control-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let file = dir.join("file");
+        std::fs::write(&file, b"secret\n").unwrap();
+        let link = dir.join("control");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        assert_eq!(send(link.as_os_str(), b"u"), Err(Errno::NXIO));
+        assert_eq!(send(file.as_os_str(), b"u"), Err(Errno::NXIO));
+        assert_eq!(std::fs::read(&file).unwrap(), b"secret\n");
+        let fifo = dir.join("fifo");
+        let (rd, _wr) = serve(fifo.as_os_str()).unwrap();
+        send(fifo.as_os_str(), b"ud").unwrap();
+        let mut buf = [0u8; 8];
+        assert_eq!(read(&rd, &mut buf).unwrap(), b"ud");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

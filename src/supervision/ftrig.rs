@@ -10,6 +10,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{AtFlags, Mode, OFlags};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 /// Every listener fifo's name starts with this.
 pub const PREFIX: &[u8] = b"ftrig1:@";
@@ -64,8 +65,9 @@ fn unlink(path: &OsStr) {
 /// `open_writer(path)`: the listener fifo at `path` opened write-only and
 /// non-blocking; `None` if it is stale (no reader: removed) or unusable.
 fn open_writer(path: &OsStr) -> Option<OwnedFd> {
-    match rustix::fs::open(path, OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-    {
+    // A symbolic link planted under a listener's name is not followed.
+    let flags = OFlags::WRONLY | OFlags::NONBLOCK | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    match rustix::fs::open(path, flags, Mode::empty()) {
         Ok(fd) => Some(fd),
         Err(Errno::NXIO) => {
             unlink(path);
@@ -117,17 +119,22 @@ pub fn make_dir(path: &OsStr, gid: Option<u32>) -> Result<(), Errno> {
 }
 
 /// `set_mode(path, gid)`: gives an existing fifodir the public or group
-/// mode and owner group, as `make_dir` would have.
+/// mode and owner group, as `make_dir` would have, through a descriptor
+/// of the directory (never by name: what is changed is what was opened).
 pub fn set_mode(path: &OsStr, gid: Option<u32>) -> Result<(), Errno> {
+    let fd = rustix::fs::open(
+        path,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?;
     let mode = match gid {
         Some(g) => {
-            let gid = rustix::fs::Gid::from_raw(g);
-            rustix::fs::chown(path, None, Some(gid))?;
+            rustix::fs::fchown(&fd, None, Some(rustix::fs::Gid::from_raw(g)))?;
             GROUP_MODE
         }
         None => PUBLIC_MODE,
     };
-    rustix::fs::chmod(path, Mode::from_raw_mode(mode as _))
+    rustix::fs::fchmod(&fd, Mode::from_raw_mode(mode as _))
 }
 
 /// A subscription: this process's fifo in a fifodir, and the event bytes
@@ -163,7 +170,17 @@ fn random_tail() -> [u8; 6] {
 impl Listener {
     /// `subscribe(dir)`: makes a listener fifo in the fifodir `dir` (mode
     /// 0622, made under a dot-name then renamed into place) and opens it.
+    /// Whoever can write the fifodir cannot lead it to act on another
+    /// file: the fifo is made and renamed relative to the directory's
+    /// descriptor, opened without following links, checked (a fifo of
+    /// ours, one link, the same for both ends), and its mode set through
+    /// the descriptor, never by name.
     pub fn subscribe(dir: &OsStr) -> Result<Listener, Errno> {
+        let dirfd = rustix::fs::open(
+            dir,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?;
         let mut name = Vec::with_capacity(NAME_LEN + 1);
         name.push(b'.');
         name.extend_from_slice(PREFIX);
@@ -171,28 +188,35 @@ impl Listener {
         crate::fmt::push_hex(&mut name, &t.pack());
         name.push(b':');
         name.extend_from_slice(&random_tail());
-        let tmp = crate::path::join(dir, &name);
-        let path = crate::path::join(dir, &name[1..]);
-        crate::fd::mkfifo(&tmp, 0o622)?;
+        let tmp = OsStr::from_bytes(&name);
+        let fin = OsStr::from_bytes(&name[1..]);
+        crate::fd::mkfifo_at(&dirfd, tmp, 0o600)?;
         let opened = (|| {
-            rustix::fs::chmod(&tmp, Mode::from_raw_mode(0o622))?;
-            let rd = rustix::fs::open(
-                &tmp,
-                OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?;
-            let wr = rustix::fs::open(
-                &tmp,
-                OFlags::WRONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
-                Mode::empty(),
-            )?;
-            rustix::fs::rename(&tmp, &path)?;
+            let fifo = rustix::fs::FileType::Fifo;
+            let open = |flags| crate::fd::open_own_at(&dirfd, tmp, flags, 0, fifo);
+            let rd = open(OFlags::RDONLY | OFlags::NONBLOCK)?;
+            let st = rustix::fs::fstat(&rd)?;
+            if st.st_uid != rustix::process::geteuid().as_raw() {
+                return Err(Errno::PERM);
+            }
+            rustix::fs::fchmod(&rd, Mode::from_raw_mode(0o622))?;
+            let wr = open(OFlags::WRONLY | OFlags::NONBLOCK)?;
+            let st2 = rustix::fs::fstat(&wr)?;
+            if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino) {
+                return Err(Errno::PERM);
+            }
+            rustix::fs::renameat(&dirfd, tmp, &dirfd, fin)?;
             Ok((rd, wr))
         })();
         match opened {
-            Ok((rd, wr)) => Ok(Listener { path, rd, _wr: wr, got: Vec::new() }),
+            Ok((rd, wr)) => Ok(Listener {
+                path: crate::path::join(dir, &name[1..]),
+                rd,
+                _wr: wr,
+                got: Vec::new(),
+            }),
             Err(e) => {
-                unlink(&tmp);
+                let _ = rustix::fs::unlinkat(&dirfd, tmp, AtFlags::empty());
                 Err(e)
             }
         }

@@ -4,10 +4,12 @@
 //! sleeps, temporary directories and scripts, the references
 //! (Debian's s6, upstream 2.15, s6-rc) for comparisons, processes seen
 //! through /proc (`proc`), and service directories with their
-//! supervisors (`sv`), and the timestamp filters' sessions (`tai`).
+//! supervisors (`sv`), the timestamp filters' sessions (`tai`), and a
+//! child that may not chmod or chown by name (`seccomp`).
 #![allow(dead_code)]
 
 pub mod proc;
+pub mod seccomp;
 pub mod sv;
 pub mod tai;
 pub use proc::*;
