@@ -250,7 +250,6 @@ fn svscanctl_without_control_as_the_reference() {
             111,
             "s6-svscanctl: fatal: unable to control : No such file or directory\n".to_string(),
         ),
-        ("reg", 0, String::new()),
     ];
     for (d, rc, err) in cases {
         for opts in [&["-a"][..], &[]] {
@@ -266,6 +265,29 @@ fn svscanctl_without_control_as_the_reference() {
                     "2.15 {args:?}"
                 );
             }
+        }
+    }
+    // A regular file planted as `control`: 2.15 writes the command into it
+    // and exits 0; s6box writes only to a fifo (beyond s6: root never
+    // writes into a file someone planted), so nothing listens there.
+    // Without a command, both only look, and succeed.
+    for (opts, rc, err) in [
+        (
+            &["-a"][..],
+            100,
+            "s6-svscanctl: fatal: unable to control reg: supervisor not listening\n",
+        ),
+        (&[][..], 0, ""),
+    ] {
+        let mut args = opts.to_vec();
+        args.push("reg");
+        let ours = run(cmd("s6-svscanctl").current_dir(&t.0).args(&args));
+        assert_eq!((code(&ours), text(&ours.stderr)), (rc, err.to_string()), "{args:?}");
+        assert_eq!(fs::read(t.join("reg/.s6-svscan/control")).unwrap(), b"", "{args:?}");
+        if let Some(r) = reference("s6-svscanctl") {
+            let theirs = run(Command::new(r).current_dir(&t.0).args(&args));
+            assert_eq!((code(&theirs), text(&theirs.stderr)), (0, String::new()), "2.15 {args:?}");
+            fs::write(t.join("reg/.s6-svscan/control"), "").unwrap();
         }
     }
 }
