@@ -30,36 +30,6 @@ pub fn bin() -> PathBuf {
     }
 }
 
-/// `emulated()`: whether the binary under test is for another machine
-/// than the tests (`S6BOX_BIN` of another architecture: it runs in
-/// qemu-user), so that a test of process internals the emulator does not
-/// reproduce (/proc/PID/exe is the emulator) can skip, visibly.
-pub fn emulated() -> bool {
-    static FOREIGN: OnceLock<bool> = OnceLock::new();
-    *FOREIGN.get_or_init(|| {
-        // e_machine, bytes 18-19 of the ELF header.
-        let machine = |p: &Path| {
-            let mut h = [0u8; 20];
-            std::io::Read::read_exact(&mut std::fs::File::open(p).ok()?, &mut h).ok()?;
-            Some([h[18], h[19]])
-        };
-        std::env::var_os("S6BOX_BIN").is_some_and(|b| !b.is_empty())
-            && machine(&bin()) != machine(&std::env::current_exe().unwrap())
-    })
-}
-
-/// `skip_emulated(what)`: true (and a SKIP note) when `emulated()`: the
-/// test of `what` does not apply under qemu-user.
-pub fn skip_emulated(what: &str) -> bool {
-    let skip = emulated();
-    if skip {
-        eprintln!(
-            "SKIP: {what}: not reproduced under qemu-user (S6BOX_BIN is another architecture's)"
-        );
-    }
-    skip
-}
-
 /// `links()`: a directory holding one symlink per applet, named after it,
 /// made once per test binary from `s6box --list`.
 pub fn links() -> &'static Path {
