@@ -347,20 +347,15 @@ pub fn spawn_with(
 fn fork_ns(newpidns: bool) -> i32 {
     linux_like!(if {
         if newpidns {
+            let flags = (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong;
+            // The raw call's first two arguments are (flags, stack), except
+            // on s390x (stack, flags); the other three are 0 in any order.
+            let (a, b) = if cfg!(target_arch = "s390x") { (0, flags) } else { (flags, 0) };
             // SAFETY: a clone with only CLONE_NEWPID and the exit signal, no new
             // stack, behaves as fork(2) (the child continues on a copy of this
             // stack). s6box is single-threaded, so no lock is held across it,
             // and the child only restores signals, sets up and execs.
-            return unsafe {
-                libc::syscall(
-                    libc::SYS_clone,
-                    (libc::CLONE_NEWPID | libc::SIGCHLD) as libc::c_ulong,
-                    0usize,
-                    0usize,
-                    0usize,
-                    0usize,
-                )
-            } as i32;
+            return unsafe { libc::syscall(libc::SYS_clone, a, b, 0usize, 0usize, 0usize) } as i32;
         }
     } else {});
     let _ = newpidns;

@@ -32,6 +32,33 @@ linux_like! { else
     pub const SIGPWR: Option<i32> = None;
 }
 
+/// Whether this is a MIPS target, where the kernel's signal ABI differs.
+const MIPS: bool = cfg!(any(
+    target_arch = "mips",
+    target_arch = "mips64",
+    target_arch = "mips32r6",
+    target_arch = "mips64r6"
+));
+
+/// The kernel's signal-set size in bytes, the `sigsetsize` argument of the
+/// rt_sig* system calls (`_NSIG / 8`): 128 signals on MIPS, 64 on every
+/// other Linux architecture. Any other size is refused with EINVAL.
+pub const KERNEL_SIGSET: usize = if MIPS { 16 } else { 8 };
+
+/// Where the handler is in the kernel's struct sigaction, in words: MIPS
+/// puts an `unsigned int` of flags first (padded to a word on mips64),
+/// every other architecture the handler.
+const KERNEL_HANDLER: usize = if MIPS { 1 } else { 0 };
+
+linux_like! {
+    // The C library's sigset_t holds the kernel's set (mask() passes
+    // pointers to sigset_t values with KERNEL_SIGSET as their size), and
+    // libc_reserved's 8 words hold the kernel's struct sigaction: at most
+    // handler, flags, restorer, then the set.
+    const _: () = assert!(KERNEL_SIGSET <= std::mem::size_of::<libc::sigset_t>());
+    const _: () = assert!(3 * std::mem::size_of::<usize>() + KERNEL_SIGSET <= 8 * std::mem::size_of::<usize>());
+}
+
 /// `catchable()`: every signal number a process can catch (not KILL, STOP).
 pub fn catchable() -> impl Iterator<Item = i32> {
     (1..max_signal()).filter(|&s| s != libc::SIGKILL && s != libc::SIGSTOP)
@@ -94,22 +121,24 @@ pub fn libc_reserved() -> libc::sigset_t {
     let mut set = empty_set();
     #[cfg(any(target_os = "linux", target_os = "android"))]
     for sig in 32..35 {
-        // The kernel's struct sigaction: handler, flags, restorer, mask.
-        let mut old = [0usize; 4];
+        // The kernel's struct sigaction, read as words: room for the
+        // largest layout (handler, flags, restorer and a 16-byte mask on a
+        // 32-bit system: 7 words).
+        let mut old = [0usize; 8];
         // SAFETY: rt_sigaction with a null new action only writes the
-        // current one into `old`, which is large enough for the kernel's
-        // structure with an 8-byte mask. Through the system call: the C
-        // library refuses its own signals.
+        // current one into `old`, which is larger than the kernel's
+        // structure on every architecture (checked below for this one).
+        // Through the system call: the C library refuses its own signals.
         let r = unsafe {
             libc::syscall(
                 libc::SYS_rt_sigaction,
                 sig,
                 std::ptr::null::<u8>(),
                 old.as_mut_ptr(),
-                8usize,
+                KERNEL_SIGSET,
             )
         };
-        if r != 0 || old[0] != libc::SIG_IGN {
+        if r != 0 || old[KERNEL_HANDLER] != libc::SIG_IGN {
             add(&mut set, sig);
         }
     }
@@ -158,15 +187,16 @@ fn add(set: &mut libc::sigset_t, sig: i32) {
 fn mask(how: i32, set: &libc::sigset_t) -> Result<libc::sigset_t, Errno> {
     let mut old = empty_set();
     let r = linux_like!(if {
-        // SAFETY: both pointers are to sigset_t values at least 8 bytes
-        // long, the size passed (the kernel's 64-signal set).
+        // SAFETY: both pointers are to sigset_t values at least
+        // KERNEL_SIGSET bytes long (checked at compile time), the size
+        // passed.
         unsafe {
             libc::syscall(
                 libc::SYS_rt_sigprocmask,
                 how,
                 set as *const libc::sigset_t,
                 &mut old as *mut libc::sigset_t,
-                8usize,
+                KERNEL_SIGSET,
             )
         }
     } else {
@@ -461,4 +491,23 @@ pub fn die_by(sig: i32) -> ! {
     // SAFETY: as above.
     unsafe { libc::raise(sig) };
     crate::msg::exit(128 + sig)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kernel_sigset_size_per_architecture() {
+        let mips = cfg!(any(target_arch = "mips", target_arch = "mips64"));
+        assert_eq!(KERNEL_SIGSET, if mips { 16 } else { 8 });
+        assert_eq!(KERNEL_HANDLER, usize::from(mips));
+        if crate::LINUX_LIKE {
+            // The kernel's highest signal fits its set: SIGRTMAX is 64 (128
+            // on MIPS), and the call with that size is accepted.
+            assert_eq!(max_signal() as usize - 1, 8 * KERNEL_SIGSET);
+            let now = mask(libc::SIG_BLOCK, &empty_set()).unwrap();
+            assert_eq!(mask(libc::SIG_SETMASK, &now).map(|_| ()), Ok(()));
+        }
+    }
 }

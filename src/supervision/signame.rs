@@ -36,10 +36,30 @@ static NAMES: &[(&str, i32)] = &[
     ("SYS", libc::SIGSYS),
 ];
 
-linux_like! {
-    /// The names of the signals only some systems have.
-    static PLATFORM: &[(&str, i32)] = &[("STKFLT", libc::SIGSTKFLT), ("PWR", libc::SIGPWR)];
-}
+/// The names of the signals only some systems have (Linux on MIPS has
+/// SIGEMT where the other architectures have SIGSTKFLT).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6"
+    ))
+))]
+static PLATFORM: &[(&str, i32)] = &[("STKFLT", libc::SIGSTKFLT), ("PWR", libc::SIGPWR)];
+/// The names of the signals only some systems have (Linux on MIPS has
+/// SIGEMT where the other architectures have SIGSTKFLT).
+#[cfg(all(
+    any(target_os = "linux", target_os = "android"),
+    any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "mips32r6",
+        target_arch = "mips64r6"
+    )
+))]
+static PLATFORM: &[(&str, i32)] = &[("EMT", libc::SIGEMT), ("PWR", libc::SIGPWR)];
 linux_like! { else
     /// The names of the signals only some systems have.
     static PLATFORM: &[(&str, i32)] = &[("EMT", libc::SIGEMT), ("INFO", libc::SIGINFO)];

@@ -22,9 +22,14 @@ use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// `bin()`: the s6box binary under test.
+/// `bin()`: the s6box binary under test: the one cargo built, or the one
+/// named by `S6BOX_BIN` when set (another target's build, run through
+/// qemu-user and binfmt, or the size profile's: see .ci/run).
 pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_s6box"))
+    match std::env::var_os("S6BOX_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_s6box")),
+    }
 }
 
 /// `links()`: a directory holding one symlink per applet, named after it,

@@ -86,11 +86,17 @@ pub fn descendants(root: i32) -> Vec<i32> {
     out
 }
 
-/// `cmdline(pid)`: the command line, arguments joined by spaces.
+/// `cmdline(pid)`: the command line, arguments joined by spaces. A
+/// program run by qemu-user through binfmt (`S6BOX_BIN` of another
+/// architecture) shows the emulator and the file's path first: they are
+/// left out, so the program's own argv is seen, as natively.
 pub fn cmdline(pid: i32) -> String {
-    std::fs::read(format!("/proc/{pid}/cmdline"))
-        .map(|b| String::from_utf8_lossy(&b).replace('\0', " ").trim().to_string())
-        .unwrap_or_default()
+    let b = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let mut args: Vec<&[u8]> = b.split(|&c| c == 0).collect();
+    if args.first().is_some_and(|a| a.windows(5).any(|w| w == b"qemu-")) && args.len() > 2 {
+        args.drain(..2);
+    }
+    String::from_utf8_lossy(&args.join(&b' ')).trim().to_string()
 }
 
 /// `proc_field(pid, key)`: a field of /proc/PID/status.
