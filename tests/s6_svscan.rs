@@ -140,6 +140,9 @@ impl Drop for Tree {
             kill_tree(c.id() as i32);
             let _ = c.wait();
         }
+        // What left the tree (a service whose supervisor a test killed)
+        // still runs in one of its directories.
+        kill_within(&self.dir.0);
     }
 }
 

@@ -121,6 +121,28 @@ pub fn kill(pid: i32, sig: i32) {
     unsafe { libc::kill(pid, sig) };
 }
 
+/// `kill_within(dir)`: SIGKILL to every process whose working directory
+/// is `dir` or below it (a service whose supervisor a test killed, reparented
+/// away from the tree it was started in); returns their pids.
+#[allow(dead_code)]
+pub fn kill_within(dir: &std::path::Path) -> Vec<i32> {
+    let mut killed = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else { return killed };
+    for e in entries.flatten() {
+        let Some(pid) = e.file_name().to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(cwd) = std::fs::read_link(e.path().join("cwd")) else { continue };
+        let cwd = cwd.to_string_lossy();
+        let cwd = cwd.strip_suffix(" (deleted)").unwrap_or(&cwd);
+        if std::path::Path::new(cwd).starts_with(dir) {
+            kill(pid, libc::SIGKILL);
+            killed.push(pid);
+        }
+    }
+    killed
+}
+
 /// `kill_tree(root)`: kills `root` and everything below it, leaves first
 /// stopped so none forks away: stops descendants until no new one
 /// appears, then SIGKILL to each and to `root`.
