@@ -38,8 +38,6 @@ const CHUNK: usize = 8191;
 /// Bytes asked of a read while a long unfinished line fills the buffer.
 const MIN_READ: usize = 1024;
 
-/// The write-back of `current` is started every this many bytes.
-const ADVICE: u64 = 256 * 1024;
 
 /// A TAI64N stamp and its space.
 type Stamp = [u8; tai::STAMP_LEN + 1];
@@ -669,6 +667,8 @@ impl Logdir {
         // fsync of a rotation finds little left to wait for; once per
         // `ADVICE` bytes, not per small write.
         s6box::linux_like!(if {
+            /// The write-back of `current` is started every this many bytes.
+            const ADVICE: u64 = 256 * 1024;
             let end = self.size + written as u64;
             if end - self.advised >= ADVICE {
                 let _ = rustix::fs::fadvise(

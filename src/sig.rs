@@ -48,6 +48,7 @@ pub const KERNEL_SIGSET: usize = if MIPS { 16 } else { 8 };
 /// Where the handler is in the kernel's struct sigaction, in words: MIPS
 /// puts an `unsigned int` of flags first (padded to a word on mips64),
 /// every other architecture the handler.
+#[allow(dead_code)] // read on the Linux-like targets only (`libc_reserved`)
 const KERNEL_HANDLER: usize = if MIPS { 1 } else { 0 };
 
 linux_like! {

@@ -11,10 +11,9 @@
 //!   kqueue's `EVFILT_PROC`/`NOTE_EXIT`, which also carries its status.
 //! - Anything else: `acquire` fails with `ENOSYS` (the caller exits 112).
 
-use crate::msg::errno;
-use rustix::fd::{BorrowedFd, OwnedFd};
+use rustix::fd::BorrowedFd;
 use rustix::io::Errno;
-use rustix::process::{Pid, WaitOptions};
+use rustix::process::Pid;
 
 linux_like! {
     mod imp {
@@ -32,7 +31,7 @@ linux_like! {
 
         /// The daemon, held by pidfd when the kernel has them.
         pub struct Handle {
-            pub pidfd: Option<OwnedFd>,
+            pub pidfd: Option<rustix::fd::OwnedFd>,
         }
 
         pub fn open(pid: Pid) -> Result<Handle, Errno> {
@@ -60,7 +59,7 @@ linux_like! {
                             0,
                         )
                     };
-                    if r == 0 { Ok(()) } else { Err(super::errno()) }
+                    if r == 0 { Ok(()) } else { Err(crate::msg::errno()) }
                 }
                 None => crate::proc::kill(pid, sig),
             }
@@ -117,7 +116,7 @@ mod imp {
         };
         match r {
             0 => Ok(()),
-            _ => match super::errno() {
+            _ => match crate::msg::errno() {
                 // Already a reaper: just as good.
                 Errno::BUSY => Ok(()),
                 e => Err(e),
@@ -164,7 +163,7 @@ mod imp {
 
     /// The daemon, watched by a kqueue for its exit.
     pub struct Handle {
-        kq: OwnedFd,
+        kq: rustix::fd::OwnedFd,
     }
 
     fn exit_flags() -> ProcessEvents {
@@ -281,7 +280,8 @@ pub fn check(pid: Pid) -> Result<Found, Errno> {
             return match rustix::process::waitid(WaitId::Pid(pid), opts) {
                 Ok(None) => Ok(Found::Running),
                 Ok(Some(_)) => loop {
-                    match rustix::process::waitpid(Some(pid), WaitOptions::NOHANG) {
+                    match rustix::process::waitpid(Some(pid), rustix::process::WaitOptions::NOHANG)
+                    {
                         Ok(Some((_, st))) => break Ok(Found::Ended(st.as_raw())),
                         Ok(None) => break Ok(Found::Running),
                         Err(Errno::INTR) => {}
