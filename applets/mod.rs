@@ -8,6 +8,11 @@ use s6box::argv::Argv;
 /// returns the exit code (or never returns, having exec'd).
 pub type Entry = fn(Argv) -> i32;
 
+/// The command-line side of the waiting clients, shared by several
+/// applets (unused parts dropped when some are left out).
+#[allow(dead_code)]
+pub mod waiting;
+
 /// `applets! { "name" "file.rs" module, ... }`: declares each applet's
 /// module behind its feature and enters it in `APPLETS`.
 macro_rules! applets {

@@ -9,12 +9,12 @@ use s6box::fmt::dec;
 use s6box::pidfile::{self, BadPid};
 use s6box::poll::{wait, wait_io};
 use s6box::sig;
-use s6box::watch::{self, Daemon, Ended, Found};
+use s6box::adopt::{Adopted, Early, Refused, adopt_daemon};
+use s6box::watch::{self, Daemon, Ended};
 use s6box::{exec, exitcode, msg};
 use rustix::fd::AsFd;
 use rustix::io::Errno;
 use rustix::process::Pid;
-use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::{Duration, Instant};
@@ -29,11 +29,6 @@ fn forward(daemon: &Daemon, sig: i32, name: &[u8]) {
         Err(e) => msg::warn_sys(&[b"send signal ", &dec(sig.into()), b" to ", name], e),
     }
 }
-
-/// Statuses of children reaped before the daemon is known (one of them
-/// may be the daemon), by pid: the latest for each pid, so however many
-/// children come and go, no more entries than there can be pids.
-type Early = BTreeMap<i32, i32>;
 
 /// The most signals kept for a daemon not known yet.
 const HELD_MAX: usize = 1024;
@@ -68,7 +63,7 @@ fn wait_for_pidfile(
         }
         while let Some(s) = signals.next_from_others(me) {
             if s == libc::SIGCHLD {
-                watch::reap(|p, st| _ = early.insert(p.as_raw_nonzero().get(), st));
+                watch::reap(|p, st| early.record(p, st));
             } else {
                 let mut sent = false;
                 watch::children(|c| sent |= watch::signal_child(c, s).is_ok());
@@ -134,7 +129,7 @@ pub fn main(argv: Argv) -> i32 {
         if timeout > 0 { Instant::now().checked_add(Duration::from_millis(timeout)) } else { None };
 
     // Parent phase: forward signals to the parent until it exits.
-    let mut early = Early::new();
+    let mut early = Early::default();
     // `held`: signals kept for the daemon (one read after the parent
     // ended, which its zombie would not get).
     let (status, mut held) = 'parent: loop {
@@ -153,7 +148,7 @@ pub fn main(argv: Argv) -> i32 {
                 if pid == parent {
                     ended = Some(st)
                 } else {
-                    early.insert(pid.as_raw_nonzero().get(), st);
+                    early.record(pid, st);
                 }
             });
             if let Some(st) = ended {
@@ -185,61 +180,34 @@ pub fn main(argv: Argv) -> i32 {
     }
     let (content, _) = pidfile::read(pidfile, since)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::BADPID, &[b"read ", pidfile.as_bytes()], e));
-    let pid = match pidfile::parse(&content) {
-        Ok(p) => p,
-        Err(BadPid::Empty) => {
-            msg::fatal(exitcode::BADPID, &[b"pidfile ", pidfile.as_bytes(), b" is empty"])
+    let f = pidfile.as_bytes();
+    let refuse = |p: Pid, why: &[u8], what: &[u8]| -> ! {
+        let n = dec(p.as_raw_nonzero().get().into());
+        msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", f, why, what])
+    };
+    let daemon = match adopt_daemon(&content, me, &early) {
+        Ok(Adopted::Watching(d)) => d,
+        Ok(Adopted::Ended(st)) => return exitcode::approximate(st),
+        Err(Refused::BadPid(BadPid::Empty)) => {
+            msg::fatal(exitcode::BADPID, &[b"pidfile ", f, b" is empty"])
         }
-        Err(BadPid::Garbage) => msg::fatal(
-            exitcode::BADPID,
-            &[b"pidfile ", pidfile.as_bytes(), b" does not contain a valid pid"],
-        ),
-    };
-    let pid = match Pid::from_raw(pid) {
-        Some(p) if p != me && p != Pid::INIT => p,
-        _ => msg::fatal(
-            exitcode::BADPID,
-            &[b"invalid pid ", &dec(pid.into()), b" read from ", pidfile.as_bytes()],
-        ),
-    };
-    let refuse = |why: &[u8], what: &[u8]| -> ! {
-        let n = dec(pid.as_raw_nonzero().get().into());
-        msg::fatal(exitcode::BADPID, &[b"pid ", &n, b" read from ", pidfile.as_bytes(), why, what])
-    };
-    let not_ours = || refuse(b" is not a descendant of ", name);
-    let gone = || refuse(b" exited before it could be watched", b"");
-    // Our child (re-parented through the subreaper), or, on Linux, a
-    // descendant that is not our child yet (a double fork's intermediate
-    // still runs): held by its pidfd all the same.
-    match watch::check(pid) {
-        Ok(Found::Running) => {}
-        Ok(Found::Ended(st)) => return exitcode::approximate(st),
-        Ok(Found::NotOurs) => {
-            // The daemon died and was reaped before it could be checked.
-            if watch::SUBREAPER
-                && let Some(&st) = early.get(&pid.as_raw_nonzero().get())
-            {
-                return exitcode::approximate(st);
-            }
-            if !watch::descends(pid) {
-                not_ours();
-            }
+        Err(Refused::BadPid(BadPid::Garbage)) => {
+            msg::fatal(exitcode::BADPID, &[b"pidfile ", f, b" does not contain a valid pid"])
         }
-        Err(e) => msg::fatal_sys(
-            exitcode::SYS,
-            &[b"check pid ", &dec(pid.as_raw_nonzero().get().into())],
-            e,
-        ),
-    }
-    let daemon = match Daemon::attach(pid) {
-        Ok(d) => d,
-        Err(Errno::SRCH) => not_ours(),
-        Err(e) => msg::fatal_sys(
-            exitcode::SYS,
-            &[b"watch pid ", &dec(pid.as_raw_nonzero().get().into())],
-            e,
-        ),
+        Err(Refused::Invalid(n)) => {
+            msg::fatal(exitcode::BADPID, &[b"invalid pid ", &dec(n.into()), b" read from ", f])
+        }
+        Err(Refused::NotOurs(p) | Refused::Attach(p, Errno::SRCH)) => {
+            refuse(p, b" is not a descendant of ", name)
+        }
+        Err(Refused::Check(p, e)) => {
+            msg::fatal_sys(exitcode::SYS, &[b"check pid ", &dec(p.as_raw_nonzero().get().into())], e)
+        }
+        Err(Refused::Attach(p, e)) => {
+            msg::fatal_sys(exitcode::SYS, &[b"watch pid ", &dec(p.as_raw_nonzero().get().into())], e)
+        }
     };
+    let gone = || refuse(daemon.pid(), b" exited before it could be watched", b"");
     drop(early);
 
     // Daemon phase: forward every signal to the daemon at once, reap every

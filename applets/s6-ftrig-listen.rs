@@ -4,6 +4,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
+use crate::applets::waiting;
 use s6box::supervision::events;
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
@@ -18,7 +19,7 @@ pub fn main(argv: Argv) -> i32 {
         match opt {
             Opt::Short('a') => any = false,
             Opt::Short('o') => any = true,
-            Opt::Short('t') => timeout = events::timeout_value(&mut cli),
+            Opt::Short('t') => timeout = waiting::timeout_value(&mut cli),
             Opt::Short(c) => cli.unrecognized(c),
             Opt::Long(_) => cli.usage(),
         }
@@ -34,8 +35,8 @@ pub fn main(argv: Argv) -> i32 {
     let pairs: Vec<(&[u8], &[u8])> =
         (0..end).step_by(2).map(|i| (rest.get(i).to_bytes(), rest.get(i + 1).to_bytes())).collect();
     let deadline = events::deadline(timeout);
-    let (mut w, res) = events::subscribe_all(&pairs);
-    w.spawn(rest.skip(end + 1));
+    let (mut w, res) = waiting::subscribe_all(&pairs);
+    waiting::spawn(&mut w, rest.skip(end + 1));
     let mut matched = vec![false; pairs.len()];
     let r = w.wait(deadline, |ls| {
         for (i, l) in ls.iter().enumerate() {

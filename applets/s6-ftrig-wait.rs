@@ -3,7 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::supervision::events;
+use crate::applets::waiting;
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
 
@@ -15,16 +15,16 @@ const TIMED_OUT: i32 = 99;
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let deadline = events::timeout_option(&mut cli);
+    let deadline = waiting::timeout_option(&mut cli);
     let rest = cli.rest();
     if rest.len() < 2 {
         cli.usage();
     }
     let (dir, re) = (rest.get(0).to_bytes(), rest.get(1).to_bytes());
-    let (mut w, res) = events::subscribe_all(&[(dir, re)]);
+    let (mut w, res) = waiting::subscribe_all(&[(dir, re)]);
     let r = w.wait(deadline, |l| res[0].matches(&l[0].got));
     if let Ok(true) = r {
-        return w.print_first();
+        return waiting::print_first(w);
     }
     drop(w);
     match r {

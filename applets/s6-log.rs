@@ -118,6 +118,28 @@ struct Job {
     newstate: OwnedFd,
 }
 
+/// `previous`: the last `current`, for the processor.
+struct Previous {
+    /// The processor at work on it (none: not started yet, or to be
+    /// retried).
+    job: Option<Job>,
+    /// The moment its archive is named for, when found at start (when it
+    /// was written); none: when the archive is made.
+    at: Option<(i64, u32)>,
+}
+
+/// Where a logdir's rotation stands.
+#[derive(Default)]
+struct Rotation {
+    /// A rotation is asked for and not done yet: how many bytes of `buf`
+    /// still belong to the old `current` (written before it rotates).
+    asked: Option<usize>,
+    /// There is a `previous` (rotations wait until it is processed).
+    previous: Option<Previous>,
+    /// `R`: when `current` is to be rotated.
+    period_at: Option<Instant>,
+}
+
 /// One logdir.
 struct Logdir {
     path: Vec<u8>,
@@ -135,24 +157,11 @@ struct Logdir {
     retry: Duration,
     processor: Option<Processor>,
     period: u64,
-    /// A rotation was asked for and is not done yet.
-    rotate: bool,
-    /// `previous` waits for (or is under) a processor.
-    previous: bool,
-    job: Option<Job>,
+    rot: Rotation,
     /// After an error: when to try again.
     retry_at: Option<Instant>,
-    /// At exit: write into `current` whatever the rotations wait for.
-    exiting: bool,
-    /// A `previous` found at start: when it was last written.
-    previous_at: Option<(i64, u32)>,
     /// The failure last warned about (cleared by a write that works).
     warned: Vec<u8>,
-    /// While a rotation waits: the bytes of `buf` that belong to the old
-    /// `current`.
-    rotate_at: usize,
-    /// R: when `current` is to be rotated.
-    period_at: Option<Instant>,
 }
 
 struct Opts {
@@ -200,10 +209,47 @@ fn number(s: &[u8]) -> Option<u64> {
     s6box::cli::parse_decimal(OsStr::from_bytes(s))
 }
 
-/// `parse(args, opts)`: the logging script, or death with s6's messages.
-type Script = (Vec<Step>, Vec<(Vec<u8>, Control)>, Vec<Status>);
+/// A parsed logging script: the steps, the logdirs with the control
+/// settings each was declared under, the status files, and whether
+/// non-action directives trail after the last action (ignored, with a
+/// warning).
+type Script = (Vec<Step>, Vec<(Vec<u8>, Control)>, Vec<Status>, bool);
 
-fn parse(args: Argv, verbosity: u32) -> Script {
+/// Why a logging script is refused (each is a usage error, 100).
+#[derive(Debug, PartialEq, Eq)]
+enum ScriptError {
+    Unrecognized(Vec<u8>),
+    Syntax(Vec<u8>),
+    NoAction,
+    /// An `l` directive larger than half the `s` before it.
+    Conflicts(Vec<u8>),
+}
+
+/// `parse_or_die(args, verbosity)`: the logging script, or death with
+/// s6's messages.
+fn parse_or_die(args: Argv, verbosity: u32) -> Script {
+    let e = match parse(args) {
+        Ok(script) => {
+            if script.3 && verbosity >= 1 {
+                msg::warn(&[b"ignoring extraneous non-action directives"]);
+            }
+            return script;
+        }
+        Err(e) => e,
+    };
+    let usage = s6box::exitcode::USAGE;
+    match e {
+        ScriptError::Unrecognized(d) => msg::fatal(usage, &[b"unrecognized directive: ", &d]),
+        ScriptError::Syntax(d) => msg::fatal(usage, &[b"syntax error at directive: ", &d]),
+        ScriptError::NoAction => msg::fatal(usage, &[b"no action directive specified"]),
+        ScriptError::Conflicts(d) => {
+            msg::fatal(usage, &[b"directive ", &d, b" conflicts with previous s directive"])
+        }
+    }
+}
+
+/// `parse(args)`: the logging script.
+fn parse(args: Argv) -> Result<Script, ScriptError> {
     let mut steps = Vec::new();
     let mut dirs = Vec::new();
     let mut status = Vec::new();
@@ -211,11 +257,8 @@ fn parse(args: Argv, verbosity: u32) -> Script {
     let (mut tai_next, mut iso_next) = (false, false);
     let mut s_given = false;
     let mut trailing_sel = false;
-    let unrecognized =
-        |d: &[u8]| -> ! { msg::fatal(s6box::exitcode::USAGE, &[b"unrecognized directive: ", d]) };
-    let syntax = |d: &[u8]| -> ! {
-        msg::fatal(s6box::exitcode::USAGE, &[b"syntax error at directive: ", d])
-    };
+    let unrecognized = |d: &[u8]| ScriptError::Unrecognized(d.to_vec());
+    let syntax = |d: &[u8]| ScriptError::Syntax(d.to_vec());
     // First pass, as s6: only the first characters, and the count of
     // actions; then the full reading.
     let mut actions = 0;
@@ -224,59 +267,56 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             Some(b'+' | b'-' | b'f' | b'n' | b's' | b'S' | b'l' | b'r' | b'E' | b'^' | b'R')
             | Some(b'p' | b'!' | b'?' | b't' | b'T') => {}
             Some(b'1' | b'2' | b'=' | b'/' | b'.') => actions += 1,
-            _ => unrecognized(arg.as_bytes()),
+            _ => return Err(unrecognized(arg.as_bytes())),
         }
     }
     if actions == 0 {
-        msg::fatal(s6box::exitcode::USAGE, &[b"no action directive specified"]);
+        return Err(ScriptError::NoAction);
     }
     for arg in args.iter() {
         let d = arg.as_bytes();
-        let Some(&first) = d.first() else { unrecognized(d) };
+        let Some(&first) = d.first() else { return Err(unrecognized(d)) };
         let rest = &d[1..];
-        let num = || number(rest).unwrap_or_else(|| unrecognized(d));
+        let num = || number(rest).ok_or_else(|| unrecognized(d));
         let mut action = None;
         match first {
             b'+' | b'-' => {
-                let re = Regex::new(rest).unwrap_or_else(|| unrecognized(d));
+                let re = Regex::new(rest).ok_or_else(|| unrecognized(d))?;
                 steps.push(Step::Sel(if first == b'+' { Sel::Plus(re) } else { Sel::Minus(re) }));
                 trailing_sel = true;
                 continue;
             }
             b'f' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 steps.push(Step::Sel(Sel::Forgotten));
                 trailing_sel = true;
                 continue;
             }
-            b'n' => c.n = num().min(u64::from(u32::MAX)) as u32,
+            b'n' => c.n = num()?.min(u64::from(u32::MAX)) as u32,
             b's' => {
-                c.s = num().clamp(4096, 268_435_455);
+                c.s = num()?.clamp(4096, 268_435_455);
                 s_given = true;
             }
-            b'S' => c.total = num(),
+            b'S' => c.total = num()?,
             b'l' => {
-                let l = num();
+                let l = num()?;
                 if s_given && l > c.s / 2 {
-                    msg::fatal(
-                        s6box::exitcode::USAGE,
-                        &[b"directive ", d, b" conflicts with previous s directive"],
-                    );
+                    return Err(ScriptError::Conflicts(d.to_vec()));
                 }
                 c.tolerance = l;
             }
-            b'r' => c.retry = num(),
-            b'E' => c.alert = num().min(usize::MAX as u64) as usize,
-            b'^' => c.status = num().min(usize::MAX as u64) as usize,
-            b'R' => c.period = num(),
+            b'r' => c.retry = num()?,
+            b'E' => c.alert = num()?.min(usize::MAX as u64) as usize,
+            b'^' => c.status = num()?.min(usize::MAX as u64) as usize,
+            b'R' => c.period = num()?,
             b'p' => c.prefix = (!rest.is_empty()).then(|| rest.to_vec()),
             b'!' => c.processor = (!rest.is_empty()).then(|| Processor::Execline(rest.to_vec())),
             b'?' => c.processor = (!rest.is_empty()).then(|| Processor::Shell(rest.to_vec())),
             b't' | b'T' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 if first == b't' {
                     tai_next = true;
@@ -286,13 +326,13 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             }
             b'1' | b'2' => {
                 if !rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 action = Some(if first == b'1' { Kind::Stdout } else { Kind::Alert(c.alert) });
             }
             b'=' => {
                 if rest.is_empty() {
-                    syntax(d);
+                    return Err(syntax(d));
                 }
                 status.push(Status { path: rest.to_vec(), size: c.status, pending: None });
                 action = Some(Kind::Status(status.len() - 1));
@@ -301,7 +341,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
                 dirs.push((d.to_vec(), c.clone()));
                 action = Some(Kind::Logdir(dirs.len() - 1));
             }
-            _ => unrecognized(d),
+            _ => return Err(unrecognized(d)),
         }
         if let Some(kind) = action {
             steps.push(Step::Act(Action {
@@ -315,10 +355,7 @@ fn parse(args: Argv, verbosity: u32) -> Script {
             trailing_sel = false;
         }
     }
-    if trailing_sel && verbosity >= 1 {
-        msg::warn(&[b"ignoring extraneous non-action directives"]);
-    }
-    (steps, dirs, status)
+    Ok((steps, dirs, status, trailing_sel))
 }
 
 /// `exists(dir, name)`: `name` is there (a failing stat counts as absent).
@@ -425,15 +462,9 @@ impl Logdir {
             retry: Duration::from_millis(c.retry),
             processor: c.processor.clone(),
             period: c.period,
-            rotate: false,
-            previous: false,
-            job: None,
+            rot: Rotation::default(),
             retry_at: None,
-            exiting: false,
-            previous_at: None,
             warned: Vec::new(),
-            rotate_at: 0,
-            period_at: None,
         };
         if let Err((what, e)) = ld.recover() {
             msg::fatal_sys(111, &[what, b" in logdir ", &ld.path], e);
@@ -455,27 +486,19 @@ impl Logdir {
         if stat_at(d, c"processed").is_some() && !has_previous {
             // The processor had finished and `previous` was gone: only the
             // renames were left.
-            if stat_at(d, c"newstate").is_some() {
-                rustix::fs::renameat(d, c"newstate", d, c"state")
-                    .map_err(|e| (&b"rename newstate"[..], e))?;
-            }
-            let _ =
-                rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
-            let name = archive_name(d, b's', None);
-            rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
+            archive_processed(d, None)?;
         } else {
             unlink_at(d, c"processed").map_err(|e| (&b"unlink processed"[..], e))?;
             unlink_at(d, c"newstate").map_err(|e| (&b"unlink newstate"[..], e))?;
         }
         if has_previous {
             if self.processor.is_some() {
-                self.previous = true;
                 // Its archive is named for when it was rotated, so it
                 // sorts before the `.u` made of `current` just below.
                 #[allow(clippy::useless_conversion)]
                 let at = stat_at(d, c"previous")
                     .map(|st| (i64::from(st.st_mtime), st.st_mtime_nsec as u32));
-                self.previous_at = at;
+                self.rot.previous = Some(Previous { job: None, at });
             } else {
                 let _ = rustix::fs::chmodat(
                     d,
@@ -555,10 +578,15 @@ impl Logdir {
         }
     }
 
+    /// `job()`: the processor at work, if any.
+    fn job(&self) -> Option<&Job> {
+        self.rot.previous.as_ref().and_then(|p| p.job.as_ref())
+    }
+
     /// Not taking input for now: an error waits for its retry, or a
     /// rotation waits for a processor.
     fn blocked(&self) -> bool {
-        self.retry_at.is_some() || (self.rotate && self.previous)
+        self.retry_at.is_some() || (self.rot.asked.is_some() && self.rot.previous.is_some())
     }
 
     /// An operation failed: one warning per kind of failure in a row (not
@@ -609,9 +637,11 @@ impl Logdir {
         );
         self.size += written as u64;
         self.buf.drain(..written);
-        self.rotate_at = self.rotate_at.saturating_sub(written);
+        if let Some(a) = &mut self.rot.asked {
+            *a = a.saturating_sub(written);
+        }
         if was_empty && self.size > 0 && self.period > 0 {
-            self.period_at = Some(Instant::now() + Duration::from_secs(self.period));
+            self.rot.period_at = Some(Instant::now() + Duration::from_secs(self.period));
         }
         if let Err((_, e)) = r {
             self.fail(b"write to current", e);
@@ -624,9 +654,8 @@ impl Logdir {
     /// `request_rotation()`: `current` is to be rotated after the lines
     /// already buffered.
     fn request_rotation(&mut self) {
-        if !self.rotate {
-            self.rotate = true;
-            self.rotate_at = self.buf.len();
+        if self.rot.asked.is_none() {
+            self.rot.asked = Some(self.buf.len());
         }
     }
 
@@ -659,15 +688,15 @@ impl Logdir {
 
     /// Rotates if asked and possible now.
     fn try_rotate(&mut self) {
-        if !self.rotate || self.retry_at.is_some() || self.previous {
+        if self.rot.asked.is_none() || self.retry_at.is_some() || self.rot.previous.is_some() {
             return;
         }
         self.flush();
-        if self.retry_at.is_some() || self.rotate_at > 0 {
+        if self.retry_at.is_some() || self.rot.asked.is_some_and(|a| a > 0) {
             return;
         }
         if self.size == 0 {
-            self.rotate = false;
+            self.rot.asked = None;
             self.flush();
             return;
         }
@@ -684,7 +713,7 @@ impl Logdir {
             if let Err(e) = rustix::fs::renameat(d, c"current", d, c"previous") {
                 return self.fail(b"rename current to previous", e);
             }
-            self.previous = true;
+            self.rot.previous = Some(Previous { job: None, at: None });
         } else {
             let name = archive_name(d, b's', None);
             if let Err(e) = rename_at(d, c"current", &name) {
@@ -693,12 +722,12 @@ impl Logdir {
         }
         self.cur = None;
         self.size = 0;
-        self.rotate = false;
-        self.period_at = None;
+        self.rot.asked = None;
+        self.rot.period_at = None;
         if let Err(e) = self.open_current() {
             self.fail(b"open current", e);
         }
-        if self.previous {
+        if self.rot.previous.is_some() {
             self.start_processor();
         } else {
             self.cleanup();
@@ -748,14 +777,18 @@ impl Logdir {
             Ok(Job { pid, processed, newstate })
         })();
         match r {
-            Ok(job) => self.job = Some(job),
+            Ok(job) => {
+                if let Some(p) = &mut self.rot.previous {
+                    p.job = Some(job);
+                }
+            }
             Err((what, e)) => self.fail(what, e),
         }
     }
 
     /// The processor ended with `status`.
     fn processor_done(&mut self, status: i32) {
-        let Some(job) = self.job.take() else { return };
+        let Some(job) = self.rot.previous.as_mut().and_then(|p| p.job.take()) else { return };
         if status != 0 {
             let what: &[u8] = if libc::WIFSIGNALED(status) {
                 b"processor crashed in "
@@ -767,53 +800,40 @@ impl Logdir {
             return;
         }
         let d = self.dir.as_fd();
-        let at = self.previous_at.take();
+        let at = self.rot.previous.as_ref().and_then(|p| p.at);
         let r = (|| -> Result<(), (&'static [u8], Errno)> {
             rustix::fs::fsync(&job.processed).map_err(|e| (&b"fsync processed"[..], e))?;
             rustix::fs::fsync(&job.newstate).map_err(|e| (&b"fsync newstate"[..], e))?;
             rustix::fs::fchmod(&job.processed, Mode::from_raw_mode(0o744))
                 .map_err(|e| (&b"chmod processed"[..], e))?;
-            unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
-            rustix::fs::renameat(d, c"newstate", d, c"state")
-                .map_err(|e| (&b"rename newstate"[..], e))?;
-            let name = archive_name(d, b's', at);
-            rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))?;
-            Ok(())
+            archive_processed(d, at)
         })();
         match r {
             Ok(()) => {
-                self.previous = false;
+                self.rot.previous = None;
                 self.cleanup();
                 self.try_rotate();
             }
-            Err((what, e)) => {
-                self.previous_at = at;
-                self.fail(what, e);
-            }
+            Err((what, e)) => self.fail(what, e),
         }
     }
 
     /// The retry time has come.
     fn retry_now(&mut self) {
         self.retry_at = None;
-        if self.previous && self.job.is_none() {
+        if let Some(p) = &self.rot.previous
+            && p.job.is_none()
+        {
             let d = self.dir.as_fd();
             if stat_at(d, c"previous").is_none() && stat_at(d, c"processed").is_some() {
-                let at = self.previous_at.take();
+                let at = p.at;
                 // A failure after `previous` went: finish the renames.
-                let r = (|| -> Result<(), Errno> {
-                    if stat_at(d, c"newstate").is_some() {
-                        rustix::fs::renameat(d, c"newstate", d, c"state")?;
-                    }
-                    let name = archive_name(d, b's', at);
-                    rename_at(d, c"processed", &name)
-                })();
-                match r {
+                match archive_processed(d, at) {
                     Ok(()) => {
-                        self.previous = false;
+                        self.rot.previous = None;
                         self.cleanup();
                     }
-                    Err(e) => return self.fail(b"rename processed", e),
+                    Err((what, e)) => return self.fail(what, e),
                 }
             } else {
                 self.start_processor();
@@ -826,7 +846,6 @@ impl Logdir {
 
     /// At exit: everything written, `current` synced and marked finalised.
     fn finish(&mut self) -> bool {
-        self.exiting = true;
         if !self.flush() {
             return false;
         }
@@ -836,6 +855,23 @@ impl Logdir {
         }
         true
     }
+}
+
+/// `archive_processed(dir, at)`: the end of a processor's run, once
+/// `processed` and `newstate` are complete: `previous` goes, `newstate`
+/// becomes `state`, `processed` (finalised, 0744) becomes the archive
+/// `@TAI64N.s` named for `at` (now if `None`). A step an interrupted run
+/// already did is skipped, so the same sequence finishes a run cut short
+/// (at start, or at a retry).
+fn archive_processed(d: BorrowedFd, at: Option<(i64, u32)>) -> Result<(), (&'static [u8], Errno)> {
+    unlink_at(d, c"previous").map_err(|e| (&b"unlink previous"[..], e))?;
+    match rustix::fs::renameat(d, c"newstate", d, c"state") {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err((&b"rename newstate"[..], e)),
+    }
+    let _ = rustix::fs::chmodat(d, c"processed", Mode::from_raw_mode(0o744), AtFlags::empty());
+    let name = archive_name(d, b's', at);
+    rename_at(d, c"processed", &name).map_err(|e| (&b"rename processed"[..], e))
 }
 
 /// `truncate_partial(fd, size)`: cuts a file after its last newline.
@@ -1030,17 +1066,19 @@ struct Lines {
 }
 
 impl Lines {
-    fn feed(&mut self, mut data: &[u8], lg: &mut Logger) {
+    /// `feed(data, line)`: cuts `data` into lines, each given (with its
+    /// newline) to `line`; keeps the unfinished end.
+    fn feed(&mut self, mut data: &[u8], mut line: impl FnMut(&[u8])) {
         while !data.is_empty() {
             let room = if self.limit == 0 { usize::MAX } else { self.limit - self.partial.len() };
             let window = &data[..data.len().min(room.saturating_add(1))];
             match tai::find_newline(window) {
                 Some(i) => {
                     if self.partial.is_empty() {
-                        lg.line(&data[..=i]);
+                        line(&data[..=i]);
                     } else {
                         self.partial.extend_from_slice(&data[..=i]);
-                        lg.line(&self.partial);
+                        line(&self.partial);
                         self.partial.clear();
                     }
                     data = &data[i + 1..];
@@ -1048,7 +1086,7 @@ impl Lines {
                 None if data.len() > room => {
                     self.partial.extend_from_slice(&data[..room]);
                     self.partial.push(b'\n');
-                    lg.line(&self.partial);
+                    line(&self.partial);
                     self.partial.clear();
                     data = &data[room..];
                 }
@@ -1063,11 +1101,11 @@ impl Lines {
     }
 
     /// The unfinished line, given its newline (EOF, exit).
-    fn close(&mut self, lg: &mut Logger) {
+    fn close(&mut self, line: impl FnOnce(&[u8])) {
         if !self.partial.is_empty() {
             let mut p = std::mem::take(&mut self.partial);
             p.push(b'\n');
-            lg.line(&p);
+            line(&p);
         }
     }
 }
@@ -1117,7 +1155,7 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal(s6box::exitcode::USAGE, &[b"invalid notification fd: ", &msg::strerror(e)])
         })
     });
-    let (steps, dirspecs, status) = parse(script, o.verbosity);
+    let (steps, dirspecs, status, _) = parse_or_die(script, o.verbosity);
     let dirs = dirspecs.into_iter().map(|(p, c)| Logdir::open(p, &c)).collect();
     if let Err(e) = sig::keep_children() {
         msg::fatal_sys(111, &[b"restore SIGCHLD"], e);
@@ -1139,7 +1177,7 @@ pub fn main(argv: Argv) -> i32 {
     };
     // Processing left over from the last run.
     for d in &mut lg.dirs {
-        if d.previous {
+        if d.rot.previous.is_some() {
             d.start_processor();
         }
     }
@@ -1159,7 +1197,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
     loop {
         let done_reading = eof || (stopping.is_some() && lines.partial.is_empty());
         if done_reading {
-            lines.close(lg);
+            lines.close(|l| lg.line(l));
             lg.flush();
             if finish(lg, signals) {
                 return 0;
@@ -1169,7 +1207,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
         let mut deadline: Option<Instant> = stopping.filter(|_| !done_reading);
         for d in &lg.dirs {
             for t in
-                [d.retry_at, d.period_at.filter(|_| d.retry_at.is_none())].into_iter().flatten()
+                [d.retry_at, d.rot.period_at.filter(|_| d.retry_at.is_none())].into_iter().flatten()
             {
                 deadline = Some(deadline.map_or(t, |x| x.min(t)));
             }
@@ -1205,7 +1243,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
                 Ok(0) => eof = true,
                 Ok(n) => {
                     lg.new_chunk();
-                    lines.feed(&input[..n], lg);
+                    lines.feed(&input[..n], |l| lg.line(l));
                     lg.flush();
                 }
                 Err(Errno::INTR | Errno::AGAIN) => {}
@@ -1221,7 +1259,7 @@ fn run(lg: &mut Logger, signals: &sig::Signals, o: &Opts) -> i32 {
             && !lines.partial.is_empty()
         {
             lg.new_chunk();
-            lines.close(lg);
+            lines.close(|l| lg.line(l));
             lg.flush();
         }
         timers(lg, now);
@@ -1233,8 +1271,8 @@ fn timers(lg: &mut Logger, now: Instant) {
         if d.retry_at.is_some_and(|t| now >= t) {
             d.retry_now();
         }
-        if d.retry_at.is_none() && d.period_at.is_some_and(|t| now >= t) {
-            d.period_at = None;
+        if d.retry_at.is_none() && d.rot.period_at.is_some_and(|t| now >= t) {
+            d.rot.period_at = None;
             d.request_rotation();
             d.try_rotate();
         }
@@ -1245,7 +1283,7 @@ fn timers(lg: &mut Logger, now: Instant) {
 fn reap(lg: &mut Logger) {
     s6box::watch::reap(|pid, status| {
         for d in &mut lg.dirs {
-            if d.job.as_ref().is_some_and(|j| j.pid == pid) {
+            if d.job().is_some_and(|j| j.pid == pid) {
                 d.processor_done(status);
             }
         }
@@ -1256,7 +1294,7 @@ fn reap(lg: &mut Logger) {
 /// on errors), finalises `current`; returns when all is done.
 fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
     loop {
-        if lg.dirs.iter().any(|d| d.job.is_some()) {
+        if lg.dirs.iter().any(|d| d.job().is_some()) {
             poll::wait(&[signals.as_fd()], None);
             while let Ok(Some(s)) = signals.read() {
                 if s == libc::SIGCHLD {
@@ -1289,5 +1327,118 @@ fn finish(lg: &mut Logger, signals: &sig::Signals) -> bool {
         }
         poll::wait(&[signals.as_fd()], deadline);
         while let Ok(Some(_)) = signals.read() {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use s6box::argv::OwnedArgv;
+
+    fn script(args: &[&str]) -> Result<Script, ScriptError> {
+        parse(OwnedArgv::new(args).argv())
+    }
+
+    fn actions(steps: &[Step]) -> Vec<(bool, bool)> {
+        let acts = steps.iter().filter_map(|s| if let Step::Act(a) = s { Some(a) } else { None });
+        acts.map(|a| (a.tai, a.iso)).collect()
+    }
+
+    #[test]
+    fn script_settings_and_actions() {
+        let (steps, dirs, status, trailing) =
+            script(&["+foo", "-bar", "n5", "s5000", "S9000", "T", "/tmp/x", "t", "1", "=st", "2"])
+                .unwrap();
+        assert_eq!(steps.len(), 6);
+        assert!(matches!(steps[0], Step::Sel(Sel::Plus(_))));
+        assert!(matches!(steps[1], Step::Sel(Sel::Minus(_))));
+        // `t` and `T` stamp the next action only.
+        assert_eq!(actions(&steps), [(false, true), (true, false), (false, false), (false, false)]);
+        assert_eq!(dirs.len(), 1);
+        assert_eq!(dirs[0].0, b"/tmp/x");
+        let c = &dirs[0].1;
+        assert_eq!((c.n, c.s, c.total), (5, 5000, 9000));
+        assert_eq!(status.len(), 1);
+        assert_eq!(status[0].path, b"st");
+        assert!(!trailing);
+    }
+
+    #[test]
+    fn script_clamps_and_settings_per_logdir() {
+        let (_, dirs, _, trailing) =
+            script(&["s10", "./a", "s999999999", "!gzip", "./b", "f"]).unwrap();
+        assert_eq!(dirs[0].1.s, 4096);
+        assert!(dirs[0].1.processor.is_none());
+        assert_eq!(dirs[1].1.s, 268_435_455);
+        assert!(matches!(&dirs[1].1.processor, Some(Processor::Execline(p)) if p == b"gzip"));
+        assert!(trailing);
+    }
+
+    #[test]
+    fn script_errors() {
+        let err = |a: &[&str]| script(a).err();
+        let v = |s: &str| s.as_bytes().to_vec();
+        assert_eq!(err(&["x", "1"]), Some(ScriptError::Unrecognized(v("x"))));
+        assert_eq!(err(&["", "1"]), Some(ScriptError::Unrecognized(v(""))));
+        assert_eq!(err(&["nabc", "1"]), Some(ScriptError::Unrecognized(v("nabc"))));
+        assert_eq!(err(&["+(", "1"]), Some(ScriptError::Unrecognized(v("+("))));
+        assert_eq!(err(&["f1", "1"]), Some(ScriptError::Syntax(v("f1"))));
+        assert_eq!(err(&["1x"]), Some(ScriptError::Syntax(v("1x"))));
+        assert_eq!(err(&["="]), Some(ScriptError::Syntax(v("="))));
+        assert_eq!(err(&["+a", "n3"]), Some(ScriptError::NoAction));
+        assert_eq!(err(&["s8192", "l5000", "1"]), Some(ScriptError::Conflicts(v("l5000"))));
+        // Only an `s` given before counts.
+        assert!(err(&["l5000", "1"]).is_none());
+    }
+
+    fn split(limit: usize, feeds: &[&[u8]]) -> Vec<Vec<u8>> {
+        let mut lines = Lines { partial: Vec::new(), limit };
+        let mut got = Vec::new();
+        for f in feeds {
+            lines.feed(f, |l| got.push(l.to_vec()));
+        }
+        lines.close(|l| got.push(l.to_vec()));
+        got
+    }
+
+    #[test]
+    fn lines_across_reads() {
+        let got = split(0, &[b"a\nb", b"c\n\nd"]);
+        assert_eq!(got, [&b"a\n"[..], b"bc\n", b"\n", b"d\n"]);
+    }
+
+    #[test]
+    fn lines_split_at_the_limit() {
+        let long = [b'x'; 100];
+        let got = split(48, &[&long]);
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], [&[b'x'; 48][..], b"\n"].concat());
+        assert_eq!(got[1], got[0]);
+        assert_eq!(got[2], b"xxxx\n");
+        // Exactly the limit, its newline in the next read: one line.
+        let got = split(48, &[&long[..48], b"\n"]);
+        assert_eq!(got, [[&long[..48], b"\n"].concat()]);
+        // Exactly the limit, then more: split there.
+        let got = split(48, &[&long[..48], b"y\n"]);
+        assert_eq!(got, [[&long[..48], b"\n"].concat(), b"y\n".to_vec()]);
+    }
+
+    #[test]
+    fn archive_names() {
+        let path = std::env::temp_dir().join(format!("s6-log-archive-{}", std::process::id()));
+        std::fs::create_dir_all(&path).unwrap();
+        let dir = std::fs::File::open(&path).unwrap();
+        let d = dir.as_fd();
+        let first = archive_name(d, b's', Some((0, 0)));
+        assert_eq!(first, b"@400000000000000a00000000.s");
+        assert!(is_archive(&first));
+        std::fs::write(path.join(OsStr::from_bytes(&first)), b"").unwrap();
+        // A taken name moves on by a nanosecond.
+        assert_eq!(archive_name(d, b's', Some((0, 0))), b"@400000000000000a00000001.s");
+        assert_eq!(archive_name(d, b'u', Some((0, 0))), b"@400000000000000a00000000.u");
+        std::fs::remove_dir_all(&path).unwrap();
+        assert!(!is_archive(b"@400000000000000a00000000.x"));
+        assert!(!is_archive(b"current"));
+        assert!(!is_archive(b"@40000000000000g000000000.s"));
     }
 }

@@ -21,7 +21,8 @@ use s6box::supervision::servicedir::{self as sd, Value};
 use s6box::supervision::status::{self, FINISHING, PAUSED, READY, Status, WANT_UP};
 use s6box::supervision::{EVENT, SUPERVISE, control, ftrig, svlock, tally};
 use s6box::tai::Tain;
-use s6box::watch::{self, Daemon, Ended, Found};
+use s6box::adopt::{Adopted, Early, Refused, adopt_daemon};
+use s6box::watch::{self, Daemon, Ended};
 use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
 use rustix::io::Errno;
@@ -40,16 +41,13 @@ const REKILL: Duration = Duration::from_secs(5);
 /// The restart throttle: a service is not restarted sooner than this after
 /// it was last started or became ready.
 const THROTTLE: Duration = Duration::from_secs(1);
-/// How many statuses of children reaped while a `pidfile` parent runs are
-/// kept, in case one is the daemon's.
-const EARLY_MAX: usize = 64;
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum State {
     /// Nothing runs; `deadline` (if any) is the next start.
     Down,
-    /// `run` (or the daemon) runs; `deadline` is `timeout-kill`.
-    Up,
+    /// `run` (or the daemon) runs, at this phase; `deadline` is
+    /// `timeout-kill`.
+    Up(Phase),
     /// `finish` runs; `deadline` is `timeout-finish`.
     Finish,
 }
@@ -72,7 +70,7 @@ struct Pf {
     /// When the parent was spawned: an older file is not this run's.
     since: pidfile::Time,
     /// Children reaped meanwhile (one may be the daemon).
-    early: Vec<(Pid, i32)>,
+    early: Early,
 }
 
 struct Sup {
@@ -83,7 +81,6 @@ struct Sup {
     pid: Option<Pid>,
     /// The service's process group (for P, C, K, SIGINT, killpg).
     pgid: i32,
-    phase: Phase,
     notif: Option<OwnedFd>,
     deadline: Option<Instant>,
     /// When the current run of the service became ready.
@@ -256,7 +253,6 @@ fn start_up(name: Vec<u8>) -> Sup {
         state: State::Down,
         pid: None,
         pgid: 0,
-        phase: Phase::Plain,
         notif: None,
         deadline: None,
         ready_at: None,
@@ -279,6 +275,10 @@ fn start_up(name: Vec<u8>) -> Sup {
 }
 
 impl Sup {
+    fn is_up(&self) -> bool {
+        matches!(self.state, State::Up(_))
+    }
+
     fn write(&mut self) {
         if let Err(e) = status::write(path(status::PATH), &self.st) {
             msg::warn_sys(&[b"write status file"], e);
@@ -304,13 +304,13 @@ impl Sup {
                 bits[n] = b'n';
                 n += 1;
             }
-            match &self.phase {
-                Phase::Waiting(_, appear) => {
+            match &self.state {
+                State::Up(Phase::Waiting(_, appear)) => {
                     fds[n] = appear.fd();
                     bits[n] = b'w';
                     n += 1;
                 }
-                Phase::Daemon(d) => {
+                State::Up(Phase::Daemon(d)) => {
                     if let Some(fd) = d.event_fd() {
                         fds[n] = fd;
                         bits[n] = b'p';
@@ -356,7 +356,7 @@ impl Sup {
                     self.start();
                 }
             }
-            State::Up => {
+            State::Up(_) => {
                 let killpg = sd::exists(sd::FLAG_KILLPG);
                 if killpg && self.pgid > 0 {
                     kill(-self.pgid, libc::SIGKILL);
@@ -445,14 +445,13 @@ impl Sup {
                 self.notif = pipe.map(|(r, _)| r);
                 self.pid = Some(pid);
                 self.pgid = raw(pid);
-                self.state = State::Up;
                 self.ready_at = None;
-                self.phase = match (pidfile, since) {
+                self.state = State::Up(match (pidfile, since) {
                     (Some(path), Some(since)) => {
-                        Phase::Parent(Pf { path, since, early: Vec::new() })
+                        Phase::Parent(Pf { path, since, early: Early::default() })
                     }
                     _ => Phase::Plain,
-                };
+                });
                 self.st.pid = raw(pid) as u64;
                 self.st.stamp = Tain::now();
                 self.st.set(READY, false);
@@ -470,11 +469,11 @@ impl Sup {
 
     /// `signal_service(sig)`: `sig` to `run`, or to the daemon.
     fn signal_service(&self, sig: i32) {
-        match (&self.phase, self.pid) {
-            (Phase::Daemon(d), _) => {
+        match (&self.state, self.pid) {
+            (State::Up(Phase::Daemon(d)), _) => {
                 let _ = d.signal(sig);
             }
-            (Phase::Waiting(..), _) => {}
+            (State::Up(Phase::Waiting(..)), _) => {}
             (_, Some(p)) => kill(raw(p), sig),
             _ => {}
         }
@@ -482,7 +481,7 @@ impl Sup {
 
     /// `down()`: the down signal then SIGCONT, and `timeout-kill` armed.
     fn down(&mut self) {
-        if self.state != State::Up {
+        if !self.is_up() {
             return;
         }
         self.signal_service(down_signal());
@@ -515,7 +514,7 @@ impl Sup {
 
     #[inline(never)]
     fn command(&mut self, c: u8) {
-        let up = self.state == State::Up;
+        let up = self.is_up();
         if let Some(sig) = control::signal_of_letter(c) {
             if up {
                 self.signal_service(sig);
@@ -542,7 +541,7 @@ impl Sup {
             b'r' if up => self.signal_service(down_signal()),
             b'o' => {
                 self.want(false);
-                if self.state == State::Down {
+                if matches!(self.state, State::Down) {
                     self.start();
                 }
             }
@@ -563,7 +562,7 @@ impl Sup {
                     msg::warn_sys(&[b"unlink ./down file"], e);
                 }
                 self.want(true);
-                if self.state == State::Down {
+                if matches!(self.state, State::Down) {
                     self.start();
                 }
             }
@@ -582,7 +581,7 @@ impl Sup {
         self.exit_when_down = true;
         match self.state {
             State::Down => self.quit(),
-            State::Up => {
+            State::Up(_) => {
                 // The supervisor's stdin and stdout may be a logger's pipe:
                 // let go of them so the logger can end with the service.
                 let _ = null_onto(0);
@@ -653,7 +652,7 @@ impl Sup {
                 libc::SIGHUP => self.exit_later(),
                 libc::SIGQUIT => self.quit(),
                 libc::SIGINT => {
-                    if self.state == State::Up && self.pgid > 0 {
+                    if self.is_up() && self.pgid > 0 {
                         kill(-self.pgid, libc::SIGINT);
                     }
                     self.quit()
@@ -672,23 +671,21 @@ impl Sup {
         for (p, st) in ended {
             if Some(p) == self.pid {
                 mine = Some(st);
-            } else if let Phase::Parent(Pf { early, .. }) | Phase::Waiting(Pf { early, .. }, _) =
-                &mut self.phase
+            } else if let State::Up(
+                Phase::Parent(Pf { early, .. }) | Phase::Waiting(Pf { early, .. }, _),
+            ) = &mut self.state
             {
-                if early.len() >= EARLY_MAX {
-                    early.remove(0);
-                }
-                early.push((p, st));
+                early.record(p, st);
             }
         }
         if let Some(st) = mine {
             match self.state {
-                State::Up => self.service_ended(st),
+                State::Up(_) => self.service_ended(st),
                 State::Finish => self.finish_done(Some(st)),
                 State::Down => {}
             }
         }
-        if let Phase::Waiting(..) = self.phase
+        if let State::Up(Phase::Waiting(..)) = self.state
             && !watch::has_children()
         {
             // Last look at the file, then the failure.
@@ -699,7 +696,7 @@ impl Sup {
     /// `service_ended(wstat)`: `run` (a plain service's) or the daemon died,
     /// or the `pidfile` parent exited.
     fn service_ended(&mut self, wstat: i32) {
-        if let Phase::Parent(_) = self.phase {
+        if let State::Up(Phase::Parent(_)) = self.state {
             if wstat == 0 {
                 return self.pidfile_handover();
             }
@@ -713,7 +710,8 @@ impl Sup {
     #[inline(never)]
     fn died(&mut self, wstat: i32) {
         let dead_pgid = self.pgid;
-        self.phase = Phase::Plain;
+        // Down until `finish` is spawned.
+        self.state = State::Down;
         self.notif = None;
         self.deadline = None;
         let now = Tain::now();
@@ -824,7 +822,7 @@ impl Sup {
     /// `pidfile_clear()`: the parent failed: the pid file it wrote, if
     /// any, is removed, so that it is never read later.
     fn pidfile_clear(&self) {
-        if let Phase::Parent(pf) | Phase::Waiting(pf, _) = &self.phase {
+        if let State::Up(Phase::Parent(pf) | Phase::Waiting(pf, _)) = &self.state {
             let _ = pidfile::remove_if_written_since(OsStr::from_bytes(&pf.path), pf.since);
         }
     }
@@ -840,21 +838,22 @@ impl Sup {
     /// directory changed since): find the daemon.
     #[inline(never)]
     fn pidfile_handover(&mut self) {
-        let (pf, appear) = match std::mem::replace(&mut self.phase, Phase::Plain) {
+        let State::Up(phase) = &mut self.state else { return };
+        let (pf, appear) = match std::mem::replace(phase, Phase::Plain) {
             Phase::Parent(pf) => (pf, None),
             Phase::Waiting(pf, mut a) => match a.check() {
                 Some(content) => return self.pidfile_content(pf, &content),
                 None => (pf, Some(a)),
             },
             other => {
-                self.phase = other;
+                *phase = other;
                 return;
             }
         };
         if let Some(a) = appear {
             // Still not written: wait on while a descendant lives.
             if watch::has_children() {
-                self.phase = Phase::Waiting(pf, a);
+                self.state = State::Up(Phase::Waiting(pf, a));
             } else {
                 self.pidfile_failed(&pf, b"missing, and no descendant of ./run is left");
             }
@@ -870,7 +869,7 @@ impl Sup {
                 match pidfile::Appear::new(OsStr::from_bytes(&pf.path), pf.since) {
                     Ok(a) => {
                         // Written between the read and the watch?
-                        self.phase = Phase::Waiting(pf, a);
+                        self.state = State::Up(Phase::Waiting(pf, a));
                         self.pidfile_handover();
                     }
                     Err(e) => {
@@ -886,38 +885,28 @@ impl Sup {
     /// `pidfile_content(pf, content)`: the pid file is written: check the
     /// pid and take the daemon as the service.
     fn pidfile_content(&mut self, pf: Pf, content: &[u8]) {
-        let pid = match pidfile::parse(content) {
-            Ok(n) => n,
-            Err(_) => return self.pidfile_failed(&pf, b"does not contain a valid pid"),
-        };
-        let n = dec(pid.into());
-        let pid = match Pid::from_raw(pid) {
-            Some(p) if p != self.me && p != Pid::INIT => p,
-            _ => return self.pidfile_failed(&pf, &[b"invalid pid ", &n[..]].concat()),
-        };
-        if let Some(&(_, st)) = pf.early.iter().find(|&&(p, _)| p == pid) {
-            // The daemon already died, and was reaped as an orphan.
-            return self.died(st);
-        }
-        match watch::check(pid) {
-            Ok(Found::Running) => {}
-            Ok(Found::Ended(st)) => return self.died(st),
-            Ok(Found::NotOurs) if watch::descends(pid) => {}
-            _ => {
-                let why = [b"pid ", &n[..], b" is not a descendant of ./run"].concat();
-                return self.pidfile_failed(&pf, &why);
+        let daemon = match adopt_daemon(content, self.me, &pf.early) {
+            Ok(Adopted::Watching(d)) => d,
+            Ok(Adopted::Ended(st)) => return self.died(st),
+            Err(Refused::BadPid(_)) => {
+                return self.pidfile_failed(&pf, b"does not contain a valid pid");
             }
-        }
-        let daemon = match Daemon::attach(pid) {
-            Ok(d) => d,
-            Err(e) => {
-                msg::warn_sys(&[b"watch pid ", &n], e);
+            Err(Refused::Invalid(n)) => {
+                return self.pidfile_failed(&pf, &[b"invalid pid ", &dec(n.into())[..]].concat());
+            }
+            Err(Refused::NotOurs(p) | Refused::Check(p, _)) => {
+                let why = [b"pid ", &dec(raw(p).into())[..], b" is not a descendant of ./run"];
+                return self.pidfile_failed(&pf, &why.concat());
+            }
+            Err(Refused::Attach(p, e)) => {
+                msg::warn_sys(&[b"watch pid ", &dec(raw(p).into())], e);
                 return self.pidfile_failed(&pf, b"the daemon cannot be watched");
             }
         };
+        let pid = daemon.pid();
         self.pid = Some(pid);
         self.pgid = rustix::process::getpgid(Some(pid)).map(raw).unwrap_or(raw(pid));
-        self.phase = Phase::Daemon(daemon);
+        self.state = State::Up(Phase::Daemon(daemon));
         self.st.pid = raw(pid) as u64;
         self.write();
         if sd::exists(sd::NOTIFICATION_FD) && !self.st.flag(READY) {
@@ -939,7 +928,7 @@ impl Sup {
     /// to us) it is read from its zombie, or lost.
     fn on_daemon_exit(&mut self) {
         self.reap();
-        let Phase::Daemon(d) = &self.phase else { return };
+        let State::Up(Phase::Daemon(d)) = &self.state else { return };
         match d.ended() {
             Ended::Running => {}
             Ended::Status(st) => self.died(st),

@@ -4,7 +4,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::supervision::events;
-use s6box::supervision::svwait::{Goal, Waiter};
+use crate::applets::waiting;
+use s6box::supervision::svwait::Goal;
 use s6box::supervision::{atomic, control, signame};
 use s6box::{exitcode, msg};
 use rustix::fs::{Mode, OFlags};
@@ -56,11 +57,11 @@ pub fn main(argv: Argv) -> i32 {
         ]);
         goal = goal.without_readiness();
     }
-    let waiter = Waiter::start(&dirs, goal, false).unwrap_or_else(|e| e.die());
+    let waiter = waiting::start(&dirs, goal, false);
     if !letters.is_empty() {
         send_all(&dirs, &letters);
     }
-    waiter.finish(events::deadline(timeout), None)
+    waiting::finish(waiter, events::deadline(timeout), None)
 }
 
 /// `signal_letter(text)`: the command byte of `-s text`, or usage death

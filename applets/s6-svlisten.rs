@@ -5,7 +5,7 @@
 use s6box::argv::Argv;
 use s6box::cli::Cli;
 use s6box::exec;
-use s6box::supervision::svwait;
+use crate::applets::waiting;
 use std::ffi::OsStr;
 
 const USAGE: &str = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -t timeout ] servicedir... \"\" prog...";
@@ -13,7 +13,7 @@ const USAGE: &str = "s6-svlisten [ -U | -u | -d | -D | -r | -R ] [ -a | -o ] [ -
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let o = svwait::options(&mut cli, true);
+    let o = waiting::options(&mut cli, true);
     let rest = cli.rest();
     // As s6: fewer than three arguments (dirs, "", prog) is a usage error.
     if rest.len() < 3 {
@@ -28,5 +28,5 @@ pub fn main(argv: Argv) -> i32 {
     if dirs.is_empty() {
         exec::exec(prog);
     }
-    svwait::listen(&dirs, &o, prog, false)
+    waiting::listen(&dirs, &o, prog, false)
 }

@@ -3,7 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::supervision::svwait;
+use crate::applets::waiting;
 
 const USAGE: &str =
     "s6-svlisten1 [ -U | -u | -d | -D | -r | -R ] [ -t timeout ] servicedir prog...";
@@ -11,10 +11,10 @@ const USAGE: &str =
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let o = svwait::options(&mut cli, false);
+    let o = waiting::options(&mut cli, false);
     let rest = cli.rest();
     if rest.len() < 2 {
         cli.usage();
     }
-    svwait::listen(&[rest.os(0)], &o, rest.skip(1), true)
+    waiting::listen(&[rest.os(0)], &o, rest.skip(1), true)
 }

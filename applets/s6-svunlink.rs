@@ -6,11 +6,8 @@
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::msg;
-use s6box::supervision::atomic::join;
-use s6box::supervision::{control, events, svlock};
-use rustix::io::Errno;
-use std::ffi::OsString;
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use s6box::supervision::{events, scandir};
+use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svunlink [ -X ] [ -t timeout ] scandir servicename";
 
@@ -29,40 +26,10 @@ pub fn main(argv: Argv) -> i32 {
     if rest.len() < 2 {
         cli.usage();
     }
-    let scan = rest.os(0);
-    let mut at = scan.as_bytes().to_vec();
-    at.push(b'/');
-    at.extend_from_slice(rest.get(1).to_bytes());
-    let at = OsString::from_vec(at);
-    let deadline = events::deadline(timeout);
-
-    // Subscribed through the real path, so the fifo can still be
-    // removed once the link is gone.
-    let mut w = None;
-    if !nowait {
-        let mut wait =
-            events::Wait::new().unwrap_or_else(|e| msg::fatal_sys(111, &[b"catch signals"], e));
-        for d in [at.clone(), join(&at, "log")] {
-            if !svlock::supervised(&d).unwrap_or(false) {
-                continue;
-            }
-            let ev = join(&d, "event");
-            let sub = std::fs::canonicalize(&ev)
-                .map_err(|e| Errno::from_io_error(&e).unwrap_or(Errno::IO))
-                .and_then(|p| wait.subscribe(p.as_os_str()));
-            if let Err(e) = sub {
-                msg::warn_sys(&[b"subscribe to ", ev.as_bytes()], e);
-            }
-        }
-        w = Some(wait);
-    }
-    let unlinked = rustix::fs::unlink(&at);
-    let _ = control::send(&join(scan, ".s6-svscan/control"), b"an");
-    if let Some(mut wait) = w {
-        if matches!(unlinked, Ok(()) | Err(Errno::NOENT)) && !wait.listeners.is_empty() {
-            let _ = wait.wait(deadline, |ls| ls.iter().all(|l| l.got.contains(&b'x')));
-        }
-        drop(wait);
+    let wait = (!nowait).then(|| events::deadline(timeout));
+    let warn = |ev: &std::ffi::OsStr, e| msg::warn_sys(&[b"subscribe to ", ev.as_bytes()], e);
+    if let Err(e) = scandir::unlink(rest.os(0), rest.get(1).to_bytes(), wait, warn) {
+        msg::fatal_sys(111, &[b"catch signals"], e);
     }
     0
 }

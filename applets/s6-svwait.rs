@@ -3,7 +3,7 @@
 
 use s6box::argv::Argv;
 use s6box::cli::Cli;
-use s6box::supervision::svwait::{self, Waiter};
+use crate::applets::waiting;
 use std::ffi::OsStr;
 
 const USAGE: &str =
@@ -12,11 +12,11 @@ const USAGE: &str =
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let o = svwait::options(&mut cli, true);
+    let o = waiting::options(&mut cli, true);
     let dirs: Vec<&OsStr> = cli.rest().iter().collect();
     if dirs.is_empty() {
         return 0;
     }
-    let waiter = Waiter::start(&dirs, o.goal, o.or).unwrap_or_else(|e| e.die());
-    waiter.finish(o.deadline, None)
+    let waiter = waiting::start(&dirs, o.goal, o.or);
+    waiting::finish(waiter, o.deadline, None)
 }

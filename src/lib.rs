@@ -35,6 +35,7 @@ macro_rules! other_os {
 }
 
 pub mod account;
+pub mod adopt;
 pub mod alloc;
 pub mod argv;
 pub mod cli;

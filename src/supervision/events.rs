@@ -60,24 +60,16 @@ impl Wait {
     }
 
     /// `spawn(prog)`: spawns `prog` (subscriptions made first, so it
-    /// cannot trigger an event too early), or removes the fifos and dies
-    /// with s6's `unable to spawn PROG` (111).
-    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Pid {
-        crate::exec::spawn(prog).unwrap_or_else(|e| {
-            self.listeners.clear();
-            crate::msg::fatal_sys(crate::exitcode::SYS, &[b"spawn ", prog.get(0).to_bytes()], e)
-        })
+    /// cannot trigger an event too early); if that fails, the fifos are
+    /// removed.
+    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Result<Pid, Errno> {
+        crate::exec::spawn(prog).inspect_err(|_| self.listeners.clear())
     }
 
-    /// `print_first()`: what the first listener received, printed with a
-    /// newline once the fifos are removed (s6-ftrig-wait, s6-ftrig-listen1
-    /// on a match); 0.
-    pub fn print_first(mut self) -> i32 {
-        let mut out = std::mem::take(&mut self.listeners[0].got);
-        drop(self);
-        out.push(b'\n');
-        crate::msg::write_all(crate::msg::fd(1), &out);
-        0
+    /// `into_first()`: what the first listener received, the fifos
+    /// removed.
+    pub fn into_first(mut self) -> Vec<u8> {
+        std::mem::take(&mut self.listeners[0].got)
     }
 
     /// `wait(deadline, done)`: reads events as they come and, after each
@@ -185,52 +177,32 @@ pub fn deadline(ms: impl Into<u64>) -> Option<Instant> {
     }
 }
 
-/// `timeout_option(cli)`: the options of the ftrig listeners without
-/// `-a`/`-o`: `-t timeout` only (2.15's messages otherwise); the
-/// deadline.
-pub fn timeout_option(cli: &mut crate::cli::Cli) -> Option<Instant> {
-    use crate::cli::Opt;
-    let mut timeout = 0;
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('t') => timeout = timeout_value(cli),
-            Opt::Short(c) => cli.unrecognized(c),
-            Opt::Long(_) => cli.usage(),
-        }
-    }
-    deadline(timeout)
+/// Why `subscribe_all` failed (`usize`: the pair concerned).
+#[derive(Debug)]
+pub enum SubscribeError {
+    /// The regexp does not compile.
+    Regex(usize),
+    /// Catching signals failed.
+    Signals(Errno),
+    /// The fifodir cannot be listened to (the fifos already made are
+    /// removed).
+    Subscribe(usize, Errno),
 }
 
-/// `timeout_value(cli)`: the value of a `-t timeout` option of the ftrig
-/// listeners, or death as 2.15 words it (`timeout must be an unsigned
-/// integer`, exit 100).
-pub fn timeout_value(cli: &mut crate::cli::Cli) -> u32 {
-    cli.unsigned("timeout")
-}
-
-/// `subscribe_all(pairs)`: compiles every regexp, then catches signals
-/// and subscribes to every fifodir, in order; dies with s6's messages
-/// (`unable to subscribe to DIR with regexp RE: REASON`): 100 for an
-/// invalid regexp, 111 for a fifodir that cannot be listened to (the
-/// fifos already made are removed first).
-pub fn subscribe_all(pairs: &[(&[u8], &[u8])]) -> (Wait, Vec<crate::regex::Regex>) {
+/// `subscribe_all(pairs)`: compiles every regexp of the (fifodir,
+/// regexp) pairs, then catches signals and subscribes to every fifodir,
+/// in order.
+pub fn subscribe_all(
+    pairs: &[(&[u8], &[u8])],
+) -> Result<(Wait, Vec<crate::regex::Regex>), SubscribeError> {
     use std::os::unix::ffi::OsStrExt;
-    let die = |dir: &[u8], re: &[u8], code: i32, e: Errno| -> ! {
-        crate::msg::fatal_sys(code, &[b"subscribe to ", dir, b" with regexp ", re], e)
-    };
     let mut res = Vec::with_capacity(pairs.len());
-    for &(dir, re) in pairs {
-        match crate::regex::Regex::new(re) {
-            Some(r) => res.push(r),
-            None => die(dir, re, crate::exitcode::USAGE, Errno::INVAL),
-        }
+    for (i, &(_, re)) in pairs.iter().enumerate() {
+        res.push(crate::regex::Regex::new(re).ok_or(SubscribeError::Regex(i))?);
     }
-    let mut w = Wait::new().unwrap_or_else(|e| crate::msg::fatal_sys(111, &[b"catch signals"], e));
-    for &(dir, re) in pairs {
-        if let Err(e) = w.subscribe(OsStr::from_bytes(dir)) {
-            w.listeners.clear();
-            die(dir, re, crate::exitcode::SYS, e);
-        }
+    let mut w = Wait::new().map_err(SubscribeError::Signals)?;
+    for (i, &(dir, _)) in pairs.iter().enumerate() {
+        w.subscribe(OsStr::from_bytes(dir)).map_err(|e| SubscribeError::Subscribe(i, e))?;
     }
-    (w, res)
+    Ok((w, res))
 }

@@ -12,12 +12,14 @@
 //!   names) as s6-supervise reads them;
 //! - `signame`: signal names and numbers as s6 prints and reads them;
 //! - `atomic`: write a file whole under a temporary name, then rename;
-//! - `svwait`: waiting for services to reach a state (the clients' `-w`).
+//! - `svwait`: waiting for services to reach a state (the clients' `-w`);
+//! - `scandir`: a service linked into (unlinked from) a scan directory.
 
 pub mod atomic;
 pub mod control;
 pub mod events;
 pub mod ftrig;
+pub mod scandir;
 pub mod servicedir;
 pub mod signame;
 pub mod status;

@@ -19,7 +19,6 @@
 use super::events::{self, Slept};
 use super::ftrig::{self, Listener};
 use super::{EVENT, atomic, status};
-use crate::cli::{Cli, Opt};
 use rustix::io::Errno;
 use std::ffi::{OsStr, OsString};
 use std::time::Instant;
@@ -77,23 +76,6 @@ pub enum StartError {
     Status(Errno),
     /// Catching signals failed.
     Signals(Errno),
-}
-
-impl StartError {
-    /// `die()`: the message s6 prints for it, exit 111.
-    pub fn die(&self) -> ! {
-        use std::os::unix::ffi::OsStrExt;
-        let code = crate::exitcode::SYS;
-        match self {
-            StartError::Subscribe(dir, e) => crate::msg::fatal_sys(
-                code,
-                &[b"subscribe to events for ", dir.as_os_str().as_bytes()],
-                *e,
-            ),
-            StartError::Status(e) => crate::msg::fatal_sys(code, &[b"s6_svstatus_read"], *e),
-            StartError::Signals(e) => crate::msg::fatal_sys(code, &[b"catch signals"], *e),
-        }
-    }
 }
 
 /// What is known of one service (its listener is `events.listeners[i]`).
@@ -204,91 +186,40 @@ impl Waiter {
         self.check()
     }
 
+    /// `spawn(prog)`: spawns `prog` once subscribed (see
+    /// `events::Wait::spawn`); if that fails, the fifos are removed.
+    pub fn spawn(&mut self, prog: crate::argv::Argv) -> Result<rustix::process::Pid, Errno> {
+        self.events.spawn(prog)
+    }
+
     /// `wait(deadline)`: follows the events until the wait ends or
     /// `deadline` passes. Ended children (a spawned program) are reaped;
     /// a signal that would have killed the process removes the fifos,
-    /// then kills it.
-    pub fn wait(&mut self, deadline: Option<Instant>) -> Outcome {
+    /// then kills it. If the events cannot be read, the fifos are removed
+    /// and the error returned.
+    pub fn wait(&mut self, deadline: Option<Instant>) -> Result<Outcome, Errno> {
         if let Some(o) = self.check() {
-            return o;
+            return Ok(o);
         }
         loop {
             match self.events.sleep(deadline, None) {
-                Ok(Slept::Deadline) => return Outcome::TimedOut,
+                Ok(Slept::Deadline) => return Ok(Outcome::TimedOut),
                 Ok(Slept::Woke { .. }) => {}
                 Err(e) => {
                     self.events.listeners.clear();
-                    crate::msg::fatal_sys(crate::exitcode::SYS, &[b"read events"], e);
+                    return Err(e);
                 }
             }
             for i in 0..self.services.len() {
                 while let Some(&event) = self.events.listeners[i].got.get(self.services[i].seen) {
                     self.services[i].seen += 1;
                     if let Some(o) = self.apply(i, event) {
-                        return o;
+                        return Ok(o);
                     }
                 }
                 self.events.listeners[i].got.clear();
                 self.services[i].seen = 0;
             }
-        }
-    }
-
-    /// `finish(deadline, single)`: `wait`, the fifos removed, then the
-    /// exit code and message of `report`.
-    pub fn finish(mut self, deadline: Option<Instant>, single: Option<&OsStr>) -> i32 {
-        let outcome = self.wait(deadline);
-        drop(self);
-        report(outcome, single)
-    }
-}
-
-/// The options of s6-svwait, s6-svlisten1 and s6-svlisten.
-pub struct Options {
-    pub goal: Goal,
-    /// `-o`: one service is enough.
-    pub or: bool,
-    pub deadline: Option<Instant>,
-}
-
-/// `options(cli, with_or)`: reads `-U -u -d -D -r -R`, `-a -o` (if
-/// `with_or`) and `-t timeout`; usage death on anything else.
-pub fn options(cli: &mut Cli, with_or: bool) -> Options {
-    let (mut goal, mut or, mut timeout) = (b'u', false, 0u32);
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short(c @ ('U' | 'u' | 'd' | 'D' | 'r' | 'R')) => goal = c as u8,
-            Opt::Short('a') if with_or => or = false,
-            Opt::Short('o') if with_or => or = true,
-            Opt::Short('t') => timeout = cli.number::<u32>(),
-            _ => cli.usage(),
-        }
-    }
-    let goal = Goal::of_letter(goal).unwrap_or_else(|| cli.usage());
-    Options { goal, or, deadline: events::deadline(timeout) }
-}
-
-/// `listen(dirs, o, prog, single)`: s6-svlisten and s6-svlisten1 once
-/// their arguments are read: subscribe, spawn `prog`, wait.
-pub fn listen(dirs: &[&OsStr], o: &Options, prog: crate::argv::Argv, single: bool) -> i32 {
-    let mut waiter = Waiter::start(dirs, o.goal, o.or).unwrap_or_else(|e| e.die());
-    waiter.events.spawn(prog);
-    waiter.finish(o.deadline, single.then(|| dirs[0]))
-}
-
-/// `report(outcome, single)`: the exit code of a wait, with s6's message
-/// (`single`: the one directory s6-svlisten1 names).
-pub fn report(outcome: Outcome, single: Option<&OsStr>) -> i32 {
-    use std::os::unix::ffi::OsStrExt;
-    match (outcome, single) {
-        (Outcome::Reached, _) => 0,
-        (Outcome::TimedOut, _) => crate::msg::fatal(99, &[b"timed out"]),
-        (Outcome::Failed(n), None) => crate::msg::fatal(
-            n,
-            &[b"some services reported permanent failure or their supervisor died"],
-        ),
-        (Outcome::Failed(n), Some(dir)) => {
-            crate::msg::fatal(n, &[dir.as_bytes(), b" failed permanently or its supervisor died"])
         }
     }
 }
