@@ -56,5 +56,6 @@ pub mod sig;
 pub mod socket;
 pub mod supervision;
 pub mod tai;
+pub mod tree;
 pub mod trim;
 pub mod watch;

@@ -19,6 +19,8 @@ pub mod atomic;
 pub mod control;
 pub mod events;
 pub mod ftrig;
+pub mod instance;
+pub mod maker;
 pub mod scandir;
 pub mod servicedir;
 pub mod signame;

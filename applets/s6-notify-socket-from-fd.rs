@@ -1,0 +1,8 @@
+//! s6-notify-socket-from-fd
+
+use s6box::argv::Argv;
+
+/// `main(argv)`: the applet.
+pub fn main(_argv: Argv) -> i32 {
+    100
+}

@@ -1,0 +1,8 @@
+//! ucspilogd
+
+use s6box::argv::Argv;
+
+/// `main(argv)`: the applet.
+pub fn main(_argv: Argv) -> i32 {
+    100
+}
