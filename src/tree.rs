@@ -132,13 +132,21 @@ pub fn remove(at: BorrowedFd, name: &CStr) -> Result<(), Errno> {
         }
         Err(e) => return Err(e),
     };
-    for e in entries(&dir)? {
-        match remove(dir.as_fd(), &e) {
-            Ok(()) | Err(Errno::NOENT) => {}
-            Err(e) => return Err(e),
+    // A process still writing there (a supervisor being stopped) may
+    // add entries meanwhile: a few more passes.
+    let mut tries = 0;
+    loop {
+        for e in entries(&dir)? {
+            match remove(dir.as_fd(), &e) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        match rustix::fs::unlinkat(at, name, AtFlags::REMOVEDIR) {
+            Err(Errno::NOTEMPTY) if tries < 100 => tries += 1,
+            r => return r,
         }
     }
-    rustix::fs::unlinkat(at, name, AtFlags::REMOVEDIR)
 }
 
 #[cfg(test)]
