@@ -55,6 +55,7 @@ pub mod regex;
 pub mod sig;
 pub mod socket;
 pub mod supervision;
+pub mod syslog;
 pub mod tai;
 pub mod tree;
 pub mod trim;
