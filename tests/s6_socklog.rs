@@ -392,9 +392,11 @@ fn startup_errors_match_reference() {
     );
     first.kill().unwrap();
     first.wait().unwrap();
-    // stdout closed.
-    let a = run(cmd("s6-socklog").arg("-x").arg(&sock).stdout(Stdio::null()).stdin(Stdio::null()));
-    let _ = a;
+    // stdout closed: 100 before binding.
+    let script = format!("exec {} -x {s} >&-", ours().display());
+    let a = run(Command::new("sh").arg("-c").arg(&script));
+    assert_eq!(code(&a), 100);
+    assert_eq!(text(&a.stderr), "s6-socklog: fatal: invalid stdout: Bad file descriptor\n");
 }
 
 /// 100,000 datagrams from a blocking sender through `s6-socklog | s6-log`:
