@@ -18,6 +18,10 @@ pub mod waiting;
 #[allow(dead_code)]
 pub mod instance;
 
+/// The command line shared by the sd_notify bridges.
+#[allow(dead_code)]
+pub mod notify;
+
 /// `applets! { "name" "file.rs" module, ... }`: declares each applet's
 /// module behind its feature and enters it in `APPLETS`.
 macro_rules! applets {

@@ -52,6 +52,7 @@ pub mod msg;
 pub mod pidfile;
 pub mod poll;
 pub mod regex;
+pub mod sdnotify;
 pub mod sig;
 pub mod socket;
 pub mod supervision;
