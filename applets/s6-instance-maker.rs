@@ -2,7 +2,6 @@
 //! its `instance/`, with a template for `s6-instance-create`. Every check
 //! is made before anything is written; a failure removes what was made.
 
-use rustix::fd::AsFd;
 use rustix::io::Errno;
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
@@ -99,15 +98,7 @@ pub fn main(argv: Argv) -> i32 {
         Err(Errno::EXIST) if names.is_some() => false,
         Err(e) => msg::fatal_sys(exitcode::SYS, &[b"mkdir ", dir], e),
     };
-    let undo = |made: &[Vec<u8>]| {
-        if made_dir {
-            let _ = tree::remove(rustix::fs::CWD, &cstr(dir));
-        } else if let Ok(fd) = tree::open_dir(rustix::fs::CWD, &cstr(dir)) {
-            for m in made {
-                let _ = tree::remove(fd.as_fd(), &cstr(m));
-            }
-        }
-    };
+    let undo = |made: &[Vec<u8>]| maker::undo(dir, made_dir, made);
     let fd = match tree::open_dir(rustix::fs::CWD, &cstr(dir)) {
         Ok(fd) => fd,
         Err(e) => {

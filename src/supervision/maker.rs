@@ -183,6 +183,19 @@ impl Out {
     }
 }
 
+/// `undo(dir, whole, made)`: takes back a failed maker's work: `dir`
+/// itself when it made it (`whole`), else the names in `made` under it.
+pub fn undo(dir: &[u8], whole: bool, made: &[Vec<u8>]) {
+    use rustix::fd::AsFd;
+    if whole {
+        let _ = crate::tree::remove(rustix::fs::CWD, &cstr(dir));
+    } else if let Ok(fd) = crate::tree::open_dir(rustix::fs::CWD, &cstr(dir)) {
+        for m in made {
+            let _ = crate::tree::remove(fd.as_fd(), &cstr(m));
+        }
+    }
+}
+
 /// `cstr(b)`: bytes as a C string (a NUL cuts it short).
 pub fn cstr(b: &[u8]) -> CString {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
