@@ -1,12 +1,31 @@
-//! The command-line side shared by s6-instance-control and
-//! s6-instance-status: the checks of the service and instance names,
-//! then s6box's own s6-svc or s6-svstat run on the instance.
+//! The command-line side shared by the instance programs: the checks of
+//! the service and instance operands (s6-instance-create, -delete), and
+//! s6-instance-control's and s6-instance-status's hand-over to s6box's
+//! own s6-svc or s6-svstat run on the instance.
 
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::supervision::instance;
 use s6box::{exitcode, msg};
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;
+
+/// `operands(cli)`: the `service instancename` operands after the
+/// options, or usage death (`invalid service path`, `invalid instance
+/// name`, exit 100).
+pub fn operands(cli: &mut s6box::cli::Cli) -> (&'static std::ffi::OsStr, &'static [u8]) {
+    let rest = cli.rest();
+    if rest.len() < 2 {
+        cli.usage();
+    }
+    let (svc, name) = (rest.os(0), rest.get(1).to_bytes());
+    if svc.is_empty() {
+        msg::fatal(exitcode::USAGE, &[b"invalid service path"]);
+    }
+    if !instance::valid_name(name) {
+        msg::fatal(exitcode::USAGE, &[b"invalid instance name"]);
+    }
+    (svc, name)
+}
 
 /// `forward(argv, rest, applet)`: checks the two operands in `rest`,
 /// then becomes `applet` with the options given (`argv` up to `rest`,

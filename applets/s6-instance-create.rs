@@ -4,9 +4,8 @@
 //! give one instance.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
+use s6box::cli::Cli;
 use s6box::supervision::instance::{self, Create, CreateError};
-use s6box::supervision::scandir::Down;
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
@@ -19,29 +18,9 @@ const TIMED_OUT: i32 = 99;
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let (mut down, mut force, mut public, mut timeout) = (Down::Keep, false, false, 0u32);
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('d') => down = Down::Once,
-            Opt::Short('D') => down = Down::Stay,
-            Opt::Short('f') => force = true,
-            Opt::Short('P') => public = true,
-            Opt::Short('t') => timeout = cli.number(),
-            _ => cli.usage(),
-        }
-    }
-    let rest = cli.rest();
-    if rest.len() < 2 {
-        cli.usage();
-    }
-    let (svc, name) = (rest.os(0), rest.get(1).to_bytes());
-    if svc.is_empty() {
-        msg::fatal(exitcode::USAGE, &[b"invalid service path"]);
-    }
-    if !instance::valid_name(name) {
-        msg::fatal(exitcode::USAGE, &[b"invalid instance name"]);
-    }
-    let c = Create { svc, name, down, force, public, deadline: s6box::poll::deadline(timeout) };
+    let o = super::waiting::link_options(&mut cli);
+    let (svc, name) = super::instance::operands(&mut cli);
+    let c = Create { svc, name, down: o.down, force: o.force, public: o.public, deadline: o.deadline };
     let (code, e) = match instance::create(&c) {
         Ok(()) => return 0,
         Err(CreateError::Mkdir(p, e)) => msg::fatal_sys(exitcode::SYS, &[b"mkdir ", p.as_bytes()], e),
