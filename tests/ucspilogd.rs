@@ -10,19 +10,6 @@ use common::{Tmp, cmd, code, run, text};
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
-fn feed(c: &mut Command, input: &[u8]) -> std::process::Output {
-    let mut child =
-        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    let mut i = child.stdin.take().unwrap();
-    let data = input.to_vec();
-    let w = std::thread::spawn(move || {
-        let _ = i.write_all(&data);
-    });
-    let o = child.wait_with_output().unwrap();
-    w.join().unwrap();
-    o
-}
-
 const INPUT: &[u8] = b"<13>a line\n<14>second\0<15>third\r\n@400000006745f0a123456789 <13>stamped\n\nno pri\n@40000000 <13>short\n<4294967296>big\n<4294967295>max\n<>x\n<0086>lead\n<13>@400000006745f0a123456789 x\n\xe9\x01\ttab\nlast";
 
 #[test]
@@ -30,14 +17,18 @@ fn lines_match_reference() {
     let cases: &[&[&str]] =
         &[&[], &["A"], &["A", "B"], &["-D", "dflt", "A", "B"], &["-D", "", "B"]];
     for args in cases {
-        let ours = feed(cmd("ucspilogd").args(*args).env("A", "aa").env_remove("B"), INPUT);
+        let ours =
+            common::run_input(cmd("ucspilogd").args(*args).env("A", "aa").env_remove("B"), INPUT);
         assert_eq!(code(&ours), 0);
         if args.is_empty() {
             assert!(text(&ours.stdout).starts_with("user.notice: a line\nuser.info: second\nuser.debug: third\r\n@400000006745f0a123456789 user.notice: stamped\n\nno pri\n"));
             assert!(text(&ours.stdout).ends_with("\nlast\n"));
         }
         if let Some(r) = common::reference("ucspilogd") {
-            let theirs = feed(Command::new(r).args(*args).env("A", "aa").env_remove("B"), INPUT);
+            let theirs = common::run_input(
+                Command::new(r).args(*args).env("A", "aa").env_remove("B"),
+                INPUT,
+            );
             assert_eq!(text(&ours.stdout), text(&theirs.stdout), "{args:?}");
             assert_eq!(code(&theirs), 0);
         }
