@@ -13,6 +13,15 @@ pub type Entry = fn(Argv) -> i32;
 #[allow(dead_code)]
 pub mod waiting;
 
+/// The name checks and hand-over shared by s6-instance-control and
+/// s6-instance-status.
+#[allow(dead_code)]
+pub mod instance;
+
+/// The command line shared by the sd_notify bridges.
+#[allow(dead_code)]
+pub mod notify;
+
 /// `applets! { "name" "file.rs" module, ... }`: declares each applet's
 /// module behind its feature and enters it in `APPLETS`.
 macro_rules! applets {
@@ -56,6 +65,12 @@ applets! {
     "s6-ftrig-listen1" "s6-ftrig-listen1.rs" s6_ftrig_listen1,
     "s6-ftrig-notify" "s6-ftrig-notify.rs" s6_ftrig_notify,
     "s6-ftrig-wait" "s6-ftrig-wait.rs" s6_ftrig_wait,
+    "s6-instance-control" "s6-instance-control.rs" s6_instance_control,
+    "s6-instance-create" "s6-instance-create.rs" s6_instance_create,
+    "s6-instance-delete" "s6-instance-delete.rs" s6_instance_delete,
+    "s6-instance-list" "s6-instance-list.rs" s6_instance_list,
+    "s6-instance-maker" "s6-instance-maker.rs" s6_instance_maker,
+    "s6-instance-status" "s6-instance-status.rs" s6_instance_status,
     "s6-ioconnect" "s6-ioconnect.rs" s6_ioconnect,
     "s6-ipcclient" "s6-ipcclient.rs" s6_ipcclient,
     "s6-ipcserver" "s6-ipcserver.rs" s6_ipcserver,
@@ -64,11 +79,14 @@ applets! {
     "s6-ipcserverd" "s6-ipcserverd.rs" s6_ipcserverd,
     "s6-log" "s6-log.rs" s6_log,
     "s6-mkfifodir" "s6-mkfifodir.rs" s6_mkfifodir,
+    "s6-notify-fd-from-socket" "s6-notify-fd-from-socket.rs" s6_notify_fd_from_socket,
+    "s6-notify-socket-from-fd" "s6-notify-socket-from-fd.rs" s6_notify_socket_from_fd,
     "s6-notifyoncheck" "s6-notifyoncheck.rs" s6_notifyoncheck,
     "s6-permafailon" "s6-permafailon.rs" s6_permafailon,
     "s6-setlock" "s6-setlock.rs" s6_setlock,
     "s6-setsid" "s6-setsid.rs" s6_setsid,
     "s6-setuidgid" "s6-setuidgid.rs" s6_setuidgid,
+    "s6-socklog" "s6-socklog.rs" s6_socklog,
     "s6-softlimit" "s6-softlimit.rs" s6_softlimit,
     "s6-sudo" "s6-sudo.rs" s6_sudo,
     "s6-sudoc" "s6-sudoc.rs" s6_sudoc,
@@ -89,6 +107,8 @@ applets! {
     "s6-svwait" "s6-svwait.rs" s6_svwait,
     "s6-tai64n" "s6-tai64n.rs" s6_tai64n,
     "s6-tai64nlocal" "s6-tai64nlocal.rs" s6_tai64nlocal,
+    "s6-usertree-maker" "s6-usertree-maker.rs" s6_usertree_maker,
+    "ucspilogd" "ucspilogd.rs" ucspilogd,
 }
 
 /// `find(name)`: the entry of the applet called exactly `name`.

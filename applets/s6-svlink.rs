@@ -3,9 +3,8 @@
 //! (and the logger's, for a logged service) has started.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
-use s6box::supervision::events;
-use s6box::supervision::scandir::{self, Down, Link, LinkError};
+use s6box::cli::Cli;
+use s6box::supervision::scandir::{self, Link, LinkError};
 use s6box::{exitcode, msg};
 use rustix::io::Errno;
 use std::os::unix::ffi::OsStrExt;
@@ -19,17 +18,7 @@ const TIMED_OUT: i32 = 99;
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let (mut down, mut force, mut public, mut timeout) = (Down::Keep, false, false, 0u32);
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('d') => down = Down::Once,
-            Opt::Short('D') => down = Down::Stay,
-            Opt::Short('f') => force = true,
-            Opt::Short('P') => public = true,
-            Opt::Short('t') => timeout = cli.number(),
-            _ => cli.usage(),
-        }
-    }
+    let o = super::waiting::link_options(&mut cli);
     let rest = cli.rest();
     if rest.len() < 2 {
         cli.usage();
@@ -49,8 +38,7 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal(exitcode::USAGE, &[what.as_bytes()]);
         }
     }
-    let deadline = events::deadline(timeout);
-    let l = Link { scan, svc, name, down, force, public, deadline };
+    let l = Link { scan, svc, name, down: o.down, force: o.force, public: o.public, deadline: o.deadline };
     let warn = |d: &std::ffi::OsStr| msg::warn(&[b"supervisor already running on ", d.as_bytes()]);
     let (code, e) = match scandir::link(&l, warn) {
         Ok(()) => return 0,

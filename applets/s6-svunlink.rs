@@ -4,9 +4,9 @@
 //! exits 0 even when the wait times out.
 
 use s6box::argv::Argv;
-use s6box::cli::{Cli, Opt};
+use s6box::cli::Cli;
 use s6box::{exitcode, msg};
-use s6box::supervision::{events, scandir};
+use s6box::supervision::scandir;
 use std::os::unix::ffi::OsStrExt;
 
 const USAGE: &str = "s6-svunlink [ -X ] [ -t timeout ] scandir servicename";
@@ -14,14 +14,7 @@ const USAGE: &str = "s6-svunlink [ -X ] [ -t timeout ] scandir servicename";
 /// `main(argv)`: the applet.
 pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
-    let (mut nowait, mut timeout) = (false, 0u32);
-    while let Some(opt) = cli.opt() {
-        match opt {
-            Opt::Short('X') => nowait = true,
-            Opt::Short('t') => timeout = cli.number(),
-            _ => cli.usage(),
-        }
-    }
+    let wait = super::waiting::unlink_options(&mut cli);
     let rest = cli.rest();
     if rest.len() < 2 {
         cli.usage();
@@ -33,7 +26,6 @@ pub fn main(argv: Argv) -> i32 {
     if scan.is_empty() {
         msg::fatal(exitcode::USAGE, &[b"invalid scandir"]);
     }
-    let wait = (!nowait).then(|| events::deadline(timeout));
     let warn = |ev: &std::ffi::OsStr, e| msg::warn_sys(&[b"subscribe to ", ev.as_bytes()], e);
     if let Err(e) = scandir::unlink(scan, name, wait, warn) {
         msg::fatal_sys(111, &[b"catch signals"], e);

@@ -1,6 +1,8 @@
 //! The command-line side shared by the waiting clients (s6-ftrig-wait,
-//! s6-ftrig-listen*, s6-svwait, s6-svlisten*, s6-svc -w): their options,
-//! and s6's messages and exit codes for what the library's waits return.
+//! s6-ftrig-listen*, s6-svwait, s6-svlisten*, s6-svc -w; the options of
+//! s6-svlink, s6-svunlink, s6-instance-create and s6-instance-delete):
+//! their options, and s6's messages and exit codes for what the
+//! library's waits return.
 
 use rustix::io::Errno;
 use rustix::process::Pid;
@@ -8,6 +10,7 @@ use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::sigpolicy::{self, Policy};
 use s6box::supervision::events::{self, SubscribeError, Wait};
+use s6box::supervision::scandir::Down;
 use s6box::supervision::servicedir;
 use s6box::supervision::svwait::{Goal, Outcome, StartError, Waiter};
 use s6box::{exitcode, msg, regex::Regex};
@@ -28,6 +31,52 @@ pub fn timeout_option(cli: &mut Cli) -> Option<Instant> {
         }
     }
     events::deadline(timeout)
+}
+
+/// The options of s6-svlink and s6-instance-create.
+pub struct LinkOptions {
+    /// `-d` (`Once`), `-D` (`Stay`).
+    pub down: Down,
+    /// `-f`: an existing `event/` gets the mode too.
+    pub force: bool,
+    /// `-P`: `event/` public.
+    pub public: bool,
+    /// `-t timeout`.
+    pub deadline: Option<Instant>,
+}
+
+/// `link_options(cli)`: `-d | -D`, `-f`, `-P`, `-t timeout` (usage death
+/// otherwise).
+pub fn link_options(cli: &mut Cli) -> LinkOptions {
+    let mut o = LinkOptions { down: Down::Keep, force: false, public: false, deadline: None };
+    let mut timeout = 0u32;
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('d') => o.down = Down::Once,
+            Opt::Short('D') => o.down = Down::Stay,
+            Opt::Short('f') => o.force = true,
+            Opt::Short('P') => o.public = true,
+            Opt::Short('t') => timeout = cli.number(),
+            _ => cli.usage(),
+        }
+    }
+    o.deadline = events::deadline(timeout);
+    o
+}
+
+/// `unlink_options(cli)`: s6-svunlink's and s6-instance-delete's `-X`
+/// (do not wait: `None`) and `-t timeout` (`Some(deadline)`); usage
+/// death otherwise.
+pub fn unlink_options(cli: &mut Cli) -> Option<Option<Instant>> {
+    let (mut nowait, mut timeout) = (false, 0u32);
+    while let Some(opt) = cli.opt() {
+        match opt {
+            Opt::Short('X') => nowait = true,
+            Opt::Short('t') => timeout = cli.number(),
+            _ => cli.usage(),
+        }
+    }
+    (!nowait).then(|| events::deadline(timeout))
 }
 
 /// `timeout_value(cli)`: the value of a `-t timeout` option of the ftrig

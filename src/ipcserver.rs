@@ -46,29 +46,43 @@ impl Default for Bind<'_> {
 /// unlink until the returned descriptor is closed), listens. Dies with
 /// s6's messages (`unable to bind to PATH`, `unable to listen to PATH`).
 pub fn bind_stdin(b: &Bind) -> OwnedFd {
-    use rustix::fs::{Mode, OFlags};
     let sock = socket::socket(b.dgram, !b.blocking)
         .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"create socket"], e));
-    let mut lockpath = b.path.to_vec();
-    lockpath.extend_from_slice(b".lock");
     let bind_failed = |e: Errno| -> ! { msg::fatal_sys(exitcode::SYS, &[b"bind to ", b.path], e) };
-    let lockfd = rustix::fs::open(
-        lockpath.as_slice(),
-        OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
-        Mode::from_raw_mode(0o600),
-    )
-    .unwrap_or_else(|e| bind_failed(e));
-    lock::lock(lockfd.as_fd(), false, lock::Wait::No).unwrap_or_else(|e| bind_failed(e));
-    if b.replace {
-        let _ = rustix::fs::unlink(b.path);
-    }
-    socket::bind_perms(&sock, b.path, b.perms).unwrap_or_else(|e| bind_failed(e));
+    let lockfd = bind_locked(&sock, b.path, b.replace, b.perms).unwrap_or_else(|e| bind_failed(e));
     if b.backlog > 0 {
         socket::listen(&sock, b.backlog)
             .unwrap_or_else(|e| msg::fatal_sys(exitcode::SYS, &[b"listen to ", b.path], e));
     }
     crate::fd::move_to(sock, 0).unwrap_or_else(|e| bind_failed(e));
     lockfd
+}
+
+/// `bind_locked(sock, path, replace, perms)`: binds `sock` to `path`
+/// (mode `perms & 0777`) under an exclusive lock on `path.lock` (created
+/// 0600, taken without waiting: `EBUSY` when held elsewhere), removing an
+/// existing `path` first if `replace`; returns the lock's descriptor,
+/// which holds it.
+pub fn bind_locked(
+    sock: &OwnedFd,
+    path: &[u8],
+    replace: bool,
+    perms: u32,
+) -> Result<OwnedFd, Errno> {
+    use rustix::fs::{Mode, OFlags};
+    let mut lockpath = path.to_vec();
+    lockpath.extend_from_slice(b".lock");
+    let lockfd = rustix::fs::open(
+        lockpath.as_slice(),
+        OFlags::WRONLY | OFlags::CREATE | OFlags::CLOEXEC,
+        Mode::from_raw_mode(0o600),
+    )?;
+    lock::lock(lockfd.as_fd(), false, lock::Wait::No)?;
+    if replace {
+        let _ = rustix::fs::unlink(path);
+    }
+    socket::bind_perms(sock, path, perms)?;
+    Ok(lockfd)
 }
 
 /// s6-ipcserverd's options.

@@ -208,6 +208,12 @@ pub const FDHOLDERD: Policy = Policy {
     others: Others::AsStartup,
 };
 
+/// s6-socklog: SIGTERM (flush within the lame-duck time, then exit);
+/// the rest as at start-up (a SIGPIPE it raised itself, writing to a
+/// closed stdout, is dropped: the write fails instead).
+pub const SOCKLOG: Policy =
+    Policy { handles: set(&[libc::SIGTERM]), ignores: 0, others: Others::AsStartup };
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,5 +234,7 @@ mod tests {
         assert_eq!(BACKGROUND_WATCH.fate(libc::SIGUSR1), Fate::Forward);
         assert_eq!(WAITER.fate(libc::SIGUSR2), Fate::Die);
         assert_eq!(LISTENER.fate(libc::SIGPIPE), Fate::Nothing);
+        assert_eq!(SOCKLOG.fate(libc::SIGTERM), Fate::Handle);
+        assert_eq!(SOCKLOG.fate(libc::SIGUSR1), Fate::Die);
     }
 }

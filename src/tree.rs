@@ -1,13 +1,14 @@
-//! Files and directories made and removed through directory descriptors,
-//! for programs that may run as root in a directory others can write:
-//! every creation is exclusive (`O_EXCL`: a name planted beforehand makes
-//! it fail), no symbolic link is ever followed below the directory the
-//! caller opened, and removal unlinks links instead of following them.
+//! File hierarchies made, copied and removed through directory
+//! descriptors, for programs that may run as root in a directory others
+//! can write: every creation is exclusive (`O_EXCL`: a name planted
+//! beforehand makes it fail), no symbolic link is ever followed below the
+//! directory the caller opened (a link met on the way is copied or
+//! removed as a link).
 
 use rustix::fd::{AsFd, OwnedFd};
-use rustix::fs::{AtFlags, Dir, Mode, OFlags};
+use rustix::fs::{AtFlags, Dir, FileType, Gid, Mode, OFlags, Uid};
 use rustix::io::Errno;
-use std::ffi::CStr;
+use std::ffi::{CStr, CString};
 
 /// `mode(bits)`: permission bits as a `Mode` (mode_t is 16 bits on some
 /// systems; the bits asked for here fit).
@@ -74,7 +75,7 @@ pub fn create_temp(at: impl AsFd, prefix: &[u8]) -> Result<(OwnedFd, Vec<u8>), E
             x ^= x << 17;
             name.push(CHARS[(x % CHARS.len() as u64) as usize]);
         }
-        let c = std::ffi::CString::new(name.clone()).map_err(|_| Errno::INVAL)?;
+        let c = CString::new(name.clone()).map_err(|_| Errno::INVAL)?;
         match create_file(&at, &c, 0o600) {
             Ok(fd) => return Ok((fd, name)),
             Err(Errno::EXIST) => last = Errno::EXIST,
@@ -84,34 +85,121 @@ pub fn create_temp(at: impl AsFd, prefix: &[u8]) -> Result<(OwnedFd, Vec<u8>), E
     Err(last)
 }
 
+/// `entries(dir)`: the names in an open directory, `.` and `..` left out.
+pub fn entries(dir: impl AsFd) -> Result<Vec<CString>, Errno> {
+    let mut d = Dir::read_from(dir)?;
+    let mut v = Vec::new();
+    while let Some(e) = d.read() {
+        let e = e?;
+        let n = e.file_name();
+        if n != c"." && n != c".." {
+            v.push(n.to_owned());
+        }
+    }
+    Ok(v)
+}
+
+/// `copy(from_dir, from, to_dir, to)`: copies `from` (under `from_dir`)
+/// to the new name `to` (under `to_dir`, which must not exist): regular
+/// files (content and mode, setuid/setgid/sticky included), directories,
+/// symbolic links (as links), fifos, device nodes and sockets; owner and
+/// group where permitted; times not kept. On error, what was made is
+/// left for the caller to `remove`.
+pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> Result<(), Errno> {
+    let st = rustix::fs::statat(&from_dir, from, AtFlags::SYMLINK_NOFOLLOW)?;
+    let bits = st.st_mode & 0o7777;
+    let owner = (st.st_uid, st.st_gid);
+    let own_at = || {
+        let (u, g) = (Uid::from_raw(owner.0), Gid::from_raw(owner.1));
+        let _ = rustix::fs::chownat(&to_dir, to, Some(u), Some(g), AtFlags::SYMLINK_NOFOLLOW);
+    };
+    match FileType::from_raw_mode(st.st_mode) {
+        FileType::Directory => {
+            let src = open_dir(&from_dir, from)?;
+            let dst = make_dir(&to_dir, to, 0o700, false)?;
+            for name in entries(&src)? {
+                copy(&src, &name, &dst, &name)?;
+            }
+            own(&dst, owner);
+            rustix::fs::fchmod(&dst, mode(bits))?;
+        }
+        FileType::Symlink => {
+            let target = rustix::fs::readlinkat(&from_dir, from, Vec::new())?;
+            rustix::fs::symlinkat(&*target, &to_dir, to)?;
+            own_at();
+        }
+        FileType::RegularFile => {
+            let src = rustix::fs::openat(
+                &from_dir,
+                from,
+                OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
+                Mode::empty(),
+            )?;
+            let dst = create_file(&to_dir, to, 0o600)?;
+            let mut buf = vec![0u8; 65536];
+            loop {
+                let n = match rustix::io::read(&src, &mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(Errno::INTR) => continue,
+                    Err(e) => return Err(e),
+                };
+                crate::io::write_all(&dst, &buf[..n])?;
+            }
+            own(&dst, owner);
+            rustix::fs::fchmod(&dst, mode(bits))?;
+        }
+        ft => {
+            let dev = if matches!(ft, FileType::CharacterDevice | FileType::BlockDevice) {
+                st.st_rdev
+            } else {
+                0
+            };
+            rustix::fs::mknodat(&to_dir, to, ft, mode(bits), dev)?;
+            own_at();
+            rustix::fs::chmodat(&to_dir, to, mode(bits), AtFlags::empty())?;
+        }
+    }
+    Ok(())
+}
+
+/// `own(fd, (uid, gid))`: gives the file that owner, if permitted.
+fn own(fd: impl AsFd, (uid, gid): (u32, u32)) {
+    let _ = rustix::fs::fchown(fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+}
+
 /// `remove(at, name)`: removes `name` under `at`, and everything in it if
-/// it is a directory, through descriptors: a link is unlinked, never
-/// followed. Best effort: the first error is returned.
+/// it is a directory (not a link to one), through descriptors: a link is
+/// unlinked, never followed. Absent: `ENOENT`. Best effort: what can go
+/// goes, the first error is returned. Entries added meanwhile (a
+/// supervisor still writing there) are removed in a few more passes.
 pub fn remove(at: impl AsFd, name: &CStr) -> Result<(), Errno> {
     match rustix::fs::unlinkat(&at, name, AtFlags::empty()) {
         Err(Errno::ISDIR) | Err(Errno::PERM) => {}
         r => return r,
     }
-    let mut first = Ok(());
-    match open_dir(&at, name) {
-        Ok(fd) => {
-            let mut names = Vec::new();
-            let mut entries = Dir::read_from(&fd)?;
-            while let Some(Ok(e)) = entries.read() {
-                let n = e.file_name();
-                if n != c"." && n != c".." {
-                    names.push(n.to_owned());
-                }
-            }
-            for n in names {
-                if let Err(e) = remove(&fd, &n) {
-                    first = first.and(Err(e));
-                }
-            }
+    let dir = match open_dir(&at, name) {
+        Ok(d) => d,
+        // Not a directory after all (replaced meanwhile): try again once.
+        Err(Errno::NOTDIR) | Err(Errno::LOOP) => {
+            return rustix::fs::unlinkat(&at, name, AtFlags::empty());
         }
         Err(e) => return Err(e),
+    };
+    let mut tries = 0;
+    loop {
+        let mut first = Ok(());
+        for e in entries(&dir)? {
+            match remove(&dir, &e) {
+                Ok(()) | Err(Errno::NOENT) => {}
+                Err(e) => first = first.and(Err(e)),
+            }
+        }
+        match rustix::fs::unlinkat(&at, name, AtFlags::REMOVEDIR) {
+            Err(Errno::NOTEMPTY) if first.is_ok() && tries < 100 => tries += 1,
+            r => return first.and(r),
+        }
     }
-    rustix::fs::unlinkat(&at, name, AtFlags::REMOVEDIR).and(first)
 }
 
 #[cfg(test)]
@@ -149,6 +237,27 @@ mod tests {
         remove(&top, c"sub").unwrap();
         assert!(!d.join("sub").exists());
         assert!(outside.join("keep").exists());
+        assert_eq!(remove(&top, c"sub").err(), Some(Errno::NOENT));
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn copy_then_remove() {
+        let base = tmp("copy");
+        std::fs::create_dir_all(base.join("a/sub")).unwrap();
+        std::fs::write(base.join("a/run"), "x").unwrap();
+        std::fs::set_permissions(base.join("a/run"), std::fs::Permissions::from_mode(0o4755))
+            .unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", base.join("a/sub/l")).unwrap();
+        let b = rustix::fs::open(&base, dir_flags(), Mode::empty()).unwrap();
+        copy(&b, c"a", &b, c"b").unwrap();
+        assert_eq!(std::fs::read(base.join("b/run")).unwrap(), b"x");
+        let m = std::fs::metadata(base.join("b/run")).unwrap().permissions().mode();
+        assert_eq!(m & 0o7777, 0o4755);
+        assert_eq!(std::fs::read_link(base.join("b/sub/l")).unwrap().to_str(), Some("/etc/passwd"));
+        remove(&b, c"b").unwrap();
+        assert!(!base.join("b").exists());
+        assert!(std::fs::metadata("/etc/passwd").is_ok());
+        let _ = std::fs::remove_dir_all(&base);
     }
 }

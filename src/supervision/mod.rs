@@ -13,11 +13,16 @@
 //! - `signame`: signal names and numbers as s6 prints and reads them;
 //! - `readiness`: the readiness notification (a newline, then close);
 //! - `svwait`: waiting for services to reach a state (the clients' `-w`);
-//! - `scandir`: a service linked into (unlinked from) a scan directory.
+//! - `scandir`: a service linked into (unlinked from) a scan directory;
+//! - `instance`: instanced services (`instances/NAME`, `instance/NAME`);
+//! - `maker`: the service directories the makers write (execline
+//!   quoting, loggers, s6-rc names).
 
 pub mod control;
 pub mod events;
 pub mod ftrig;
+pub mod instance;
+pub mod maker;
 pub mod readiness;
 pub mod scandir;
 pub mod servicedir;

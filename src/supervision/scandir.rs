@@ -68,7 +68,18 @@ pub fn default_name(svc: &[u8]) -> &[u8] {
 /// s6-svscan to rescan, and waits until the supervisor (and the logger's,
 /// for a `log` subdirectory) has started. A directory already supervised
 /// is reported to `supervised(dir)` and not waited for.
-pub fn link(l: &Link, mut supervised: impl FnMut(&OsStr)) -> Result<(), LinkError> {
+pub fn link(l: &Link, supervised: impl FnMut(&OsStr)) -> Result<(), LinkError> {
+    link_as(l, None, supervised)
+}
+
+/// `link_as(l, target, supervised)`: as `link`, the link's text being
+/// `target` when given (an instance's `../instances/NAME`) instead of
+/// the service directory's absolute path.
+pub fn link_as(
+    l: &Link,
+    target: Option<&[u8]>,
+    mut supervised: impl FnMut(&OsStr),
+) -> Result<(), LinkError> {
     let fail = LinkError::Failed;
     let scanlock = join(l.scan, ".s6-svscan/lock");
     match svlock::held(&scanlock) {
@@ -113,9 +124,12 @@ pub fn link(l: &Link, mut supervised: impl FnMut(&OsStr)) -> Result<(), LinkErro
         }
     }
 
-    let target = std::fs::canonicalize(l.svc)
-        .map_err(|e| fail(Errno::from_io_error(&e).unwrap_or(Errno::IO)))?
-        .into_os_string();
+    let target = match target {
+        Some(t) => OsStr::from_bytes(t).to_owned(),
+        None => std::fs::canonicalize(l.svc)
+            .map_err(|e| fail(Errno::from_io_error(&e).unwrap_or(Errno::IO)))?
+            .into_os_string(),
+    };
     let at = join(l.scan, l.name);
     match rustix::fs::symlink(&target, &at) {
         Ok(()) => {}
