@@ -36,7 +36,11 @@ pub fn main(argv: Argv) -> i32 {
     let name = sdnotify::autobind(sock.as_fd()).unwrap_or_else(|e| sys(b"bind socket", e));
     // The program keeps this process's pid: the helper follows it.
     let me = rustix::process::getpid();
-    let pidfd = rustix::process::pidfd_open(me, rustix::process::PidfdFlags::empty()).ok();
+    let pidfd = s6box::linux_like!(if {
+        rustix::process::pidfd_open(me, rustix::process::PidfdFlags::empty()).ok()
+    } else {
+        None::<rustix::fd::OwnedFd>
+    });
     let deadline = poll::deadline(o.timeout);
     if super::notify::fork_helper(o.doublefork) {
         helper(&sock, &notif, pidfd.as_ref().map(|p| p.as_fd()), deadline, o.doublefork, me);
@@ -58,7 +62,9 @@ fn helper(
     prog: rustix::process::Pid,
 ) -> ! {
     if pidfd.is_none() && !doublefork {
-        let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM));
+        s6box::linux_like!(if {
+            let _ = rustix::process::set_parent_process_death_signal(Some(rustix::process::Signal::TERM));
+        } else {});
         if rustix::process::getppid() != Some(prog) {
             msg::exit(1);
         }

@@ -6,7 +6,7 @@
 
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::net::{AddressFamily, RecvFlags, SocketType};
+use rustix::net::{AddressFamily, RecvFlags};
 use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::creds::{self, Target};
@@ -110,13 +110,7 @@ pub fn main(argv: Argv) -> i32 {
                 )
             };
             let family = if addr.is_ipv6() { AddressFamily::INET6 } else { AddressFamily::INET };
-            let sock = rustix::net::socket_with(
-                family,
-                SocketType::DGRAM,
-                rustix::net::SocketFlags::CLOEXEC | rustix::net::SocketFlags::NONBLOCK,
-                None,
-            )
-            .unwrap_or_else(|e| failed(e));
+            let sock = socket::socket_in(family, true, true).unwrap_or_else(|e| failed(e));
             rustix::net::sockopt::set_socket_reuseaddr(&sock, true).unwrap_or_else(|e| failed(e));
             rustix::net::bind(&sock, addr).unwrap_or_else(|e| failed(e));
             (sock, None, true)

@@ -77,7 +77,7 @@ pub fn main(argv: Argv) -> i32 {
     };
 
     let mode = if names.is_some() { 0o777 & !umask } else { 0o700 };
-    let made_dir = match rustix::fs::mkdir(rest.os(2), rustix::fs::Mode::from_raw_mode(mode)) {
+    let made_dir = match rustix::fs::mkdir(rest.os(2), s6box::tree::mode(mode)) {
         Ok(()) => true,
         Err(Errno::EXIST) if names.is_some() => false,
         Err(e) => msg::fatal_sys(exitcode::SYS, &[b"mkdir ", dir], e),

@@ -14,7 +14,12 @@ use rustix::net::{
 /// with a leading `@` an abstract name of exactly the rest's length.
 pub fn address(value: &[u8]) -> Result<SocketAddrUnix, Errno> {
     match value.split_first() {
-        Some((b'@', name)) => SocketAddrUnix::new_abstract_name(name),
+        Some((b'@', name)) => crate::linux_like!(if {
+            SocketAddrUnix::new_abstract_name(name)
+        } else {
+            let _ = name;
+            Err(Errno::AFNOSUPPORT)
+        }),
         Some(_) if !value.contains(&0) => SocketAddrUnix::new(value),
         _ => Err(Errno::INVAL),
     }
@@ -22,14 +27,20 @@ pub fn address(value: &[u8]) -> Result<SocketAddrUnix, Errno> {
 
 /// `autobind(sock)`: binds a Unix socket to a kernel-chosen abstract
 /// name; returns it in `NOTIFY_SOCKET`'s form (`@` + the name).
+/// Abstract names are Linux's: elsewhere `AFNOSUPPORT`.
 pub fn autobind(sock: BorrowedFd) -> Result<Vec<u8>, Errno> {
-    rustix::net::bind(sock, &SocketAddrUnix::new_unnamed())?;
-    let mut name = crate::socket::local_path(sock)?;
-    if name.first() != Some(&0) {
-        return Err(Errno::AFNOSUPPORT);
-    }
-    name[0] = b'@';
-    Ok(name)
+    crate::linux_like!(if {
+        rustix::net::bind(sock, &SocketAddrUnix::new_unnamed())?;
+        let mut name = crate::socket::local_path(sock)?;
+        if name.first() != Some(&0) {
+            return Err(Errno::AFNOSUPPORT);
+        }
+        name[0] = b'@';
+        Ok(name)
+    } else {
+        let _ = sock;
+        Err(Errno::AFNOSUPPORT)
+    })
 }
 
 /// `send(sock, to, msg, fd)`: one datagram, carrying `fd` if given.
@@ -59,7 +70,11 @@ pub fn recv(sock: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
         sock,
         &mut [IoSliceMut::new(buf)],
         &mut anc,
-        RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC,
+        crate::linux_like!(if {
+            RecvFlags::DONTWAIT | RecvFlags::CMSG_CLOEXEC
+        } else {
+            RecvFlags::DONTWAIT
+        }),
     )?;
     for m in anc.drain() {
         if let rustix::net::RecvAncillaryMessage::ScmRights(fds) = m {

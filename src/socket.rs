@@ -15,6 +15,12 @@ pub const SOMAXCONN: i32 = 128;
 /// `socket(dgram, nonblock)`: a new Unix socket, stream or datagram,
 /// close-on-exec, non-blocking if asked.
 pub fn socket(dgram: bool, nonblock: bool) -> Result<OwnedFd, Errno> {
+    socket_in(AddressFamily::UNIX, dgram, nonblock)
+}
+
+/// `socket_in(family, dgram, nonblock)`: as `socket`, in any address
+/// family (s6-socklog's UDP socket).
+pub fn socket_in(family: AddressFamily, dgram: bool, nonblock: bool) -> Result<OwnedFd, Errno> {
     let kind = if dgram { SocketType::DGRAM } else { SocketType::STREAM };
     #[cfg(not(any(target_os = "macos", target_os = "ios")))]
     {
@@ -22,12 +28,12 @@ pub fn socket(dgram: bool, nonblock: bool) -> Result<OwnedFd, Errno> {
         if nonblock {
             flags |= SocketFlags::NONBLOCK;
         }
-        rustix::net::socket_with(AddressFamily::UNIX, kind, flags, None)
+        rustix::net::socket_with(family, kind, flags, None)
     }
     #[cfg(any(target_os = "macos", target_os = "ios"))]
     {
         let _ = SocketFlags::empty();
-        let fd = rustix::net::socket(AddressFamily::UNIX, kind, None)?;
+        let fd = rustix::net::socket(family, kind, None)?;
         rustix::io::fcntl_setfd(&fd, rustix::io::FdFlags::CLOEXEC)?;
         set_nonblock(&fd, nonblock)?;
         Ok(fd)

@@ -107,7 +107,8 @@ pub fn entries(dir: impl AsFd) -> Result<Vec<CString>, Errno> {
 /// left for the caller to `remove`.
 pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> Result<(), Errno> {
     let st = rustix::fs::statat(&from_dir, from, AtFlags::SYMLINK_NOFOLLOW)?;
-    let bits = st.st_mode & 0o7777;
+    #[allow(clippy::unnecessary_cast)] // mode_t is 16 bits on the BSDs and macOS
+    let bits = st.st_mode as u32 & 0o7777;
     let owner = (st.st_uid, st.st_gid);
     let own_at = || {
         let (u, g) = (Uid::from_raw(owner.0), Gid::from_raw(owner.1));
@@ -155,7 +156,19 @@ pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> R
             } else {
                 0
             };
+            #[cfg(not(target_os = "macos"))]
             rustix::fs::mknodat(&to_dir, to, ft, mode(bits), dev)?;
+            // macOS has no mknodat: a fifo is made with mkfifoat, anything
+            // else is refused.
+            #[cfg(target_os = "macos")]
+            {
+                let _ = dev;
+                if ft != FileType::Fifo {
+                    return Err(Errno::OPNOTSUPP);
+                }
+                use std::os::unix::ffi::OsStrExt;
+                crate::fd::mkfifo_at(&to_dir, std::ffi::OsStr::from_bytes(to.to_bytes()), bits)?;
+            }
             own_at();
             rustix::fs::chmodat(&to_dir, to, mode(bits), AtFlags::empty())?;
         }

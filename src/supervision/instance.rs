@@ -140,7 +140,18 @@ pub fn create(c: &Create) -> Result<(), CreateError> {
         let _ = tree::remove(dir.as_fd(), &tmp);
         return Err(CreateError::Copy(e));
     }
-    match rustix::fs::renameat_with(&dir, &tmp, &dir, &cname, rustix::fs::RenameFlags::NOREPLACE) {
+    let renamed = crate::linux_like!(if {
+        rustix::fs::renameat_with(&dir, &tmp, &dir, &cname, rustix::fs::RenameFlags::NOREPLACE)
+    } else {
+        // No renameat2 here: an existing name is refused first (two
+        // creates racing for one name may then both pass this check).
+        match rustix::fs::statat(&dir, &cname, AtFlags::SYMLINK_NOFOLLOW) {
+            Ok(_) => Err(Errno::EXIST),
+            Err(Errno::NOENT) => rustix::fs::renameat(&dir, &tmp, &dir, &cname),
+            Err(e) => Err(e),
+        }
+    });
+    match renamed {
         Ok(()) => {}
         Err(e) => {
             let _ = tree::remove(dir.as_fd(), &tmp);

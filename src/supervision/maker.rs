@@ -197,7 +197,9 @@ pub fn cstr(b: &[u8]) -> CString {
 pub fn umask() -> u32 {
     let m = rustix::process::umask(Mode::from_raw_mode(0o022));
     rustix::process::umask(m);
-    m.bits()
+    #[allow(clippy::unnecessary_cast)] // mode_t is 16 bits on the BSDs and macOS
+    let bits = m.bits() as u32;
+    bits
 }
 
 /// `weird_umask(umask)`: a umask removing the owner's read bit.
