@@ -558,6 +558,9 @@ fn faults_warn_and_retry_without_spinning() {
     // A service directory that vanishes under its supervisor: the dead
     // supervisor is not restarted on a directory that is gone.
     let a = t.wait_sup("a");
+    // Its supervisor in its directory first (a supervisor just forked has
+    // not yet changed into it, and would fail on its own).
+    t.wait_up("a");
     fs::rename(t.scan.join("a"), t.dir.join("a-out")).unwrap();
     kill_sup(a);
     poll(LONG, "a reaped", || stat(a).is_none().then_some(()));
