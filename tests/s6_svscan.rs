@@ -104,8 +104,16 @@ impl Tree {
         })
     }
 
+    /// `wait_sup(name)`: the supervisor of `name`, once it has changed into
+    /// the service directory (one just forked has not: moving the
+    /// directory then would make it fail on its own).
     fn wait_sup(&self, name: &str) -> i32 {
-        poll(LONG, &format!("supervisor of {name}"), || self.sup(name))
+        let dir = self.scan.join(name);
+        poll(LONG, &format!("supervisor of {name}"), || {
+            let p = self.sup(name)?;
+            let cwd = fs::read_link(format!("/proc/{p}/cwd")).ok()?;
+            (fs::canonicalize(&dir).ok()? == cwd).then_some(p)
+        })
     }
 
     fn wait_up(&self, name: &str) {
@@ -558,9 +566,6 @@ fn faults_warn_and_retry_without_spinning() {
     // A service directory that vanishes under its supervisor: the dead
     // supervisor is not restarted on a directory that is gone.
     let a = t.wait_sup("a");
-    // Its supervisor in its directory first (a supervisor just forked has
-    // not yet changed into it, and would fail on its own).
-    t.wait_up("a");
     fs::rename(t.scan.join("a"), t.dir.join("a-out")).unwrap();
     kill_sup(a);
     poll(LONG, "a reaped", || stat(a).is_none().then_some(()));
