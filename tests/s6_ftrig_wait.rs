@@ -256,7 +256,9 @@ fn a_killed_listener_leaves_no_fifo() {
         (libc::SIGQUIT, "s6-ftrig-listen", vec![d, "a", d, "b", "", "true"]),
         (libc::SIGTERM, "s6-ftrig-listen", vec!["-o", d, "a", "", "true"]),
     ] {
-        let p = spawn(cmd(prog).args(&args));
+        let mut c = cmd(prog);
+        common::sigstate(&mut c, &[], &[]);
+        let p = spawn(c.args(&args));
         let n = if prog == "s6-ftrig-listen" && args.len() > 5 { 2 } else { 1 };
         wait_fifos(&dir, n);
         common::kill(p.pid(), sig);

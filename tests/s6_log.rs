@@ -41,6 +41,13 @@ impl Running {
 
 fn spawn(prog: &Path, args: &[&str], cwd: &Path) -> Running {
     let mut c = Command::new(prog);
+    // Its own process group, whose parent (the test) is in the session:
+    // never orphaned, so SIGTSTP stops it even when the suite runs in a
+    // background job whose group is orphaned (the kernel drops stop
+    // signals there).
+    use std::os::unix::process::CommandExt;
+    c.process_group(0);
+    common::sigstate(&mut c, &[], &[]);
     c.args(args)
         .current_dir(cwd)
         .stdin(Stdio::piped())

@@ -90,11 +90,7 @@ fn scenario(
     }
     if let Some(t) = theirs {
         let (tcode, terr) = t.finish();
-        // The reference's s6-ftrigrd helper may complain as it is left
-        // behind at exit (`unable to flush asyncout: Broken pipe`): its
-        // own race, not a result of s6-svwait's.
-        let terr: String =
-            terr.split_inclusive('\n').filter(|l| !l.starts_with("s6-ftrigrd: ")).collect();
+        let terr = common::without_ftrigrd(&terr);
         assert_eq!((tcode, terr), (code, err), "{tag}: the reference ends the same way");
     }
     for p in &dirs {
