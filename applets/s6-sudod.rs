@@ -9,8 +9,7 @@
 //! program SIGTERM and SIGCONT (exit 1; with `-d` the program is left
 //! alone and waited for).
 
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, IntoRawFd, OwnedFd};
-use std::sync::atomic::{AtomicI32, Ordering::Relaxed};
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use s6box::argv::{Argv, OwnedArgv};
 use s6box::cli::{Cli, Opt};
@@ -22,56 +21,18 @@ use std::os::unix::ffi::OsStrExt;
 
 const USAGE_LINE: &str = "s6-sudod [ -0 ] [ -1 ] [ -2 ] [ -d ] [ -t timeout ] args...";
 
-/// The connection's descriptors: 0 and 1, until the program's stdin and
-/// stdout take those numbers (see `place`).
-static SOCK: [AtomicI32; 2] = [AtomicI32::new(0), AtomicI32::new(1)];
-
+/// The connection, for reading.
 fn sock_in() -> BorrowedFd<'static> {
-    fd::borrow(SOCK[0].load(Relaxed))
+    fd::borrow(0)
 }
 
+/// The connection, for writing.
 fn sock_out() -> BorrowedFd<'static> {
-    fd::borrow(SOCK[1].load(Relaxed))
+    fd::borrow(1)
 }
 
 fn dup_high(f: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     rustix::io::fcntl_dupfd_cloexec(f, 3)
-}
-
-/// `place(stdio)`: puts the program's descriptors on 0, 1 (and 2 if
-/// given) in s6-sudod itself, so that the spawn needs no descriptor work
-/// of its own (the C library allocates for that, which would cost every
-/// idle s6-sudod a heap): the connection moves above 2 first. Returns our
-/// stderr, kept aside when 2 is replaced.
-fn place(stdio: [Option<BorrowedFd<'_>>; 3]) -> Option<OwnedFd> {
-    fn die(e: Errno) -> ! {
-        msg::fatal_sys(SYS, &[b"dup"], e)
-    }
-    for (i, slot) in SOCK.iter().enumerate() {
-        let high = dup_high(fd::borrow(i as i32)).unwrap_or_else(|e| die(e));
-        slot.store(high.into_raw_fd(), Relaxed);
-    }
-    let saved = stdio[2].and_then(|_| dup_high(fd::borrow(2)).ok());
-    for (n, src) in stdio.iter().enumerate() {
-        if let Some(src) = src {
-            fd::copy_to(*src, n as i32).unwrap_or_else(|e| die(e));
-        }
-    }
-    saved
-}
-
-/// `unplace(own_err, saved)`: after the spawn, gives up the program's
-/// descriptors and puts our stderr back.
-fn unplace(own_err: bool, saved: Option<OwnedFd>) {
-    fd::close(0);
-    fd::close(1);
-    match saved {
-        Some(e) => {
-            let _ = fd::copy_to(e.as_fd(), 2);
-        }
-        None if !own_err => fd::close(2),
-        None => {}
-    }
 }
 
 /// `answer(byte)`: the one-byte answer; false if the client is gone.
@@ -137,6 +98,7 @@ pub fn main(argv: Argv) -> i32 {
     let null = (null_in || null_out).then(|| {
         use rustix::fs::{Mode, OFlags};
         rustix::fs::open("/dev/null", OFlags::RDWR | OFlags::CLOEXEC, Mode::empty())
+            .and_then(|n| if n.as_raw_fd() < 3 { dup_high(n.as_fd()) } else { Ok(n) })
             .unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"open /dev/null"], e))
     });
     let signals = sig::catch_all()
@@ -150,14 +112,17 @@ pub fn main(argv: Argv) -> i32 {
                 *f = dup_high(f.as_fd()).unwrap_or_else(|e| msg::fatal_sys(SYS, &[b"dup"], e));
             }
         }
+        // The program's 0, 1 (and 2) replace the connection's numbers in
+        // the child only: it keeps no copy of the connection.
         let null = null.as_ref().map(AsFd::as_fd);
-        let saved = place([
-            Some(null.filter(|_| null_in).unwrap_or(received[0].as_fd())),
-            Some(null.filter(|_| null_out).unwrap_or(received[1].as_fd())),
-            (!own_err).then(|| received[2].as_fd()),
-        ]);
-        let spawned = exec::spawn_vfork(all.argv(), &mut envp, &[]);
-        unplace(own_err, saved);
+        let mut fds = vec![
+            (null.filter(|_| null_in).unwrap_or(received[0].as_fd()), 0),
+            (null.filter(|_| null_out).unwrap_or(received[1].as_fd()), 1),
+        ];
+        if !own_err {
+            fds.push((received[2].as_fd(), 2));
+        }
+        let spawned = exec::spawn_vfork(all.argv(), &mut envp, &fds);
         match spawned {
             Ok(pid) => pid,
             Err(e) => {

@@ -623,18 +623,16 @@ impl Scanner {
     fn spawn(&self, dir: &[u8], fds: &[(i32, i32)]) -> Result<Pid, Errno> {
         let argv = OwnedArgv::new([OsStr::new("s6-supervise"), OsStr::from_bytes(dir)]);
         let argv = argv.argv();
-        exec::spawn_with(argv, false, |child| {
-            let fds: Vec<_> = fds.iter().map(|&(from, to)| (fd::borrow(from), to)).collect();
-            child.place(&fds)?;
-            match &self.supervise {
-                Some(p) => match exec::try_exec_file(p, argv) {
-                    // s6box moved away since: s6-supervise from PATH.
-                    Errno::NOENT => Ok(()),
-                    e => Err(e),
-                },
-                None => Ok(()),
-            }
-        })
+        let fds: Vec<_> = fds.iter().map(|&(from, to)| (fd::borrow(from), to)).collect();
+        let mut env = exec::Envp::current_without(&[]);
+        match self.supervise.as_deref() {
+            Some(p) => match exec::spawn_vfork_file(Some(p), argv, &mut env, &fds) {
+                // s6box moved away since: s6-supervise from PATH.
+                Err(Errno::NOENT) => exec::spawn_vfork(argv, &mut env, &fds),
+                r => r,
+            },
+            None => exec::spawn_vfork(argv, &mut env, &fds),
+        }
     }
 
     /// `reap()`: collects every ended child; a dead supervisor of an active

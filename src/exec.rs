@@ -50,20 +50,34 @@ pub fn try_exec(argv: Argv) -> Errno {
 /// (a name without `/`) until one succeeds or fails otherwise than "not
 /// there"; else the error to report (EACCES if a candidate was refused,
 /// else ENOENT).
-fn path_search(name: &CStr, mut run: impl FnMut(&CStr) -> Result<(), Errno>) -> Result<(), Errno> {
+fn path_search(name: &CStr, run: impl FnMut(&CStr) -> Result<(), Errno>) -> Result<(), Errno> {
+    search(&candidates(name.to_bytes()), run)
+}
+
+/// `candidates(name)`: `dir/name` for each entry of PATH (or of the
+/// default), each NUL-terminated, one after the other in one buffer. An
+/// empty entry is skipped, as s6 does, not read as the current directory:
+/// a stray colon must not run programs from the cwd.
+fn candidates(name: &[u8]) -> Vec<u8> {
     let path = std::env::var_os("PATH");
-    let path = path.as_ref().map(|p| p.as_bytes()).unwrap_or(DEFAULT_PATH);
-    let mut saved = Errno::NOENT;
-    let mut buf = Vec::with_capacity(256);
-    // An empty entry is skipped, as s6 does, not read as the current
-    // directory: a stray colon must not run programs from the cwd.
+    let path = path.as_ref().map_or(DEFAULT_PATH, |p| p.as_bytes());
+    let mut buf = Vec::with_capacity(path.len() + 8 * (name.len() + 2));
     for dir in path.split(|&c| c == b':').filter(|d| !d.is_empty()) {
-        buf.clear();
         buf.extend_from_slice(dir);
         buf.push(b'/');
-        buf.extend_from_slice(name.to_bytes());
+        buf.extend_from_slice(name);
         buf.push(0);
-        let Ok(file) = CStr::from_bytes_with_nul(&buf) else { continue };
+    }
+    buf
+}
+
+/// `search(candidates, run)`: `run` on each of `candidates` (as made by
+/// `candidates`) until one succeeds or fails otherwise than "not there";
+/// else the error to report. No allocation: the vfork child uses it.
+fn search(candidates: &[u8], mut run: impl FnMut(&CStr) -> Result<(), Errno>) -> Result<(), Errno> {
+    let mut saved = Errno::NOENT;
+    for file in candidates.split_inclusive(|&c| c == 0) {
+        let Ok(file) = CStr::from_bytes_with_nul(file) else { continue };
         match run(file) {
             Err(Errno::NOENT | Errno::NOTDIR | Errno::STALE | Errno::NODEV | Errno::TIMEDOUT) => {}
             Err(Errno::ACCESS) => saved = Errno::ACCESS,
@@ -130,113 +144,213 @@ impl Envp {
 }
 
 /// `spawn_vfork(argv, envp, fds)`: starts `argv` (PATH searched as `exec`
-/// does) without copying this process's address space (posix_spawn, a
-/// vfork-style clone), with environment `envp`, each `(fd, n)` of `fds`
-/// put on descriptor `n` (a source must not be one of the target numbers
-/// unless it is its own), the rest of the descriptors and the start-up
-/// signal state inherited. Returns the pid, or the exec error. Where the
-/// signal state cannot be reproduced that way, forks instead.
+/// does) without copying this process's address space, with environment
+/// `envp`, each `(fd, n)` of `fds` put on descriptor `n` (a source must not
+/// be one of the target numbers unless it is its own), the rest of the
+/// descriptors and the start-up signal state inherited. Returns the pid,
+/// or the exec error. Where the signal state cannot be reproduced that
+/// way, or on systems without clone(2), forks instead.
 pub fn spawn_vfork(
     argv: Argv,
     envp: &mut Envp,
     fds: &[(rustix::fd::BorrowedFd, i32)],
 ) -> Result<rustix::process::Pid, Errno> {
-    use rustix::fd::AsRawFd;
+    spawn_vfork_file(None, argv, envp, fds)
+}
+
+/// `spawn_vfork_file(file, argv, envp, fds)`: as `spawn_vfork`, the
+/// program being `file` when given (`argv[0]` only the name it sees), else
+/// `argv[0]` searched in PATH.
+pub fn spawn_vfork_file(
+    file: Option<&CStr>,
+    argv: Argv,
+    envp: &mut Envp,
+    fds: &[(rustix::fd::BorrowedFd, i32)],
+) -> Result<rustix::process::Pid, Errno> {
     if argv.is_empty() {
         return Err(Errno::NOENT);
     }
-    if !sig::dispositions_untouched() {
-        let vars: Vec<(Vec<u8>, Vec<u8>)> = envp
-            .strings
-            .iter()
-            .filter_map(|s| {
-                let s = &s[..s.len() - 1];
-                let eq = s.iter().position(|&c| c == b'=')?;
-                Some((s[..eq].to_vec(), s[eq + 1..].to_vec()))
-            })
-            .collect();
-        return spawn_with(argv, false, |child| {
-            for &(_, n) in fds {
-                child.keep_clear(n)?;
+    if sig::dispositions_untouched() {
+        crate::linux_like!(if {
+            return vfork::spawn(file, argv, envp, fds);
+        } else {});
+    }
+    let vars: Vec<(Vec<u8>, Vec<u8>)> = envp
+        .strings
+        .iter()
+        .filter_map(|s| {
+            let s = &s[..s.len() - 1];
+            let eq = s.iter().position(|&c| c == b'=')?;
+            Some((s[..eq].to_vec(), s[eq + 1..].to_vec()))
+        })
+        .collect();
+    spawn_with(argv, false, |child| {
+        child.place(fds)?;
+        for (k, _) in std::env::vars_os() {
+            crate::env::unset(&k);
+        }
+        for (k, v) in &vars {
+            crate::env::set(std::ffi::OsStr::from_bytes(k), std::ffi::OsStr::from_bytes(v));
+        }
+        match file {
+            Some(f) => Err(execv(f, argv)),
+            None => Ok(()),
+        }
+    })
+}
+
+crate::linux_like! {
+    mod vfork {
+        //! The vfork-style spawn: clone(2) with CLONE_VM and CLONE_VFORK, the
+        //! child running on a stack lent by the parent (suspended until the
+        //! child execs or exits). Everything the child needs is made ready
+        //! by the parent; the child only makes system calls: no allocation,
+        //! no lock, no signal handler (s6box installs none on Linux: signals
+        //! are read from a signalfd), and it reports an exec failure through
+        //! the shared memory, not a pipe.
+
+        use super::{Argv, Envp, candidates, search};
+        use crate::sig;
+        use rustix::fd::AsRawFd;
+        use rustix::io::Errno;
+        use std::ffi::CStr;
+
+        /// The child's stack: room for its frames, debug builds too.
+        const STACK: usize = 16 * 1024;
+
+        /// The stack lent to the child, in .bss rather than in the caller's
+        /// frame: a frame that large would be probed page by page, and the
+        /// whole of it would stay in the caller's memory; here only the
+        /// page or two the child uses are ever touched.
+        #[repr(C, align(16))]
+        struct Stack(std::cell::UnsafeCell<[u8; STACK]>);
+        // SAFETY: only used under LENT, by one spawn at a time.
+        unsafe impl Sync for Stack {}
+        static CHILD_STACK: Stack = Stack(std::cell::UnsafeCell::new([0; STACK]));
+        /// Held while the stack is lent (spawns of several threads: the
+        /// unit tests), kept apart so its page is not the stack's.
+        static LENT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+        /// What the child reads, and the error it writes back.
+        struct Job<'a> {
+            file: Option<&'a CStr>,
+            /// The PATH candidates when `argv[0]` is to be searched.
+            candidates: &'a [u8],
+            argv: *const *const libc::c_char,
+            envp: *const *const libc::c_char,
+            fds: &'a [(i32, i32)],
+            mask: Option<libc::sigset_t>,
+            /// 0, or the errno of the failed exec or descriptor move.
+            err: i32,
+        }
+
+        /// `spawn(file, argv, envp, fds)`: see `spawn_vfork_file`.
+        pub fn spawn(
+            file: Option<&CStr>,
+            argv: Argv,
+            envp: &mut Envp,
+            fds: &[(rustix::fd::BorrowedFd, i32)],
+        ) -> Result<rustix::process::Pid, Errno> {
+            let moves: Vec<(i32, i32)> = fds.iter().map(|&(f, n)| (f.as_raw_fd(), n)).collect();
+            // SAFETY: argv[0] exists (checked by the caller) and is a
+            // NUL-terminated string (Argv's invariant).
+            let name = unsafe { CStr::from_ptr(*argv.as_ptr()) };
+            let name = name.to_bytes();
+            let cands = match file {
+                None if !name.is_empty() && !name.contains(&b'/') => candidates(name),
+                _ => Vec::new(),
+            };
+            let mut job = Job {
+                file,
+                candidates: &cands,
+                argv: argv.as_ptr(),
+                envp: envp.as_ptr(),
+                fds: &moves,
+                mask: sig::start_mask(),
+                err: 0,
+            };
+            let _lent = LENT.lock().unwrap_or_else(|p| p.into_inner());
+            // Every Linux architecture Rust supports grows its stack down:
+            // the child starts at the top of the lent block.
+            let top = CHILD_STACK.0.get().cast::<u8>().wrapping_add(STACK);
+            // SAFETY: the child runs `child` on the lent stack, which
+            // outlives it (CLONE_VFORK suspends this thread until the
+            // child has exec'd or exited, so neither the stack nor `job`
+            // is touched by two at once). The child only makes system
+            // calls and writes `job.err`.
+            let pid = unsafe {
+                libc::clone(
+                    child,
+                    top.cast(),
+                    libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+                    (&mut job as *mut Job).cast(),
+                )
+            };
+            if pid < 0 {
+                return Err(crate::msg::errno());
             }
-            for &(fd, n) in fds {
-                if fd.as_raw_fd() == n {
-                    rustix::io::fcntl_setfd(fd, rustix::io::FdFlags::empty())?;
-                } else {
-                    crate::fd::copy_to(fd, n)?;
+            let pid = rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)?;
+            // SAFETY: read after the child is done with it (CLONE_VFORK);
+            // volatile, as the compiler does not see the child write it.
+            let err = unsafe { std::ptr::read_volatile(&job.err) };
+            if err != 0 {
+                let _ = super::wait_pid(pid);
+                return Err(Errno::from_raw_os_error(err));
+            }
+            Ok(pid)
+        }
+
+        /// The child: places the descriptors, sets the start-up mask, execs.
+        extern "C" fn child(arg: *mut libc::c_void) -> libc::c_int {
+            // SAFETY: `arg` is the parent's `Job`, alive and left alone
+            // while the parent is suspended.
+            let job = unsafe { &mut *arg.cast::<Job>() };
+            let e = run(job);
+            // SAFETY: volatile, so the write is not dropped: the parent
+            // reads it once the child is gone.
+            unsafe { std::ptr::write_volatile(&mut job.err, e.raw_os_error()) };
+            // SAFETY: _exit ends the child at once, running nothing of the
+            // parent's.
+            unsafe { libc::_exit(super::fail_code(e)) }
+        }
+
+        /// `run(job)`: returns only with the error.
+        fn run(job: &Job) -> Errno {
+            for &(from, to) in job.fds {
+                // SAFETY: plain descriptor calls on numbers the parent owns.
+                let r = unsafe {
+                    if from == to {
+                        libc::fcntl(from, libc::F_SETFD, 0)
+                    } else {
+                        libc::dup2(from, to)
+                    }
+                };
+                if r < 0 {
+                    return crate::msg::errno();
                 }
             }
-            for (k, _) in std::env::vars_os() {
-                crate::env::unset(&k);
+            if let Some(m) = &job.mask
+                && let Err(e) = sig::set_mask(m)
+            {
+                return e;
             }
-            for (k, v) in &vars {
-                crate::env::set(std::ffi::OsStr::from_bytes(k), std::ffi::OsStr::from_bytes(v));
-            }
-            Ok(())
-        });
-    }
-    let env = envp.as_ptr();
-    // SAFETY: the attribute and file-action objects are initialised before
-    // use and destroyed after; posix_spawn gets NUL-terminated strings and
-    // null-terminated arrays (Argv's invariant, Envp::as_ptr) that outlive
-    // the call; the child side runs in the C library (clone with CLONE_VM
-    // and CLONE_VFORK in glibc and musl), touching none of our memory.
-    unsafe {
-        let mut attr: libc::posix_spawnattr_t = std::mem::zeroed();
-        let mut acts: libc::posix_spawn_file_actions_t = std::mem::zeroed();
-        if libc::posix_spawnattr_init(&mut attr) != 0 {
-            return Err(Errno::NOMEM);
+            let exec = |f: &CStr| -> Result<(), Errno> {
+                // SAFETY: NUL-terminated file, null-terminated arrays of
+                // NUL-terminated strings (Argv's invariant, Envp::as_ptr).
+                unsafe { libc::execve(f.as_ptr(), job.argv, job.envp) };
+                Err(crate::msg::errno())
+            };
+            // SAFETY: argv[0] exists (checked by the caller) and is a
+            // NUL-terminated string.
+            let name = unsafe { CStr::from_ptr(*job.argv) };
+            let r = match job.file {
+                Some(f) => exec(f),
+                None if name.to_bytes().contains(&b'/') => exec(name),
+                None if name.to_bytes().is_empty() => Err(Errno::NOENT),
+                None => search(job.candidates, exec),
+            };
+            r.err().unwrap_or(Errno::NOENT)
         }
-        if libc::posix_spawn_file_actions_init(&mut acts) != 0 {
-            libc::posix_spawnattr_destroy(&mut attr);
-            return Err(Errno::NOMEM);
-        }
-        let mut flags = libc::POSIX_SPAWN_SETSIGDEF;
-        let mut r = libc::posix_spawnattr_setsigdefault(&mut attr, &sig::libc_reserved());
-        if let Some(mask) = sig::start_mask() {
-            if r == 0 {
-                r = libc::posix_spawnattr_setsigmask(&mut attr, &mask);
-            }
-            flags |= libc::POSIX_SPAWN_SETSIGMASK;
-        }
-        if r == 0 {
-            r = libc::posix_spawnattr_setflags(&mut attr, flags as _);
-        }
-        for &(fd, n) in fds {
-            if r == 0 {
-                r = libc::posix_spawn_file_actions_adddup2(&mut acts, fd.as_raw_fd(), n);
-            }
-        }
-        let mut pid: libc::pid_t = 0;
-        let mut run = |file: &CStr| -> Result<(), Errno> {
-            match libc::posix_spawn(
-                &mut pid,
-                file.as_ptr(),
-                &acts,
-                &attr,
-                argv.as_ptr() as _,
-                env as _,
-            ) {
-                0 => Ok(()),
-                e => Err(Errno::from_raw_os_error(e)),
-            }
-        };
-        let res = if r != 0 {
-            Err(Errno::from_raw_os_error(r))
-        } else {
-            let name = argv.get(0);
-            if name.to_bytes().contains(&b'/') {
-                run(name)
-            } else if name.to_bytes().is_empty() {
-                Err(Errno::NOENT)
-            } else {
-                path_search(name, &mut run)
-            }
-        };
-        libc::posix_spawn_file_actions_destroy(&mut acts);
-        libc::posix_spawnattr_destroy(&mut attr);
-        res?;
-        rustix::process::Pid::from_raw(pid).ok_or(Errno::INVAL)
     }
 }
 

@@ -111,41 +111,6 @@ pub fn dispositions_untouched() -> bool {
         && !CHLD_IGNORED.load(std::sync::atomic::Ordering::Relaxed)
 }
 
-/// `libc_reserved()`: the signals the C library keeps for itself (32 to
-/// 34 on Linux; empty elsewhere) that are not ignored now. glibc's and
-/// musl's posix_spawn set those that have a handler in the parent to
-/// "ignore" in the child, which exec keeps: a spawn asks for them to be
-/// default (as exec makes a handled signal) through POSIX_SPAWN_SETSIGDEF
-/// with this set, while an inherited "ignore" stays.
-pub fn libc_reserved() -> libc::sigset_t {
-    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(unused_mut))]
-    let mut set = empty_set();
-    #[cfg(any(target_os = "linux", target_os = "android"))]
-    for sig in 32..35 {
-        // The kernel's struct sigaction, read as words: room for the
-        // largest layout (handler, flags, restorer and a 16-byte mask on a
-        // 32-bit system: 7 words).
-        let mut old = [0usize; 8];
-        // SAFETY: rt_sigaction with a null new action only writes the
-        // current one into `old`, which is larger than the kernel's
-        // structure on every architecture (checked below for this one).
-        // Through the system call: the C library refuses its own signals.
-        let r = unsafe {
-            libc::syscall(
-                libc::SYS_rt_sigaction,
-                sig,
-                std::ptr::null::<u8>(),
-                old.as_mut_ptr(),
-                KERNEL_SIGSET,
-            )
-        };
-        if r != 0 || old[KERNEL_HANDLER] != libc::SIG_IGN {
-            add(&mut set, sig);
-        }
-    }
-    set
-}
-
 /// `empty_set()`: a signal set with no signal in it.
 fn empty_set() -> libc::sigset_t {
     // SAFETY: sigset_t is plain data; sigemptyset initialises it.
@@ -185,6 +150,12 @@ fn add(set: &mut libc::sigset_t, sig: i32) {
 /// `mask(how, set)`: changes the signal mask and returns the old one. On
 /// Linux through the system call itself: the C library's sigprocmask
 /// silently drops its own signals from the set.
+/// `set_mask(set)`: makes `set` the signal mask (one system call, no
+/// allocation: a vfork child uses it).
+pub fn set_mask(set: &libc::sigset_t) -> Result<(), Errno> {
+    mask(libc::SIG_SETMASK, set).map(|_| ())
+}
+
 fn mask(how: i32, set: &libc::sigset_t) -> Result<libc::sigset_t, Errno> {
     let mut old = empty_set();
     let r = linux_like!(if {
