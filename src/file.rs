@@ -17,18 +17,32 @@ pub fn replace(path: &OsStr, data: &[u8]) -> Result<(), Errno> {
     tmp.extend_from_slice(path.as_bytes());
     tmp.extend_from_slice(b".new");
     let tmp = OsStr::from_bytes(&tmp);
-    match rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty()) {
-        Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => return Err(e),
-    }
-    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::open(tmp, flags, Mode::from_raw_mode(0o666))?;
+    let fd = match create_new(tmp) {
+        Err(Errno::EXIST) => {
+            rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty())?;
+            create_new(tmp)?
+        }
+        r => r?,
+    };
     let r = crate::io::write_all(&fd, data).and_then(|()| rustix::fs::rename(tmp, path));
     drop(fd);
     if r.is_err() {
         let _ = rustix::fs::unlinkat(rustix::fs::CWD, tmp, AtFlags::empty());
     }
     r
+}
+
+/// `create_new(path)`: creates `path` for writing (mode 0666 less the
+/// umask); fails if anything has that name (a link included).
+fn create_new(path: &OsStr) -> Result<rustix::fd::OwnedFd, Errno> {
+    let flags = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::CLOEXEC;
+    rustix::fs::open(path, flags, Mode::from_raw_mode(0o666))
+}
+
+/// `create_empty(path)`: creates `path` as an empty file; fails if
+/// anything has that name.
+pub fn create_empty(path: &OsStr) -> Result<(), Errno> {
+    create_new(path).map(drop)
 }
 
 /// `read_small(path, max)`: at most `max` bytes from the start of `path`.

@@ -34,7 +34,11 @@ pub fn make_dir(at: impl AsFd, name: &CStr, mode: u32, reuse: bool) -> Result<Ow
     match rustix::fs::mkdirat(&at, name, self::mode(mode)) {
         Ok(()) => {
             let fd = open_dir(&at, name)?;
-            rustix::fs::fchmod(&fd, self::mode(mode))?;
+            // Changed only if the umask took bits away (a change of
+            // metadata costs a journal entry; a look does not).
+            if rustix::fs::fstat(&fd)?.st_mode & 0o7777 != mode as _ {
+                rustix::fs::fchmod(&fd, self::mode(mode))?;
+            }
             Ok(fd)
         }
         Err(Errno::EXIST) if reuse => open_dir(&at, name),
@@ -121,8 +125,7 @@ pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> R
             for name in entries(&src)? {
                 copy(&src, &name, &dst, &name)?;
             }
-            own(&dst, owner);
-            rustix::fs::fchmod(&dst, mode(bits))?;
+            settle(&dst, owner, bits)?;
         }
         FileType::Symlink => {
             let target = rustix::fs::readlinkat(&from_dir, from, Vec::new())?;
@@ -136,8 +139,10 @@ pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> R
                 OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NONBLOCK,
                 Mode::empty(),
             )?;
-            let dst = create_file(&to_dir, to, 0o600)?;
-            let mut buf = vec![0u8; 65536];
+            // Made with its final permissions (less the umask), setuid,
+            // setgid and sticky bits aside until it has its owner.
+            let dst = create_file(&to_dir, to, bits & 0o777)?;
+            let mut buf = [0u8; 8192];
             loop {
                 let n = match rustix::io::read(&src, &mut buf) {
                     Ok(0) => break,
@@ -147,8 +152,7 @@ pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> R
                 };
                 crate::io::write_all(&dst, &buf[..n])?;
             }
-            own(&dst, owner);
-            rustix::fs::fchmod(&dst, mode(bits))?;
+            settle(&dst, owner, bits)?;
         }
         ft => {
             let dev = if matches!(ft, FileType::CharacterDevice | FileType::BlockDevice) {
@@ -176,9 +180,22 @@ pub fn copy(from_dir: impl AsFd, from: &CStr, to_dir: impl AsFd, to: &CStr) -> R
     Ok(())
 }
 
-/// `own(fd, (uid, gid))`: gives the file that owner, if permitted.
-fn own(fd: impl AsFd, (uid, gid): (u32, u32)) {
-    let _ = rustix::fs::fchown(fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)));
+/// `settle(fd, (uid, gid), bits)`: gives the file that owner (if
+/// permitted) and exactly the permission bits `bits`; each changed only
+/// if it differs (a change of metadata costs a journal entry; a look does
+/// not). A change of owner clears setuid and setgid: the mode follows it.
+fn settle(fd: impl AsFd, (uid, gid): (u32, u32), bits: u32) -> Result<(), Errno> {
+    let st = rustix::fs::fstat(&fd)?;
+    let mut chowned = false;
+    if (st.st_uid, st.st_gid) != (uid, gid) {
+        chowned =
+            rustix::fs::fchown(&fd, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))).is_ok();
+    }
+    #[allow(clippy::unnecessary_cast)] // mode_t is 16 bits on the BSDs and macOS
+    if chowned || st.st_mode as u32 & 0o7777 != bits {
+        rustix::fs::fchmod(&fd, mode(bits))?;
+    }
+    Ok(())
 }
 
 /// `remove(at, name)`: removes `name` under `at`, and everything in it if

@@ -190,7 +190,13 @@ impl Listener {
         name.extend_from_slice(&random_tail());
         let tmp = OsStr::from_bytes(&name);
         let fin = OsStr::from_bytes(&name[1..]);
-        crate::fd::mkfifo_at(&dirfd, tmp, 0o600)?;
+        // Made with its final mode (the umask set aside for the call: a
+        // fchmod would cost a journal entry), checked through the
+        // descriptor below.
+        let umask = rustix::process::umask(Mode::empty());
+        let made = crate::fd::mkfifo_at(&dirfd, tmp, 0o622);
+        rustix::process::umask(umask);
+        made?;
         let opened = (|| {
             let fifo = rustix::fs::FileType::Fifo;
             let open = |flags| crate::fd::open_own_at(&dirfd, tmp, flags, 0, fifo);
@@ -199,7 +205,10 @@ impl Listener {
             if st.st_uid != rustix::process::geteuid().as_raw() {
                 return Err(Errno::PERM);
             }
-            rustix::fs::fchmod(&rd, Mode::from_raw_mode(0o622))?;
+            #[allow(clippy::unnecessary_cast)] // mode_t is 16 bits on the BSDs and macOS
+            if st.st_mode as u32 & 0o7777 != 0o622 {
+                rustix::fs::fchmod(&rd, Mode::from_raw_mode(0o622))?;
+            }
             let wr = open(OFlags::WRONLY | OFlags::NONBLOCK)?;
             let st2 = rustix::fs::fstat(&wr)?;
             if (st2.st_dev, st2.st_ino) != (st.st_dev, st.st_ino) {

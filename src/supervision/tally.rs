@@ -111,9 +111,11 @@ fn newest(path: &OsStr, bytes: usize) -> Result<Vec<u8>, Errno> {
     Ok(b)
 }
 
-/// `clear(path)`: empties the tally atomically.
+/// `clear(path)`: empties the tally atomically: a new empty file when
+/// there is none (one creation: a reader sees no file or an empty one),
+/// else a replacement.
 pub fn clear(path: &OsStr) -> Result<(), Errno> {
-    file::replace(path, b"")
+    file::create_empty(path).or_else(|_| file::replace(path, b""))
 }
 
 #[cfg(test)]
