@@ -5,7 +5,8 @@
 #     `s6-socklog -x P | s6-log -b n3 s100000000 DIR` until all are in
 #     `current` (datagrams/s);
 #   - s6-instance-create / s6-instance-delete latency, the instance
-#     scanner running (each side its own s6-svscan), median of RUNS;
+#     scanner running (each side its own s6-svscan), median of RUNS,
+#     each timed around the one command by a small C program;
 #   - ucspilogd on MB megabytes of 100-byte lines (lines/s).
 # Needs: cc, the 2.15 reference in /opt/s6-2.15.0.0.
 set -euo pipefail
@@ -14,7 +15,11 @@ N=${N:-200000}
 RUNS=${RUNS:-50}
 MB=${MB:-100}
 REF=${REF:-/opt/s6-2.15.0.0/bin}
-work=$(mktemp -d)
+# Instanced services live where scan directories do, in /run, a tmpfs
+# (s6-rc's live directory, s6-linux-init, s6-overlay): the work directory
+# is on a tmpfs (/dev/shm) unless BENCH_DIR names another place, so that a
+# disk's journal does not blur the programs' own costs.
+work=$(mktemp -d -p "${BENCH_DIR:-/dev/shm}")
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
@@ -44,6 +49,25 @@ int main(int argc, char **argv) {
 }
 C
 cc -O2 -o "$work/send" "$work/send.c"
+# elapsed PROG ARGS...: runs PROG, prints its wall time in ms (no shell
+# or `date` process inside the measured interval).
+cat > "$work/elapsed.c" <<'C'
+#include <spawn.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <time.h>
+extern char **environ;
+int main(int argc, char **argv) {
+  struct timespec a, b; pid_t p; int st;
+  clock_gettime(CLOCK_MONOTONIC, &a);
+  if (posix_spawn(&p, argv[1], 0, 0, argv + 1, environ)) return 111;
+  waitpid(p, &st, 0);
+  clock_gettime(CLOCK_MONOTONIC, &b);
+  printf("%.3f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / 1e6);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 111;
+}
+C
+cc -O2 -o "$work/elapsed" "$work/elapsed.c"
 
 now() { date +%s.%N; }
 
@@ -67,7 +91,7 @@ syslog() { # BINDIR -> datagrams/s
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-instances() { # BINDIR -> "create_ms delete_ms"
+instanced() { # BINDIR -> the service directory, its scanner running
   local b=$1 d=$work/inst.$RANDOM
   mkdir -p "$d/tpl"
   printf '#!/bin/sh\nexec sleep 1000\n' > "$d/tpl/run"; chmod 755 "$d/tpl/run"
@@ -75,19 +99,30 @@ instances() { # BINDIR -> "create_ms delete_ms"
   (cd "$d/svc" && PATH="$b:/usr/lib/execline/bin:/usr/bin:/bin" exec ./run 3>/dev/null >/dev/null 2>&1) &
   pids+=($!)
   while [ ! -p "$d/svc/instance/.s6-svscan/control" ]; do sleep 0.01; done
+  echo "$d/svc"
+}
+
+instances() { # -> "ours_create ref_create ours_delete ref_delete" (ms, medians)
+  local os rs
+  os=$(instanced "$work/bin"); rs=$(instanced "$REF")
   sleep 0.2
-  local c=() x=() i t0 t1
+  local oc=() rc=() od=() rd=() i
+  # Interleaved: one create of each side, then the next.
   for i in $(seq "$RUNS"); do
-    t0=$(now); "$b/s6-instance-create" "$d/svc" "i$i"; t1=$(now)
-    c+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
+    oc+=("$("$work/elapsed" "$work/bin/s6-instance-create" "$os" "i$i")")
+    rc+=("$("$work/elapsed" "$REF/s6-instance-create" "$rs" "i$i")")
   done
   for i in $(seq "$RUNS"); do
-    t0=$(now); "$b/s6-instance-delete" "$d/svc" "i$i"; t1=$(now)
-    x+=("$(echo "($t1 - $t0) * 1000" | bc -l)")
+    od+=("$("$work/elapsed" "$work/bin/s6-instance-delete" "$os" "i$i")")
+    rd+=("$("$work/elapsed" "$REF/s6-instance-delete" "$rs" "i$i")")
   done
-  "$b/s6-svscanctl" -t "$d/svc/instance" 2>/dev/null || true
-  printf '%s\n' "${c[@]}" | median | xargs printf '%.1f '
-  printf '%s\n' "${x[@]}" | median | xargs printf '%.1f\n'
+  "$work/bin/s6-svscanctl" -t "$os/instance" 2>/dev/null || true
+  "$REF/s6-svscanctl" -t "$rs/instance" 2>/dev/null || true
+  local v
+  for v in oc rc od rd; do
+    eval "printf '%s\n' \"\${$v[@]}\"" | median | xargs printf '%.2f '
+  done
+  echo
 }
 
 ucspi() { # BINDIR -> lines/s
@@ -103,7 +138,7 @@ sys.stdout.buffer.write(l*($MB*10000))" > "$f"
 printf '%-34s %12s %12s %7s\n' measure s6box 2.15 ratio
 o=$(syslog "$work/bin"); r=$(syslog "$REF")
 printf '%-34s %12s %12s %7.2f\n' "syslog datagrams/s" "$o" "$r" "$(echo "$o/$r" | bc -l)"
-read -r oc od < <(instances "$work/bin"); read -r rc rd < <(instances "$REF")
+read -r oc rc od rd < <(instances)
 printf '%-34s %12s %12s %7.2f\n' "s6-instance-create ms (median)" "$oc" "$rc" "$(echo "$oc/$rc" | bc -l)"
 printf '%-34s %12s %12s %7.2f\n' "s6-instance-delete ms (median)" "$od" "$rd" "$(echo "$od/$rd" | bc -l)"
 o=$(ucspi "$work/bin"); r=$(ucspi "$REF")

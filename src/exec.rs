@@ -92,6 +92,8 @@ fn search(candidates: &[u8], mut run: impl FnMut(&CStr) -> Result<(), Errno>) ->
 #[derive(Default)]
 pub struct Envp {
     strings: Vec<Vec<u8>>,
+    // Only the vfork spawn (Linux-like) passes the array itself.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     ptrs: Vec<*const libc::c_char>,
 }
 
@@ -135,6 +137,7 @@ impl Envp {
     }
 
     /// The null-terminated pointer array, valid until the next change.
+    #[cfg_attr(not(any(target_os = "linux", target_os = "android")), allow(dead_code))]
     fn as_ptr(&mut self) -> *const *const libc::c_char {
         self.ptrs.clear();
         self.ptrs.extend(self.strings.iter().map(|s| s.as_ptr().cast::<libc::c_char>()));

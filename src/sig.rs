@@ -45,19 +45,10 @@ const MIPS: bool = cfg!(any(
 /// other Linux architecture. Any other size is refused with EINVAL.
 pub const KERNEL_SIGSET: usize = if MIPS { 16 } else { 8 };
 
-/// Where the handler is in the kernel's struct sigaction, in words: MIPS
-/// puts an `unsigned int` of flags first (padded to a word on mips64),
-/// every other architecture the handler.
-#[allow(dead_code)] // read on the Linux-like targets only (`libc_reserved`)
-const KERNEL_HANDLER: usize = if MIPS { 1 } else { 0 };
-
 linux_like! {
     // The C library's sigset_t holds the kernel's set (mask() passes
-    // pointers to sigset_t values with KERNEL_SIGSET as their size), and
-    // libc_reserved's 8 words hold the kernel's struct sigaction: at most
-    // handler, flags, restorer, then the set.
+    // pointers to sigset_t values with KERNEL_SIGSET as their size).
     const _: () = assert!(KERNEL_SIGSET <= std::mem::size_of::<libc::sigset_t>());
-    const _: () = assert!(3 * std::mem::size_of::<usize>() + KERNEL_SIGSET <= 8 * std::mem::size_of::<usize>());
 }
 
 /// `catchable()`: every signal number a process can catch (not KILL, STOP).
@@ -473,7 +464,6 @@ mod tests {
     fn kernel_sigset_size_per_architecture() {
         let mips = cfg!(any(target_arch = "mips", target_arch = "mips64"));
         assert_eq!(KERNEL_SIGSET, if mips { 16 } else { 8 });
-        assert_eq!(KERNEL_HANDLER, usize::from(mips));
         if crate::LINUX_LIKE {
             // The kernel's highest signal fits its set: SIGRTMAX is 64 (128
             // on MIPS), and the call with that size is accepted.
