@@ -164,7 +164,10 @@ fn errors_as_the_reference() {
     service(&t.0.join("evfile"), false);
     std::fs::write(t.0.join("evfile/event"), "").unwrap();
     service(&t.0.join("ok"), false);
-    std::os::unix::fs::symlink("/nonexistent", scan.join("taken")).unwrap();
+    // The name taken by another service (a dangling link would do, but
+    // s6-svscan removes one if it scans before the case runs).
+    service(&t.0.join("other"), false);
+    std::os::unix::fs::symlink(t.0.join("other"), scan.join("taken")).unwrap();
     let cases: &[&[&str]] = &[
         &["fake", "ok"],
         &["missing", "ok"],
