@@ -44,7 +44,9 @@ echo x > "$work/ed/A"
 # Long-running programs: start-up and first events.
 qbg s6-supervise "$work/sv"
 until_ready test -p "$work/sv/supervise/control"
-qbg s6-ipcserver -1 "$work/sock" s6-sudod true > /dev/null
+# The server's children run natively (qemu-user does not follow an exec):
+# s6-sudod is run under the log by name.
+qbg s6-ipcserver -1 "$work/sock" "$QEMU" -d exec,nochain -D "$work/q999.log" "$work/bin/s6-sudod" true > /dev/null
 until_ready test -S "$work/sock"
 qbg s6-svscan "$work/scan"
 # Clients and chainloaders.
