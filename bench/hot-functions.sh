@@ -49,6 +49,11 @@ until_ready test -p "$work/sv/supervise/control"
 qbg s6-ipcserver -1 "$work/sock" "$QEMU" -d exec,nochain -D "$work/q999.log" "$work/bin/s6-sudod" true > /dev/null
 until_ready test -S "$work/sock"
 qbg s6-svscan "$work/scan"
+mkdir -p "$work/rules/uid/0/env"
+touch "$work/rules/uid/0/allow"
+for v in LIST GETDUMP SETDUMP STORE_REGEX RETRIEVE_REGEX; do echo > "$work/rules/uid/0/env/S6_FDHOLDER_$v"; done
+qbg s6-fdholder-daemon -1 -i "$work/rules" "$work/fdsock" > /dev/null
+until_ready test -S "$work/fdsock"
 # Clients and chainloaders.
 q s6-svc -u "$work/sv"
 q s6-svstat "$work/sv"
@@ -63,6 +68,9 @@ q s6-ipcclient
 echo hi | q s6-tai64n > /dev/null
 echo hi | q s6-log "$work/log"
 q s6-svscanctl -a "$work/scan"
+q s6-fdholder-store "$work/fdsock" xid < /dev/null
+q s6-fdholder-list "$work/fdsock" > /dev/null
+q s6-fdholder-retrieve -D "$work/fdsock" xid true
 sleep 0.5
 q s6-svc -xd "$work/sv"
 
@@ -73,13 +81,20 @@ import bisect, glob, re, subprocess, sys
 work, libc = sys.argv[1], sys.argv[2]
 syms = [(int(a, 16), n) for a, n in (l.split() for l in open(work + "/syms"))]
 addrs = [a for a, _ in syms]
-order = {}
+# Order: the functions most commands run first (start-up, parsing,
+# messages), then by first use, so that each command's own functions sit
+# together after the common ones.
+order, uses = {}, {}
 for f in sorted(glob.glob(work + "/q*.log"), key=lambda p: int(re.search(r"q(\d+)", p).group(1))):
+    seen = set()
     for m in re.finditer(r"\[[0-9a-f]+/([0-9a-f]+)", open(f).read()):
         a = int(m.group(1), 16)
         i = bisect.bisect_right(addrs, a) - 1
         if i >= 0 and a < 0x1000000:
+            seen.add(syms[i][1])
             order.setdefault(syms[i][1], len(order))
+    for n in seen:
+        uses[n] = uses.get(n, 0) + 1
 # musl's functions in a plain .text section (assembly) are named by their
 # object; the others have a section of their own.
 plain, obj, named = set(), {}, set()
@@ -98,7 +113,7 @@ for l in subprocess.run(["nm", "-A", "--defined-only", libc], capture_output=Tru
     if len(p) == 3 and p[1] in "Tt":
         obj.setdefault(p[2], p[0].split(":")[1])
 pats = ["*crt1.o(.text)"]
-for name in sorted(order, key=order.get):
+for name in sorted(order, key=lambda n: (-min(uses[n], 3), order[n])):
     m = re.match(r"^(_ZN.*17h)[0-9a-f]{16}E$", name)
     if m:
         p = "*(.text.%s*)" % m.group(1)
