@@ -866,6 +866,12 @@ fn down_after_pause_clears_paused() {
         let mut s = Svc::new(&format!("pausedown-{label}"), &[("x:run", run)]);
         s.start(&bin);
         let pid = s.wait_status("up", Status::up).pid as i32;
+        // Past the shell's `trap` (it execs sleep after): a SIGTERM that
+        // came earlier would end it when resumed.
+        poll(LONG, "the service in sleep", || {
+            let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).ok()?;
+            (comm.trim_end() == "sleep").then_some(())
+        });
         s.svc("-p");
         s.wait_status("paused", Status::paused);
         s.svc("-d");
