@@ -112,24 +112,30 @@ fn socket_from_fd(
 fn socket_from_fd_sends_as_sd_notify() {
     let t = Tmp::new("notify-sock");
     let path = t.0.join("notify");
-    let cases = [
-        (path.to_str().unwrap().to_string(), path.to_str().unwrap().as_bytes().to_vec()),
-        (
-            format!("@s6box-test-{}", std::process::id()),
-            format!("\0s6box-test-{}", std::process::id()).into_bytes(),
-        ),
-    ];
-    for (env, addr) in &cases {
+    // An abstract name of its own for each run: a closed socket's name
+    // stays bound while a child forked meanwhile by another test's thread
+    // still holds the descriptor (until its exec).
+    let address = |abstract_name: bool, side: &str| {
+        if abstract_name {
+            let name = format!("s6box-test-{}-{side}", std::process::id());
+            (format!("@{name}"), format!("\0{name}").into_bytes())
+        } else {
+            (path.to_str().unwrap().to_string(), path.to_str().unwrap().as_bytes().to_vec())
+        }
+    };
+    for abstract_name in [false, true] {
+        let (env, addr) = address(abstract_name, "ours");
         let _ = fs::remove_file(&path);
         let (pid, first, second) =
-            socket_from_fd(&common::applet("s6-notify-socket-from-fd"), env, addr);
+            socket_from_fd(&common::applet("s6-notify-socket-from-fd"), &env, &addr);
         let (m, fds) = first.expect("no READY datagram");
         assert_eq!(text(&m), format!("READY=1\nMAINPID={pid}\n"));
         assert!(fds.is_empty());
         assert_eq!(second.as_deref(), Some(&b"BARRIER=1\n"[..]));
         if let Some(r) = common::reference("s6-notify-socket-from-fd") {
+            let (env, addr) = address(abstract_name, "ref");
             let _ = fs::remove_file(&path);
-            let (_, first, _) = socket_from_fd(&r, env, addr);
+            let (_, first, _) = socket_from_fd(&r, &env, &addr);
             // Beyond (2.15 bug): no pid, the barrier in the same datagram,
             // and nothing at all at an exact-length abstract address.
             if let Some((m, _)) = first {
