@@ -20,7 +20,7 @@ pub fn main(argv: Argv) -> i32 {
     let mut cli = Cli::new(argv, USAGE);
     let o = super::waiting::link_options(&mut cli);
     let (svc, name) = super::instance::operands(&mut cli);
-    let c = Create { svc, name, down: o.down, force: o.force, public: o.public, deadline: o.deadline };
+    let c = Create { svc, name, opts: o };
     let (code, e) = match instance::create(&c) {
         Ok(()) => return 0,
         Err(CreateError::Mkdir(p, e)) => msg::fatal_sys(exitcode::SYS, &[b"mkdir ", p.as_bytes()], e),

@@ -38,7 +38,7 @@ pub fn main(argv: Argv) -> i32 {
             msg::fatal(exitcode::USAGE, &[what.as_bytes()]);
         }
     }
-    let l = Link { scan, svc, name, down: o.down, force: o.force, public: o.public, deadline: o.deadline };
+    let l = Link { scan, svc, name, opts: o };
     let warn = |d: &std::ffi::OsStr| msg::warn(&[b"supervisor already running on ", d.as_bytes()]);
     let (code, e) = match scandir::link(&l, warn) {
         Ok(()) => return 0,

@@ -10,7 +10,7 @@ use s6box::argv::Argv;
 use s6box::cli::{Cli, Opt};
 use s6box::sigpolicy::{self, Policy};
 use s6box::supervision::events::{self, SubscribeError, Wait};
-use s6box::supervision::scandir::Down;
+use s6box::supervision::scandir::{Down, LinkOptions};
 use s6box::supervision::servicedir;
 use s6box::supervision::svwait::{Goal, Outcome, StartError, Waiter};
 use s6box::{exitcode, msg, regex::Regex};
@@ -31,18 +31,6 @@ pub fn timeout_option(cli: &mut Cli) -> Option<Instant> {
         }
     }
     events::deadline(timeout)
-}
-
-/// The options of s6-svlink and s6-instance-create.
-pub struct LinkOptions {
-    /// `-d` (`Once`), `-D` (`Stay`).
-    pub down: Down,
-    /// `-f`: an existing `event/` gets the mode too.
-    pub force: bool,
-    /// `-P`: `event/` public.
-    pub public: bool,
-    /// `-t timeout`.
-    pub deadline: Option<Instant>,
 }
 
 /// `link_options(cli)`: `-d | -D`, `-f`, `-P`, `-t timeout` (usage death

@@ -4,7 +4,7 @@
 //! `SVC/instance/NAME` -> `../instances/NAME`. Nothing else is recorded,
 //! so s6's tools and these manage each other's instances.
 
-use super::scandir::{self, Down, Link, LinkError};
+use super::scandir::{self, Link, LinkError, LinkOptions};
 use crate::path::join;
 use crate::tree;
 use rustix::fd::{AsFd, OwnedFd};
@@ -72,10 +72,7 @@ pub fn live(svc: &OsStr) -> Result<OwnedFd, LiveError> {
 pub struct Create<'a> {
     pub svc: &'a OsStr,
     pub name: &'a [u8],
-    pub down: Down,
-    pub force: bool,
-    pub public: bool,
-    pub deadline: Option<Instant>,
+    pub opts: LinkOptions,
 }
 
 /// Why `create` failed.
@@ -163,15 +160,7 @@ pub fn create(c: &Create) -> Result<(), CreateError> {
     }
 
     let scan = join(c.svc, "instance");
-    let l = Link {
-        scan: &scan,
-        svc: &final_path,
-        name: c.name,
-        down: c.down,
-        force: c.force,
-        public: c.public,
-        deadline: c.deadline,
-    };
+    let l = Link { scan: &scan, svc: &final_path, name: c.name, opts: c.opts };
     let target = [b"../instances/", c.name].concat();
     let r = scandir::link_as(&l, Some(&target), |_| {});
     if r.is_err() {

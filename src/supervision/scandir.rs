@@ -20,19 +20,26 @@ pub enum Down {
     Stay,
 }
 
+/// How a link is made (s6-svlink's and s6-instance-create's options).
+#[derive(Clone, Copy)]
+pub struct LinkOptions {
+    /// `-d` (`Once`), `-D` (`Stay`).
+    pub down: Down,
+    /// `-f`: give an existing `event/` fifodir the mode too.
+    pub force: bool,
+    /// `-P`: `event/` public, not this process's group only.
+    pub public: bool,
+    /// `-t`: when to give up waiting for the supervisors.
+    pub deadline: Option<Instant>,
+}
+
 /// A link to make.
 pub struct Link<'a> {
     pub scan: &'a OsStr,
     pub svc: &'a OsStr,
     /// The name in the scan directory.
     pub name: &'a [u8],
-    pub down: Down,
-    /// Give an existing `event/` fifodir the mode too.
-    pub force: bool,
-    /// `event/` public, not this process's group only.
-    pub public: bool,
-    /// When to give up waiting for the supervisors.
-    pub deadline: Option<Instant>,
+    pub opts: LinkOptions,
 }
 
 /// Why a link failed.
@@ -108,12 +115,13 @@ pub fn link_as(
         }
     }
 
-    let gid = (!l.public).then(|| rustix::process::getegid().as_raw());
+    let o = l.opts;
+    let gid = (!o.public).then(|| rustix::process::getegid().as_raw());
     for (d, _) in dirs.iter().filter(|(_, wait)| *wait) {
-        if l.down != Down::Keep {
+        if o.down != Down::Keep {
             crate::file::replace(&join(d, "down"), b"").map_err(fail)?;
         }
-        event_dir(&join(d, "event"), gid, l.force).map_err(fail)?;
+        event_dir(&join(d, "event"), gid, o.force).map_err(fail)?;
     }
 
     // Dropping `w` removes its fifos, on every path out.
@@ -141,24 +149,24 @@ pub fn link_as(
     }
     if let Err(e) = control::send(&join(l.scan, ".s6-svscan/control"), b"a") {
         drop(w);
-        undo(&at, l.down);
+        undo(&at, o.down);
         return Err(fail(e));
     }
     let started = if w.listeners.is_empty() {
         Ok(true)
     } else {
-        w.wait(l.deadline, |ls| ls.iter().all(|l| l.got.contains(&b's')))
+        w.wait(o.deadline, |ls| ls.iter().all(|l| l.got.contains(&b's')))
     };
     drop(w);
     match started {
         Ok(true) => {
-            if l.down == Down::Once {
+            if o.down == Down::Once {
                 let _ = rustix::fs::unlink(join(&at, "down"));
             }
             Ok(())
         }
         r => {
-            undo(&at, l.down);
+            undo(&at, o.down);
             Err(r.map_or_else(fail, |_| LinkError::TimedOut))
         }
     }
